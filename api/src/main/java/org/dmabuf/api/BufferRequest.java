@@ -1,0 +1,151 @@
+package org.dmabuf.api;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a caller asks of a new buffer: its size, and optionally a name ({@code DMA_BUF_SET_NAME}), an image format,
+ * an exporter by name and constraints of its own. Immutable and thread-safe; build with {@link #ofSize(long)}.
+ */
+public final class BufferRequest {
+    /** The longest name {@code DMA_BUF_SET_NAME} accepts: {@code DMA_BUF_NAME_LEN} (32) less the NUL. */
+    public static final int MAX_NAME_LENGTH = 31;
+
+    private final long size;
+    private final String name;
+    private final BufferFormat format;
+    private final String exporter;
+    private final DeviceConstraints constraints;
+
+    private BufferRequest(long size, String name, BufferFormat format, String exporter,
+            DeviceConstraints constraints) {
+        this.size = size;
+        this.name = name;
+        this.format = format;
+        this.exporter = exporter;
+        this.constraints = constraints;
+    }
+
+    /**
+     * A request for a buffer of this size, with no name, format, exporter or constraints.
+     *
+     * @param size bytes, greater than zero
+     * @return the request
+     * @throws InvalidArgumentException if {@code size} is zero or negative
+     */
+    public static BufferRequest ofSize(long size) {
+        if (size <= 0) {
+            throw new InvalidArgumentException("BufferRequest.ofSize", "size " + size + " must be greater than 0");
+        }
+        return new BufferRequest(size, "", null, null, DeviceConstraints.NONE);
+    }
+
+    /**
+     * The same request with a name.
+     *
+     * @param value at most {@link #MAX_NAME_LENGTH} bytes of UTF-8
+     * @return a new request
+     * @throws InvalidArgumentException if the name is too long
+     */
+    public BufferRequest name(String value) {
+        return new BufferRequest(size, checkName("BufferRequest.name", value), format, exporter, constraints);
+    }
+
+    /**
+     * The same request with an image format.
+     *
+     * @param value the format
+     * @return a new request
+     */
+    public BufferRequest format(BufferFormat value) {
+        return new BufferRequest(size, name, Objects.requireNonNull(value, "format"), exporter, constraints);
+    }
+
+    /**
+     * The same request, asking for one exporter by its {@code dmabuf.exporter.name}.
+     *
+     * @param value the exporter's name, for example {@code "system"}
+     * @return a new request
+     */
+    public BufferRequest exporter(String value) {
+        return new BufferRequest(size, name, format, Objects.requireNonNull(value, "exporter"), constraints);
+    }
+
+    /**
+     * The same request with constraints of the caller's own, merged with those of every attachment.
+     *
+     * @param value the constraints
+     * @return a new request
+     */
+    public BufferRequest constraints(DeviceConstraints value) {
+        return new BufferRequest(size, name, format, exporter, Objects.requireNonNull(value, "constraints"));
+    }
+
+    /**
+     * The size.
+     *
+     * @return bytes, greater than zero
+     */
+    public long size() {
+        return size;
+    }
+
+    /**
+     * The name.
+     *
+     * @return the name, empty when none was given
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * The format.
+     *
+     * @return the format, if one was given
+     */
+    public Optional<BufferFormat> format() {
+        return Optional.ofNullable(format);
+    }
+
+    /**
+     * The exporter asked for.
+     *
+     * @return its name, if one was asked for
+     */
+    public Optional<String> exporter() {
+        return Optional.ofNullable(exporter);
+    }
+
+    /**
+     * The caller's own constraints.
+     *
+     * @return the constraints, {@link DeviceConstraints#NONE} by default
+     */
+    public DeviceConstraints constraints() {
+        return constraints;
+    }
+
+    /**
+     * Checks a buffer name as {@code DMA_BUF_SET_NAME} would.
+     *
+     * @param call the call to name in the error
+     * @param value the name
+     * @return the name
+     * @throws InvalidArgumentException if it is longer than {@link #MAX_NAME_LENGTH} bytes of UTF-8 or holds NUL
+     */
+    public static String checkName(String call, String value) {
+        Objects.requireNonNull(value, "name");
+        if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_NAME_LENGTH || value.indexOf('\0') >= 0) {
+            throw new InvalidArgumentException(call, "name '" + value + "' is longer than " + MAX_NAME_LENGTH
+                    + " bytes or holds NUL (DMA_BUF_NAME_LEN)");
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "BufferRequest[size=" + size + (name.isEmpty() ? "" : ", name=" + name)
+                + (exporter == null ? "" : ", exporter=" + exporter) + ", constraints=" + constraints + "]";
+    }
+}

@@ -1,0 +1,195 @@
+package org.dmabuf.api;
+
+import java.util.Optional;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A handle on a dma-buf: one reference to a fixed-size buffer object ({@code struct dma_buf}). The buffer lives
+ * until its last reference is dropped; then the exporter's {@code release} op frees the storage. Every handle is
+ * {@link AutoCloseable}: {@link #close()} is {@link #put()}.
+ *
+ * <p>The calls follow {@code dma-buf.c}: {@link #attach}, {@link #map}, {@link #unmap}, {@link #detach},
+ * {@link #mmap}, {@link #beginCpuAccess}, {@link #fd}, {@link #get}/{@link #put}. A buffer may have no storage yet
+ * (late allocation): {@link #attach} records each device's constraints and the first {@link #map}, {@link #mmap},
+ * {@link #beginCpuAccess} or {@link #fd} commits storage from the best-ranked exporter that satisfies them all.
+ *
+ * <p>Thread-safe: any thread may call any method. Calls on a handle after {@link #put()} throw
+ * {@link BufferReleasedException}; other handles on the same buffer are not affected.
+ */
+@ProviderType
+public interface DmaBuf extends AutoCloseable {
+    /**
+     * The buffer's size, fixed at creation.
+     *
+     * @return bytes
+     */
+    long size();
+
+    /**
+     * The buffer's name ({@code DMA_BUF_SET_NAME}; the {@code name:} line of fdinfo).
+     *
+     * @return the name, empty when it has none
+     */
+    String name();
+
+    /**
+     * Names the buffer ({@code DMA_BUF_SET_NAME}), for {@code bufinfo} and the kernel's fdinfo.
+     *
+     * @param name at most {@link BufferRequest#MAX_NAME_LENGTH} bytes of UTF-8
+     * @throws InvalidArgumentException if the name is too long
+     * @throws BufferReleasedException if this handle was put
+     */
+    void setName(String name);
+
+    /**
+     * The exporter that provides the storage ({@code exp_name}).
+     *
+     * @return its name, or empty while the buffer has no storage
+     */
+    Optional<String> exporterName();
+
+    /**
+     * What kind of kernel object backs the buffer.
+     *
+     * @return the kind, or empty while the buffer has no storage
+     */
+    Optional<BufferKind> kind();
+
+    /**
+     * The buffer's identity: the inode of its file, as {@code fstat} reports it and the kernel's {@code bufinfo}
+     * lists it.
+     *
+     * @return the inode, or 0 while the buffer has no storage
+     */
+    long inode();
+
+    /**
+     * The image format, where the buffer holds an image.
+     *
+     * @return the format, if any
+     */
+    Optional<BufferFormat> format();
+
+    /**
+     * Whether storage has been committed.
+     *
+     * @return true after the first {@code map}, {@code mmap}, {@code beginCpuAccess} or {@code fd}, or for a
+     *         buffer that was allocated or imported
+     */
+    boolean isAllocated();
+
+    /**
+     * The number of references to the buffer, over all handles, open CPU accesses and the core's own.
+     *
+     * @return the count; 0 once released
+     */
+    int refCount();
+
+    /**
+     * Takes another reference ({@code get_dma_buf}). The new handle has to be put on its own.
+     *
+     * @return a new handle on the same buffer
+     * @throws BufferReleasedException if this handle was put
+     */
+    DmaBuf get();
+
+    /**
+     * Drops this handle's reference ({@code dma_buf_put}); the last one releases the buffer. A buffer released
+     * with devices still attached is detached with a warning, as the kernel warns.
+     *
+     * @throws BufferReleasedException if this handle was already put (a double put)
+     */
+    void put();
+
+    /**
+     * Puts this handle unless it already was: {@link #put()} for try-with-resources, a no-op the second time.
+     */
+    @Override
+    void close();
+
+    /**
+     * Whether this handle has been put.
+     *
+     * @return true after {@link #put()} or {@link #close()}
+     */
+    boolean isPut();
+
+    /**
+     * Attaches a device ({@code dma_buf_attach}). Before storage exists, its constraints are recorded for late
+     * allocation; afterwards the storage has to satisfy them.
+     *
+     * @param device the importer device
+     * @return the attachment, owned by the caller: close it (detach) when done
+     * @throws ConstraintException ({@code EBUSY}) if the committed storage cannot serve the device
+     * @throws BufferReleasedException if this handle was put
+     */
+    Attachment attach(Device device);
+
+    /**
+     * Detaches a device ({@code dma_buf_detach}); a no-op if it was already detached.
+     *
+     * @param attachment an attachment of this buffer
+     * @throws BufferStateException {@code EBUSY} if it is still mapped; {@code EINVAL} if it belongs to another
+     *         buffer
+     */
+    void detach(Attachment attachment);
+
+    /**
+     * Maps an attachment for its device ({@code dma_buf_map_attachment}), committing storage first if needed.
+     *
+     * @param attachment an attachment of this buffer that is still attached
+     * @param direction the direction of the device's DMA
+     * @return the mapping, owned by the caller: close it (unmap) before detaching
+     * @throws BufferStateException ({@code EINVAL}) if the attachment is detached or belongs to another buffer
+     * @throws NoExporterException if storage is needed and no exporter can provide it
+     * @throws BufferReleasedException if this handle was put
+     */
+    SgTable map(Attachment attachment, DmaDirection direction);
+
+    /**
+     * Unmaps a mapping ({@code dma_buf_unmap_attachment}).
+     *
+     * @param table a mapping of this buffer
+     * @throws BufferStateException ({@code EINVAL}) if it was already unmapped or belongs to another buffer
+     */
+    void unmap(SgTable table);
+
+    /**
+     * Maps the buffer for the CPU ({@code mmap} of its fd, or the exporter's own mmap), committing storage first
+     * if needed. The mapping is made once and cached; it goes when the buffer is released. Bracket accesses with
+     * {@link #beginCpuAccess(SyncDirection)} for coherency with devices.
+     *
+     * @return a view of the whole buffer
+     * @throws NoExporterException if storage is needed and no exporter can provide it
+     * @throws BufferReleasedException if this handle was put
+     */
+    MemoryView mmap();
+
+    /**
+     * Begins a CPU access ({@code DMA_BUF_IOCTL_SYNC} with {@code DMA_BUF_SYNC_START}), mapping the buffer if it
+     * is not yet mapped. Close the result to end it.
+     *
+     * <pre>{@code
+     * try (CpuAccess a = buf.beginCpuAccess(SyncDirection.READ)) {
+     *     a.read(0, thumbnail, 0, thumbnail.length);
+     * }
+     * }</pre>
+     *
+     * @param direction what the CPU will do
+     * @return the open access, owned by the caller
+     * @throws DmaBufException if the exporter's sync fails
+     * @throws BufferReleasedException if this handle was put
+     */
+    CpuAccess beginCpuAccess(SyncDirection direction);
+
+    /**
+     * The file descriptor for sharing ({@code dma_buf_fd}), committing storage first if needed. It is
+     * {@code O_CLOEXEC} and stays owned by the buffer: do not close it; it is valid while this handle holds its
+     * reference. Send it to another process, or {@code dup} it to keep it longer.
+     *
+     * @return the fd
+     * @throws NoExporterException if storage is needed and no exporter can provide it
+     * @throws BufferReleasedException if this handle was put
+     */
+    int fd();
+}

@@ -1,0 +1,61 @@
+package org.dmabuf.api;
+
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The entry point: creates buffers, turns received fds back into buffers, and lists what is live. Registered as
+ * an OSGi service with one instance per client bundle: buffers, attachments and mappings a bundle still holds
+ * when it stops are released for it.
+ *
+ * <p>Thread-safe: any thread may call any method.
+ */
+@ProviderType
+public interface DmaBufRegistry {
+    /**
+     * Creates a buffer without storage (late allocation). Attach the devices that will use it; the first
+     * {@code map}, {@code mmap}, {@code beginCpuAccess} or {@code fd} commits storage from the best-ranked exporter
+     * that satisfies the request and every attachment.
+     *
+     * @param request size, name, format, exporter, constraints
+     * @return a handle, owned by the caller
+     * @throws InvalidArgumentException if the request cannot be served by any buffer
+     */
+    DmaBuf create(BufferRequest request);
+
+    /**
+     * Creates a buffer and commits its storage at once, as {@code DMA_HEAP_IOCTL_ALLOC} does.
+     *
+     * @param request size, name, format, exporter, constraints
+     * @return a handle, owned by the caller
+     * @throws NoExporterException if no exporter can provide the storage
+     * @throws DmaBufException if the exporter fails to allocate
+     */
+    DmaBuf allocate(BufferRequest request);
+
+    /**
+     * Turns an fd back into a buffer ({@code dma_buf_get}): the buffer this process already knows by the fd's
+     * inode, else the buffer adopted by the exporter that {@code /proc/self/fdinfo} names ({@code exp_name:}),
+     * else a foreign dma-buf with mmap and sync only. The caller keeps its fd: the registry takes its own
+     * reference.
+     *
+     * @param fd an fd of a dma-buf or sealed memfd
+     * @return a new handle, owned by the caller
+     * @throws DmaBufException naming the fd and errno if the fd is closed or is neither a dma-buf nor a memfd
+     */
+    DmaBuf get(int fd);
+
+    /**
+     * A snapshot of every live buffer, like the kernel's debugfs {@code bufinfo}.
+     *
+     * @return one entry per buffer
+     */
+    List<BufferInfo> bufinfo();
+
+    /**
+     * The exporters known now, in the order late allocation tries them.
+     *
+     * @return best first
+     */
+    List<ExporterInfo> exporters();
+}

@@ -1,0 +1,21 @@
+package org.dmabuf.api;
+
+/**
+ * No exporter can provide storage for a buffer: none is registered, the one requested by name is absent, none
+ * satisfies the attached devices' constraints, or every candidate failed to allocate (the failures are attached as
+ * suppressed exceptions). {@code ENODEV} when no exporter fits, {@code ENOMEM} when the ones that fit failed.
+ */
+public class NoExporterException extends DmaBufException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Creates an exception.
+     *
+     * @param call the call that needed storage
+     * @param errno {@code "ENODEV"} or {@code "ENOMEM"}
+     * @param message which exporters were considered and why each was not used
+     */
+    public NoExporterException(String call, String errno, String message) {
+        super(call, errno, message);
+    }
+}
