@@ -1,0 +1,101 @@
+package org.dmabuf.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dmabuf.api.Attachment;
+import org.dmabuf.api.Device;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaDirection;
+import org.dmabuf.api.SgTable;
+
+/**
+ * A device attached to a buffer ({@code struct dma_buf_attachment}). Its state is guarded by its buffer's
+ * monitor; any thread may call it.
+ */
+final class AttachmentImpl implements Attachment {
+    final BufferObject buffer;
+    private final Handle handle;
+    private final Device device;
+    private final OwnerScope owner;
+    private volatile boolean attached = true;
+    /** Live mappings; guarded by {@code buffer}. */
+    private List<SgTableImpl> tables;
+
+    AttachmentImpl(BufferObject buffer, Handle handle, Device device) {
+        this.buffer = buffer;
+        this.handle = handle;
+        this.device = device;
+        this.owner = handle.owner;
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public DmaBuf buffer() {
+        return handle;
+    }
+
+    @Override
+    public boolean isAttached() {
+        return attached;
+    }
+
+    @Override
+    public SgTable map(DmaDirection direction) {
+        return owner.track(buffer.map(this, direction));
+    }
+
+    @Override
+    public void close() {
+        buffer.detach(this);
+        owner.untrack(this);
+    }
+
+    OwnerScope owner() {
+        return owner;
+    }
+
+    void ended() {
+        attached = false;
+        owner.untrack(this);
+    }
+
+    // guarded by buffer
+    void addTable(SgTableImpl t) {
+        if (tables == null) {
+            tables = new ArrayList<>(1);
+        }
+        tables.add(t);
+    }
+
+    boolean removeTable(SgTableImpl t) {
+        if (tables != null && tables.remove(t)) {
+            t.ended();
+            return true;
+        }
+        return false;
+    }
+
+    boolean hasTables() {
+        return tables != null && !tables.isEmpty();
+    }
+
+    int tableCount() {
+        return tables == null ? 0 : tables.size();
+    }
+
+    List<SgTableImpl> takeTables() {
+        List<SgTableImpl> t = tables == null ? List.of() : tables;
+        tables = null;
+        t.forEach(SgTableImpl::ended);
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "attachment of '" + device.name() + "' to " + buffer.describe();
+    }
+}

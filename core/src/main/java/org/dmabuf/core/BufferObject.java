@@ -1,0 +1,415 @@
+package org.dmabuf.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferInfo;
+import org.dmabuf.api.BufferReleasedException;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.BufferStateException;
+import org.dmabuf.api.ConstraintException;
+import org.dmabuf.api.DeviceConstraints;
+import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.DmaDirection;
+import org.dmabuf.api.InvalidArgumentException;
+import org.dmabuf.api.NoExporterException;
+import org.dmabuf.api.Segment;
+import org.dmabuf.spi.AllocationRequest;
+import org.dmabuf.spi.ExportedBuffer;
+
+/**
+ * One buffer object: the core's {@code struct dma_buf}. It holds the reference count, the attachments, the storage
+ * once committed and the cached CPU mapping, and enforces {@code dma-buf.c}'s rules before calling the exporter's
+ * ops.
+ *
+ * <p>Thread-safe: every state change happens under this object's monitor, so the exporter's attach, detach, map,
+ * unmap, mmap, setName and release ops are serialised for one buffer. CPU accesses do not take the monitor.
+ */
+final class BufferObject {
+    final BufferRegistry registry;
+    final long serial;
+    final long size;
+    final BufferFormat format;
+    final String owner;
+    private final String requestedExporter;
+    private final DeviceConstraints requestConstraints;
+
+    private String name;
+    private ExportedBuffer storage;
+    private ExporterRef exporter;
+    private volatile long inode;
+    private int refs = 1;
+    private boolean released;
+    private List<AttachmentImpl> attachments;
+    private volatile GuardedMemory cpu;
+
+    BufferObject(BufferRegistry registry, long serial, BufferRequest request, String owner) {
+        this.registry = registry;
+        this.serial = serial;
+        this.size = request.size();
+        this.format = request.format().orElse(null);
+        this.owner = owner;
+        this.name = request.name();
+        this.requestedExporter = request.exporter().orElse(null);
+        this.requestConstraints = request.constraints();
+    }
+
+    /** Wraps storage that already exists: an adopted or imported fd. */
+    BufferObject(BufferRegistry registry, long serial, ExportedBuffer storage, ExporterRef exporter, String name,
+            String owner) {
+        this.registry = registry;
+        this.serial = serial;
+        this.size = storage.size();
+        this.format = null;
+        this.owner = owner;
+        this.name = name;
+        this.requestedExporter = null;
+        this.requestConstraints = DeviceConstraints.NONE;
+        this.storage = storage;
+        this.exporter = exporter;
+        this.inode = storage.inode();
+    }
+
+    String describe() {
+        String n;
+        synchronized (this) {
+            n = name;
+        }
+        long ino = inode;
+        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + n + "'") + (ino == 0 ? "" : " (inode " + ino + ")");
+    }
+
+    // ---- references ----
+
+    /** Takes a reference; the caller already holds one, so the buffer cannot be released. */
+    synchronized void ref(String call) {
+        checkLive(call);
+        refs++;
+    }
+
+    /** Takes a reference unless the buffer is being released (lookup by inode). */
+    synchronized boolean tryRef() {
+        if (released) {
+            return false;
+        }
+        refs++;
+        return true;
+    }
+
+    /** Drops a reference; the last one releases. */
+    void unref() {
+        List<AttachmentImpl> leftover;
+        ExportedBuffer s;
+        GuardedMemory m;
+        synchronized (this) {
+            if (released || refs <= 0) {
+                throw new IllegalStateException("reference count underflow on " + describe());
+            }
+            if (--refs > 0) {
+                return;
+            }
+            released = true;
+            leftover = attachments;
+            attachments = null;
+            s = storage;
+            m = cpu;
+            cpu = null;
+            if (leftover != null) {
+                for (AttachmentImpl a : leftover) {
+                    registry.warn("release: " + describe() + " released with device '" + a.device().name()
+                            + "' still attached (detach before the last put); detaching it");
+                    for (SgTableImpl t : a.takeTables()) {
+                        if (s != null) {
+                            safely(() -> s.unmapDmaBuf(a, t.segments(), t.direction()));
+                        }
+                    }
+                    if (s != null) {
+                        safely(() -> s.detach(a));
+                    }
+                    a.ended();
+                }
+            }
+        }
+        try {
+            if (m != null) {
+                m.close();
+            }
+        } finally {
+            if (s != null) {
+                registry.forget(this, inode);
+                s.release();
+            } else {
+                registry.forget(this, 0);
+            }
+        }
+    }
+
+    private void safely(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            registry.warn("release: " + describe() + ": exporter op failed during release: " + e);
+        }
+    }
+
+    synchronized int refCount() {
+        return released ? 0 : refs;
+    }
+
+    synchronized boolean isReleased() {
+        return released;
+    }
+
+    private void checkLive(String call) {
+        if (released) {
+            throw new BufferReleasedException(call, describe() + " was released");
+        }
+    }
+
+    // ---- naming, identity ----
+
+    synchronized String name() {
+        return name;
+    }
+
+    synchronized void setName(String value) {
+        checkLive("setName");
+        BufferRequest.checkName("setName", value);
+        if (storage != null) {
+            storage.setName(value);
+        }
+        name = value;
+    }
+
+    long inode() {
+        return inode;
+    }
+
+    synchronized ExporterRef exporter() {
+        return exporter;
+    }
+
+    synchronized org.dmabuf.api.BufferKind kind() {
+        return storage == null ? null : storage.kind();
+    }
+
+    synchronized boolean isAllocated() {
+        return storage != null;
+    }
+
+    // ---- late allocation ----
+
+    /** Commits storage if there is none yet. Returns it. */
+    synchronized ExportedBuffer commit(String call) {
+        checkLive(call);
+        if (storage != null) {
+            return storage;
+        }
+        DeviceConstraints merged = requestConstraints;
+        if (attachments != null) {
+            for (AttachmentImpl a : attachments) {
+                merged = merged.mergedWith(a.device().constraints());
+            }
+        }
+        List<ExporterRef> candidates = registry.exporterList();
+        StringBuilder why = new StringBuilder();
+        List<DmaBufException> failures = new ArrayList<>();
+        boolean named = false;
+        for (ExporterRef ref : candidates) {
+            if (requestedExporter != null && !requestedExporter.equals(ref.name)) {
+                continue;
+            }
+            named = true;
+            String unmet = ref.unmet(merged, size);
+            if (unmet != null) {
+                why.append("; ").append(ref.name).append(": ").append(unmet);
+                continue;
+            }
+            ExportedBuffer s;
+            try {
+                s = ref.exporter.allocate(new AllocationRequest(size, name, format, merged));
+            } catch (DmaBufException e) {
+                failures.add(e);
+                why.append("; ").append(ref.name).append(": ").append(e.getMessage());
+                continue;
+            }
+            install(call, s, ref);
+            return s;
+        }
+        if (requestedExporter != null && !named) {
+            throw new NoExporterException(call, "ENODEV", "exporter '" + requestedExporter
+                    + "' asked for by " + describe() + " is not registered (registered: " + names(candidates) + ")");
+        }
+        if (candidates.isEmpty()) {
+            throw new NoExporterException(call, "ENODEV", "no exporter is registered to allocate " + describe()
+                    + " of " + size + " bytes");
+        }
+        NoExporterException e = new NoExporterException(call, failures.isEmpty() ? "ENODEV" : "ENOMEM",
+                "no exporter could allocate " + describe() + " of " + size + " bytes with constraints [" + merged
+                        + "]" + why);
+        failures.forEach(e::addSuppressed);
+        throw e;
+    }
+
+    private static String names(List<ExporterRef> refs) {
+        return refs.isEmpty() ? "none" : String.join(", ", refs.stream().map(r -> r.name).toList());
+    }
+
+    /** Makes new storage this buffer's: the attachments made so far are attached to it now. */
+    private void install(String call, ExportedBuffer s, ExporterRef ref) {
+        if (s.size() < size) {
+            s.release();
+            throw new DmaBufException(call, "EINVAL", "exporter '" + ref.name + "' returned " + s.size()
+                    + " bytes for " + describe() + " of " + size);
+        }
+        List<AttachmentImpl> done = new ArrayList<>();
+        try {
+            if (!name.isEmpty()) {
+                s.setName(name);
+            }
+            if (attachments != null) {
+                for (AttachmentImpl a : attachments) {
+                    s.attach(a);
+                    done.add(a);
+                }
+            }
+        } catch (RuntimeException e) {
+            for (AttachmentImpl a : done) {
+                safely(() -> s.detach(a));
+            }
+            s.release();
+            throw e;
+        }
+        storage = s;
+        exporter = ref;
+        inode = s.inode();
+        registry.committed(this, inode);
+    }
+
+    // ---- attach / detach ----
+
+    synchronized AttachmentImpl attach(Handle handle, org.dmabuf.api.Device device) {
+        checkLive("attach");
+        AttachmentImpl a = new AttachmentImpl(this, handle, device);
+        if (storage != null) {
+            String unmet = exporter.unmet(device.constraints(), size);
+            if (unmet != null) {
+                throw new ConstraintException("attach", "device '" + device.name() + "' cannot use " + describe()
+                        + ": " + unmet + " (storage was committed before the device attached)");
+            }
+            storage.attach(a);
+        }
+        if (attachments == null) {
+            attachments = new ArrayList<>(2);
+        }
+        attachments.add(a);
+        return a;
+    }
+
+    synchronized void detach(AttachmentImpl a) {
+        if (a.buffer != this) {
+            throw new BufferStateException("detach", "EINVAL", "the attachment of device '" + a.device().name()
+                    + "' belongs to " + a.buffer.describe() + ", not to " + describe());
+        }
+        if (!a.isAttached()) {
+            return;
+        }
+        if (a.hasTables()) {
+            throw new BufferStateException("detach", "EBUSY", "device '" + a.device().name() + "' still has "
+                    + a.tableCount() + " mapping(s) of " + describe() + ": unmap before detach");
+        }
+        attachments.remove(a);
+        a.ended();
+        if (storage != null) {
+            storage.detach(a);
+        }
+    }
+
+    // ---- map / unmap ----
+
+    synchronized SgTableImpl map(AttachmentImpl a, DmaDirection direction) {
+        checkLive("map");
+        if (a.buffer != this) {
+            throw new BufferStateException("map", "EINVAL", "the attachment of device '" + a.device().name()
+                    + "' belongs to " + a.buffer.describe() + ", not to " + describe());
+        }
+        if (!a.isAttached()) {
+            throw new BufferStateException("map", "EINVAL", "device '" + a.device().name() + "' is not attached to "
+                    + describe() + ": attach before map");
+        }
+        ExportedBuffer s = commit("map");
+        List<Segment> segments = List.copyOf(s.mapDmaBuf(a, direction));
+        long total = 0;
+        for (Segment seg : segments) {
+            total += seg.length();
+        }
+        if (segments.size() > a.device().constraints().maxSegmentCount() || total < size) {
+            s.unmapDmaBuf(a, segments, direction);
+            throw new DmaBufException("map", "EINVAL", "exporter '" + exporter.name + "' mapped " + describe()
+                    + " into " + segments.size() + " segments of " + total + " bytes, which device '"
+                    + a.device().name() + "' cannot take (" + a.device().constraints() + ")");
+        }
+        SgTableImpl t = new SgTableImpl(a, direction, segments);
+        a.addTable(t);
+        return t;
+    }
+
+    synchronized void unmap(SgTableImpl t) {
+        if (t.attachment().buffer != this) {
+            throw new BufferStateException("unmap", "EINVAL", "the mapping belongs to "
+                    + t.attachment().buffer.describe() + ", not to " + describe());
+        }
+        if (!t.attachment().removeTable(t)) {
+            throw new BufferStateException("unmap", "EINVAL", "the mapping of device '"
+                    + t.attachment().device().name() + "' on " + describe() + " was already unmapped");
+        }
+        storage.unmapDmaBuf(t.attachment(), t.segments(), t.direction());
+    }
+
+    // ---- CPU ----
+
+    GuardedMemory mmap(String call) {
+        GuardedMemory m = cpu;
+        if (m != null) {
+            return m;
+        }
+        synchronized (this) {
+            ExportedBuffer s = commit(call);
+            if (cpu == null) {
+                cpu = new GuardedMemory(s.mmap(), describe());
+            }
+            return cpu;
+        }
+    }
+
+    synchronized ExportedBuffer storage(String call) {
+        return commit(call);
+    }
+
+    int fd() {
+        return storage("fd").fd();
+    }
+
+    // ---- bufinfo ----
+
+    synchronized BufferInfo info() {
+        List<String> devices = new ArrayList<>();
+        int maps = 0;
+        if (attachments != null) {
+            for (AttachmentImpl a : attachments) {
+                devices.add(a.device().name());
+                maps += a.tableCount();
+            }
+        }
+        String kind = storage == null ? "pending" : storage.kind() == org.dmabuf.api.BufferKind.MEMFD ? "memfd"
+                : "dma-buf";
+        return new BufferInfo(inode, size, name, exporter == null ? "" : exporter.name, kind,
+                released ? 0 : refs, devices, maps, cpu != null, owner);
+    }
+
+    static void checkSize(String call, long size) {
+        if (size <= 0) {
+            throw new InvalidArgumentException(call, "size " + size + " must be greater than 0");
+        }
+    }
+}

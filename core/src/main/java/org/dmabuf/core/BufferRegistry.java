@@ -1,0 +1,300 @@
+package org.dmabuf.core;
+
+import java.lang.ref.Cleaner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.dmabuf.api.BufferInfo;
+import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.ExporterInfo;
+import org.dmabuf.linux.Errno;
+import org.dmabuf.linux.FdBuffer;
+import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.FileStat;
+import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Sys;
+import org.dmabuf.spi.DmaBufExporter;
+import org.dmabuf.spi.ExportedBuffer;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * The buffer registry: the core's {@code dma-buf.c}. It tracks the exporter services, owns every live buffer
+ * object (by inode, for O(1) {@code get(fd)}), runs late allocation, finds leaked handles, and produces
+ * {@code bufinfo}. Clients reach it through {@link RegistryService}, one per bundle.
+ *
+ * <p>Thread-safe: any thread may call any method; SCR calls bind/unbind concurrently with clients.
+ */
+@Component(service = BufferRegistry.class, immediate = true, configurationPid = BufferRegistry.PID)
+@Designate(ocd = BufferRegistry.Config.class)
+public final class BufferRegistry {
+    /** The configuration PID. */
+    public static final String PID = "org.dmabuf.core.registry";
+
+    private static final System.Logger LOG = System.getLogger("org.dmabuf.core");
+
+    /** The registry's configuration. */
+    @ObjectClassDefinition(name = "dmabuf-osgi registry", description = "The buffer registry of dmabuf-osgi.")
+    public @interface Config {
+        /**
+         * Whether leak reports carry the full stack trace of where a leaked buffer handle was created.
+         *
+         * @return true to record a stack trace for every handle (costly)
+         */
+        @AttributeDefinition(name = "Leak stack traces", description = "Record where every buffer handle is "
+                + "created, so that a leak report shows the full stack (costs a stack walk per handle).")
+        boolean leak_trace() default false;
+    }
+
+    final Cleaner cleaner = Cleaner.create();
+    private final ConcurrentHashMap<Long, BufferObject> byInode = new ConcurrentHashMap<>();
+    private final Set<BufferObject> live = ConcurrentHashMap.newKeySet();
+    private final AtomicLong serials = new AtomicLong();
+    private final AtomicLong leaks = new AtomicLong();
+    private volatile List<ExporterRef> exporters = List.of();
+    volatile boolean leakTrace;
+    private volatile Consumer<String> warnings = m -> LOG.log(System.Logger.Level.WARNING, m);
+
+    /** For SCR and tests: an empty registry. */
+    public BufferRegistry() {
+    }
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        leakTrace = config.leak_trace();
+    }
+
+    /** Releases what is still live when the core stops: clients' registries were released before. */
+    @Deactivate
+    void deactivate() {
+        for (BufferObject b : new ArrayList<>(live)) {
+            warn("core stopping: " + b.describe() + " is still referenced (" + b.refCount()
+                    + "); releasing it");
+            while (!b.isReleased()) {
+                b.unref();
+            }
+        }
+    }
+
+    // ---- exporters (MULTIPLE, DYNAMIC, ordered by service.ranking then service.id) ----
+
+    @Reference(service = DmaBufExporter.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, updated = "updatedExporter")
+    synchronized void bindExporter(DmaBufExporter exporter, Map<String, Object> props) {
+        ExporterRef ref = ExporterRef.of(exporter, props);
+        List<ExporterRef> next = new ArrayList<>(exporters);
+        next.removeIf(r -> r.exporter == exporter);
+        next.add(ref);
+        next.sort(null);
+        exporters = List.copyOf(next);
+    }
+
+    synchronized void updatedExporter(DmaBufExporter exporter, Map<String, Object> props) {
+        bindExporter(exporter, props);
+    }
+
+    synchronized void unbindExporter(DmaBufExporter exporter, Map<String, Object> props) {
+        List<ExporterRef> next = new ArrayList<>(exporters);
+        next.removeIf(r -> r.exporter == exporter);
+        exporters = List.copyOf(next);
+    }
+
+    List<ExporterRef> exporterList() {
+        return exporters;
+    }
+
+    List<ExporterInfo> exporters() {
+        return exporters.stream().map(ExporterRef::info).toList();
+    }
+
+    // ---- clients ----
+
+    /**
+     * Opens the registry for one client.
+     *
+     * @param owner the client's name, shown in bufinfo
+     * @return the client's view; close it to release what the client left open
+     */
+    OwnerScope open(String owner) {
+        return new OwnerScope(this, owner);
+    }
+
+    DmaBuf create(BufferRequest request, OwnerScope owner) {
+        BufferObject.checkSize("create", request.size());
+        BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
+        live.add(b);
+        return handle(b, owner, "create");
+    }
+
+    DmaBuf allocate(BufferRequest request, OwnerScope owner) {
+        BufferObject.checkSize("allocate", request.size());
+        BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
+        live.add(b);
+        try {
+            b.commit("allocate");
+        } catch (RuntimeException e) {
+            b.unref();
+            throw e;
+        }
+        return handle(b, owner, "allocate");
+    }
+
+    private Handle handle(BufferObject b, OwnerScope owner, String call) {
+        try {
+            return new Handle(b, owner, call);
+        } catch (RuntimeException | Error e) {
+            b.unref();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code dma_buf_get(fd)}: the buffer behind an fd. A known inode gives the same buffer object; otherwise the
+     * fd is adopted by the exporter that fdinfo's {@code exp_name:} names, or as a foreign dma-buf or memfd.
+     */
+    DmaBuf get(int fd, OwnerScope owner) {
+        if (fd < 0) {
+            throw new LinuxException("get", "fd " + fd, Errno.EBADF);
+        }
+        FileStat stat = Sys.fstat(fd);
+        while (true) {
+            BufferObject known = byInode.get(stat.inode());
+            if (known != null && known.tryRef()) {
+                return handle(known, owner, "get");
+            }
+            BufferObject adopted = adopt(fd, stat, owner);
+            BufferObject raced = byInode.putIfAbsent(stat.inode(), adopted);
+            if (raced == null) {
+                live.add(adopted);
+                return handle(adopted, owner, "get");
+            }
+            // another thread adopted the same buffer first: use its object, drop ours
+            adopted.unref();
+        }
+    }
+
+    private BufferObject adopt(int fd, FileStat stat, OwnerScope owner) {
+        FdInfo info = FdInfo.read(fd);
+        long serial = serials.incrementAndGet();
+        if (info.isDmaBuf()) {
+            for (ExporterRef ref : exporters) {
+                if (info.expName().equals(ref.expName)) {
+                    ExportedBuffer s;
+                    try {
+                        s = ref.exporter.adopt(fd, info.size());
+                    } catch (UnsupportedOperationException e) {
+                        continue;
+                    }
+                    return new BufferObject(this, serial, s, ref, info.name(), owner.name());
+                }
+            }
+            ExportedBuffer s = FdBuffer.adopt(fd, info.size(), BufferKind.DMA_BUF);
+            return new BufferObject(this, serial, s, ExporterRef.foreign(info.expName(), BufferKind.DMA_BUF),
+                    info.name(), owner.name());
+        }
+        String target = describeFd(fd);
+        if (stat.isRegular() && target.startsWith("/memfd:")) {
+            for (ExporterRef ref : exporters) {
+                if (ref.kind == BufferKind.MEMFD) {
+                    try {
+                        return new BufferObject(this, serial, ref.exporter.adopt(fd, stat.size()), ref, "",
+                                owner.name());
+                    } catch (UnsupportedOperationException e) {
+                        // try the next memfd exporter, then adopt it plainly
+                    }
+                }
+            }
+            ExportedBuffer s = FdBuffer.adopt(fd, stat.size(), BufferKind.MEMFD);
+            return new BufferObject(this, serial, s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "",
+                    owner.name());
+        }
+        throw new LinuxException("get", "fd " + fd + " (" + target + ") is neither a dma-buf nor a memfd",
+                Errno.EINVAL);
+    }
+
+    private static String describeFd(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    // ---- buffer lifecycle callbacks ----
+
+    void committed(BufferObject b, long inode) {
+        byInode.put(inode, b);
+    }
+
+    void forget(BufferObject b, long inode) {
+        live.remove(b);
+        if (inode != 0) {
+            byInode.remove(inode, b);
+        }
+    }
+
+    void leaked(BufferObject b, Object site) {
+        leaks.incrementAndGet();
+        String msg = "leak: a handle on " + b.describe() + " of " + b.size + " bytes was dropped without put()";
+        if (site instanceof Throwable t) {
+            java.io.StringWriter sw = new java.io.StringWriter();
+            t.printStackTrace(new java.io.PrintWriter(sw));
+            warn(msg + "; it was created by " + sw);
+        } else {
+            warn(msg + "; it was created by " + site + " (set " + PID
+                    + " leak.trace=true for the creation stack)");
+        }
+    }
+
+    long leakCount() {
+        return leaks.get();
+    }
+
+    void warn(String message) {
+        warnings.accept(message);
+    }
+
+    void info(String message) {
+        LOG.log(System.Logger.Level.INFO, message);
+    }
+
+    /** For tests: where warnings go. */
+    void onWarning(Consumer<String> sink) {
+        warnings = sink;
+    }
+
+    // ---- bufinfo ----
+
+    List<BufferInfo> bufinfo() {
+        List<BufferInfo> out = new ArrayList<>(live.size());
+        for (BufferObject b : live) {
+            BufferInfo i = b.info();
+            if (i.refCount() > 0) {
+                out.add(i);
+            }
+        }
+        out.sort((a, b) -> Long.compare(a.inode(), b.inode()));
+        return out;
+    }
+
+    int liveCount() {
+        return live.size();
+    }
+}

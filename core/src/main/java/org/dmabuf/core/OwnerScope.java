@@ -1,0 +1,114 @@
+package org.dmabuf.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.dmabuf.api.BufferInfo;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.DmaBufRegistry;
+import org.dmabuf.api.ExporterInfo;
+
+/**
+ * The registry as one client sees it: every handle, attachment, mapping and CPU access the client opened is
+ * tracked here, and {@link #close()} ends them all (the client bundle stopped). Thread-safe; any thread.
+ */
+final class OwnerScope implements DmaBufRegistry, AutoCloseable {
+    private final BufferRegistry registry;
+    private final String name;
+    private final Set<Object> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    OwnerScope(BufferRegistry registry, String name) {
+        this.registry = registry;
+        this.name = name;
+    }
+
+    String name() {
+        return name;
+    }
+
+    <T> T track(T resource) {
+        open.add(resource);
+        return resource;
+    }
+
+    void untrack(Object resource) {
+        open.remove(resource);
+    }
+
+    int openCount() {
+        return open.size();
+    }
+
+    private void live(String call) {
+        if (closed) {
+            throw new DmaBufException(call, "ENODEV", "the registry of " + name + " was released");
+        }
+    }
+
+    @Override
+    public DmaBuf create(BufferRequest request) {
+        live("create");
+        return registry.create(request, this);
+    }
+
+    @Override
+    public DmaBuf allocate(BufferRequest request) {
+        live("allocate");
+        return registry.allocate(request, this);
+    }
+
+    @Override
+    public DmaBuf get(int fd) {
+        live("get");
+        return registry.get(fd, this);
+    }
+
+    @Override
+    public List<BufferInfo> bufinfo() {
+        return registry.bufinfo();
+    }
+
+    @Override
+    public List<ExporterInfo> exporters() {
+        return registry.exporters();
+    }
+
+    /**
+     * Ends everything the client left open: mappings first, then CPU accesses, attachments and references, as a
+     * careful client would have.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        List<Object> all = new ArrayList<>(open);
+        int ended = 0;
+        for (Class<?> kind : List.of(SgTableImpl.class, CpuAccessImpl.class, AttachmentImpl.class,
+                Handle.Ref.class)) {
+            for (Object o : all) {
+                if (!kind.isInstance(o)) {
+                    continue;
+                }
+                try {
+                    if (o instanceof SgTableImpl t) {
+                        t.close();
+                    } else if (o instanceof CpuAccessImpl c) {
+                        c.close();
+                    } else if (o instanceof AttachmentImpl a) {
+                        a.close();
+                    } else if (((Handle.Ref) o).drop()) {
+                        ended++;
+                    }
+                } catch (RuntimeException e) {
+                    registry.warn("release of " + name + ": " + e.getMessage());
+                }
+            }
+        }
+        if (ended > 0) {
+            registry.info(name + " stopped holding " + ended + " buffer reference(s); released them");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package org.dmabuf.core;
+
+import java.util.List;
+import org.dmabuf.api.BufferInfo;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufRegistry;
+import org.dmabuf.api.ExporterInfo;
+import org.osgi.framework.Bundle;
+import org.osgi.service.component.ComponentContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ServiceScope;
+
+/**
+ * The {@link DmaBufRegistry} service, one instance per client bundle ({@link ServiceScope#BUNDLE}, the DS form of
+ * a {@code ServiceFactory}). When the client bundle stops or ungets the service, SCR deactivates its instance and
+ * everything the bundle left open is released. Thread-safe; any thread.
+ */
+@Component(service = DmaBufRegistry.class, scope = ServiceScope.BUNDLE)
+public final class RegistryService implements DmaBufRegistry {
+    private final OwnerScope scope;
+
+    /**
+     * Opens the registry for the bundle that got the service.
+     *
+     * @param registry the shared registry
+     * @param context the component context, which names the using bundle
+     */
+    @Activate
+    public RegistryService(@Reference BufferRegistry registry, ComponentContext context) {
+        Bundle b = context.getUsingBundle();
+        this.scope = registry.open(b == null ? "unknown" : b.getSymbolicName() + " [" + b.getBundleId() + "]");
+    }
+
+    @Deactivate
+    void deactivate() {
+        scope.close();
+    }
+
+    @Override
+    public DmaBuf create(BufferRequest request) {
+        return scope.create(request);
+    }
+
+    @Override
+    public DmaBuf allocate(BufferRequest request) {
+        return scope.allocate(request);
+    }
+
+    @Override
+    public DmaBuf get(int fd) {
+        return scope.get(fd);
+    }
+
+    @Override
+    public List<BufferInfo> bufinfo() {
+        return scope.bufinfo();
+    }
+
+    @Override
+    public List<ExporterInfo> exporters() {
+        return scope.exporters();
+    }
+}

@@ -1,0 +1,102 @@
+package org.dmabuf.linux;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.NativeLong;
+import com.sun.jna.Structure;
+import com.sun.jna.Structure.FieldOrder;
+import java.nio.charset.StandardCharsets;
+import org.dmabuf.api.SyncDirection;
+
+/**
+ * The dma-buf UAPI of {@code <linux/dma-buf.h>}: {@code DMA_BUF_IOCTL_SYNC} and {@code DMA_BUF_SET_NAME}.
+ * Stateless; any thread. The sync path allocates nothing.
+ */
+public final class DmaBufUapi {
+    /** {@code DMA_BUF_BASE}. */
+    public static final int DMA_BUF_BASE = 'b';
+    /** {@code DMA_BUF_SYNC_START}. */
+    public static final long DMA_BUF_SYNC_START = 0L << 2;
+    /** {@code DMA_BUF_SYNC_END}. */
+    public static final long DMA_BUF_SYNC_END = 1L << 2;
+    /** {@code DMA_BUF_IOCTL_SYNC = _IOW(DMA_BUF_BASE, 0, struct dma_buf_sync)}. */
+    public static final long DMA_BUF_IOCTL_SYNC = Ioc.iow(DMA_BUF_BASE, 0, DmaBufSync.class);
+    /** {@code DMA_BUF_SET_NAME_B = _IOW(DMA_BUF_BASE, 1, __u64)}: the name is passed by pointer. */
+    public static final long DMA_BUF_SET_NAME_B = Ioc.iow(DMA_BUF_BASE, 1, 8);
+    /** {@code DMA_BUF_NAME_LEN}. */
+    public static final int DMA_BUF_NAME_LEN = 32;
+
+    private static final NativeLong SYNC = Ioc.request(DMA_BUF_IOCTL_SYNC);
+    private static final NativeLong SET_NAME = Ioc.request(DMA_BUF_SET_NAME_B);
+    private static final ThreadLocal<long[]> SYNC_ARG = ThreadLocal.withInitial(() -> new long[1]);
+
+    private DmaBufUapi() {
+    }
+
+    /**
+     * {@code struct dma_buf_sync { __u64 flags; }}.
+     */
+    @FieldOrder({"flags"})
+    public static class DmaBufSync extends Structure {
+        /** {@code __u64 flags}: {@code DMA_BUF_SYNC_START} or {@code _END}, ORed with READ, WRITE or RW. */
+        public long flags;
+    }
+
+    /**
+     * {@code DMA_BUF_IOCTL_SYNC}, retried while the kernel answers {@code EINTR} or {@code EAGAIN}.
+     *
+     * @param fd a dma-buf fd
+     * @param end false for {@code DMA_BUF_SYNC_START}, true for {@code DMA_BUF_SYNC_END}
+     * @param direction the CPU's access
+     * @throws LinuxException naming {@code ioctl(DMA_BUF_IOCTL_SYNC)}, the fd and errno ({@code ENOTTY} if the
+     *         fd is not a dma-buf, {@code EINVAL} for bad flags)
+     */
+    public static void sync(int fd, boolean end, SyncDirection direction) {
+        syncFlags(fd, (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags());
+    }
+
+    /**
+     * {@code DMA_BUF_IOCTL_SYNC} with raw flags, for tests of the kernel's checks.
+     *
+     * @param fd a dma-buf fd
+     * @param flags the flags as the kernel receives them
+     * @throws LinuxException naming the ioctl, the fd and errno
+     */
+    public static void syncFlags(int fd, long flags) {
+        long[] arg = SYNC_ARG.get();
+        while (true) {
+            arg[0] = flags;
+            try {
+                LibC.ioctl(fd, SYNC, arg);
+                return;
+            } catch (LastErrorException e) {
+                int errno = e.getErrorCode();
+                if (errno != Errno.EINTR && errno != Errno.EAGAIN) {
+                    throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
+                            + Long.toHexString(flags), errno);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code DMA_BUF_SET_NAME}: the name fdinfo and the kernel's bufinfo show.
+     *
+     * @param fd a dma-buf fd
+     * @param name at most {@code DMA_BUF_NAME_LEN - 1} bytes of UTF-8
+     * @throws LinuxException naming the ioctl, the fd and errno
+     */
+    public static void setName(int fd, String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length >= DMA_BUF_NAME_LEN) {
+            throw new LinuxException("ioctl(DMA_BUF_SET_NAME)", "fd " + fd + ", name of " + utf8.length + " bytes",
+                    Errno.EINVAL);
+        }
+        byte[] z = new byte[utf8.length + 1];
+        System.arraycopy(utf8, 0, z, 0, utf8.length);
+        try {
+            LibC.ioctl(fd, SET_NAME, z);
+        } catch (LastErrorException e) {
+            throw new LinuxException("ioctl(DMA_BUF_SET_NAME)", "fd " + fd, e.getErrorCode());
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package org.dmabuf.linux;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.DmaDirection;
+import org.dmabuf.api.Segment;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.spi.ExportedBuffer;
+import org.dmabuf.spi.MappedMemory;
+
+/**
+ * Storage backed by one owned fd, with the ops every fd-backed exporter shares: {@code mmap} of the fd,
+ * {@code DMA_BUF_IOCTL_SYNC} around CPU access and {@code DMA_BUF_SET_NAME} for dma-bufs, and for software devices a
+ * scatterlist of buffer offsets split at the device's maximum segment size. Exporters extend it for their own
+ * release or attach ops.
+ *
+ * <p>Threads: as {@link ExportedBuffer}: the core serialises the ops of one buffer, but CPU-access syncs may run
+ * concurrently.
+ */
+public class FdBuffer implements ExportedBuffer {
+    /** The fd, owned by this buffer. */
+    protected final Fd fd;
+    /** The inode of the fd's file. */
+    protected final long inode;
+    /** The size in bytes. */
+    protected final long size;
+    /** What kind of object the fd is. */
+    protected final BufferKind kind;
+
+    /**
+     * Takes ownership of an fd.
+     *
+     * @param fd the fd; closed by {@link #release()}
+     * @param size the buffer's size
+     * @param kind what the fd is
+     * @throws LinuxException if {@code statx} of the fd fails; the fd is closed then
+     */
+    public FdBuffer(Fd fd, long size, BufferKind kind) {
+        this.fd = fd;
+        this.size = size;
+        this.kind = kind;
+        try {
+            this.inode = Sys.fstat(fd.get()).inode();
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Adopts a received fd: duplicates it, so the caller keeps its own.
+     *
+     * @param fd the received fd
+     * @param size the buffer's size (fdinfo {@code size:} or the memfd's size)
+     * @param kind what the fd is
+     * @return storage owning the duplicate
+     * @throws LinuxException naming the call and errno if the fd cannot be duplicated
+     */
+    public static FdBuffer adopt(int fd, long size, BufferKind kind) {
+        return new FdBuffer(Sys.dup(fd, (kind == BufferKind.MEMFD ? "memfd" : "dma-buf") + " adopted from fd "
+                + fd), size, kind);
+    }
+
+    @Override
+    public int fd() {
+        return fd.get();
+    }
+
+    @Override
+    public long inode() {
+        return inode;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public BufferKind kind() {
+        return kind;
+    }
+
+    /**
+     * A software device's view: buffer offsets, split where the device's maximum segment size says.
+     *
+     * @param attachment the attachment
+     * @param direction the direction
+     * @return the segments
+     */
+    @Override
+    public List<Segment> mapDmaBuf(Attachment attachment, DmaDirection direction) {
+        return softwareSegments(size, attachment.device().constraints().maxSegmentSize());
+    }
+
+    /**
+     * Offsets {@code [0, size)} split into segments of at most {@code maxSegment} bytes.
+     *
+     * @param size bytes
+     * @param maxSegment the largest segment
+     * @return the segments, in order
+     */
+    public static List<Segment> softwareSegments(long size, long maxSegment) {
+        List<Segment> out = new ArrayList<>((int) Math.min(1024, (size + maxSegment - 1) / maxSegment));
+        for (long off = 0; off < size; off += maxSegment) {
+            out.add(new Segment(off, Math.min(maxSegment, size - off)));
+        }
+        return out;
+    }
+
+    @Override
+    public MappedMemory mmap() {
+        return Mapping.map(fd.get(), size, fd.what());
+    }
+
+    @Override
+    public void beginCpuAccess(SyncDirection direction) {
+        if (kind == BufferKind.DMA_BUF) {
+            DmaBufUapi.sync(fd.get(), false, direction);
+        }
+    }
+
+    @Override
+    public void endCpuAccess(SyncDirection direction) {
+        if (kind == BufferKind.DMA_BUF) {
+            DmaBufUapi.sync(fd.get(), true, direction);
+        }
+    }
+
+    @Override
+    public void setName(String name) {
+        if (kind == BufferKind.DMA_BUF) {
+            DmaBufUapi.setName(fd.get(), name);
+        }
+    }
+
+    @Override
+    public void release() {
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + fd + ", inode " + inode + ", " + size + " bytes]";
+    }
+}

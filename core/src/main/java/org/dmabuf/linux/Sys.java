@@ -1,0 +1,158 @@
+package org.dmabuf.linux;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+
+/**
+ * Checked system calls: each returns an owned result or throws a {@link LinuxException} that names the call, the
+ * fd or path and errno. Stateless but for a per-thread {@code statx} buffer; any thread.
+ */
+public final class Sys {
+    private static final ThreadLocal<Memory> STATX_BUF = ThreadLocal.withInitial(() -> new Memory(Statx.SIZE));
+
+    private Sys() {
+    }
+
+    /**
+     * Opens a path with {@code O_CLOEXEC} added.
+     *
+     * @param path the path
+     * @param flags {@code O_*}
+     * @return the owned fd
+     * @throws LinuxException naming {@code open}, the path and errno ({@code ENOENT}, {@code EACCES}, ...)
+     */
+    public static Fd open(String path, int flags) {
+        try {
+            return new Fd(LibC.open(path, flags | LibC.O_CLOEXEC, 0), path);
+        } catch (LastErrorException e) {
+            throw new LinuxException("open", path, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Creates a memfd with {@code MFD_CLOEXEC} added.
+     *
+     * @param name its name in /proc
+     * @param flags {@code MFD_*}
+     * @return the owned fd
+     * @throws LinuxException naming {@code memfd_create} and errno
+     */
+    public static Fd memfd(String name, int flags) {
+        try {
+            return new Fd(LibC.memfd_create(name, flags | LibC.MFD_CLOEXEC), "memfd:" + name);
+        } catch (LastErrorException e) {
+            throw new LinuxException("memfd_create", "memfd:" + name, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Duplicates an fd with {@code F_DUPFD_CLOEXEC}.
+     *
+     * @param fd the fd
+     * @param what what it is, for errors and the new owner
+     * @return the owned duplicate
+     * @throws LinuxException naming {@code fcntl(F_DUPFD_CLOEXEC)}, the fd and errno ({@code EBADF})
+     */
+    public static Fd dup(int fd, String what) {
+        try {
+            return new Fd(LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0), what);
+        } catch (LastErrorException e) {
+            throw new LinuxException("fcntl(F_DUPFD_CLOEXEC)", "fd " + fd, e.getErrorCode());
+        }
+    }
+
+    /**
+     * {@code fcntl(fd, cmd, arg)}.
+     *
+     * @param fd the fd
+     * @param cmd the command
+     * @param cmdName its name, for errors
+     * @param arg the argument
+     * @return the result
+     * @throws LinuxException naming the command, the fd and errno
+     */
+    public static int fcntl(int fd, int cmd, String cmdName, int arg) {
+        try {
+            return LibC.fcntl(fd, cmd, arg);
+        } catch (LastErrorException e) {
+            throw new LinuxException("fcntl(" + cmdName + ")", "fd " + fd, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Sets a file's size.
+     *
+     * @param fd the fd
+     * @param size bytes
+     * @throws LinuxException naming {@code ftruncate}, the fd and errno ({@code EPERM} on a sealed memfd)
+     */
+    public static void ftruncate(int fd, long size) {
+        try {
+            LibC.ftruncate64(fd, size);
+        } catch (LastErrorException e) {
+            throw new LinuxException("ftruncate", "fd " + fd + ", size " + size, e.getErrorCode());
+        }
+    }
+
+    /**
+     * {@code statx(fd, "", AT_EMPTY_PATH)}: inode, mode and size, with no allocation but the result.
+     *
+     * @param fd the fd
+     * @return what it says
+     * @throws LinuxException naming {@code statx}, the fd and errno ({@code EBADF} for a closed fd)
+     */
+    public static FileStat fstat(int fd) {
+        Memory buf = STATX_BUF.get();
+        try {
+            LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC, buf);
+        } catch (LastErrorException e) {
+            throw new LinuxException("statx", "fd " + fd, e.getErrorCode());
+        }
+        return new FileStat(buf.getLong(Statx.OFFSET_INO), buf.getShort(Statx.OFFSET_MODE) & 0xffff,
+                buf.getLong(Statx.OFFSET_SIZE));
+    }
+
+    /**
+     * An ioctl with a struct argument: writes the struct, calls, reads it back.
+     *
+     * @param fd the fd
+     * @param request the request from {@link Ioc#request(long)}
+     * @param name the request's name, for errors ({@code "DMA_HEAP_IOCTL_ALLOC"})
+     * @param target what the fd is, for errors
+     * @param arg the argument
+     * @return what the driver returns
+     * @throws LinuxException naming {@code ioctl(NAME)}, the target and errno ({@code ENOTTY} on the wrong fd)
+     */
+    public static int ioctl(int fd, NativeLong request, String name, String target, Structure arg) {
+        arg.write();
+        try {
+            int r = LibC.ioctl(fd, request, arg.getPointer());
+            arg.read();
+            return r;
+        } catch (LastErrorException e) {
+            throw new LinuxException("ioctl(" + name + ")", target + " (fd " + fd + ")", e.getErrorCode());
+        }
+    }
+
+    /**
+     * An ioctl with a raw pointer argument (or null).
+     *
+     * @param fd the fd
+     * @param request the request from {@link Ioc#request(long)}
+     * @param name the request's name, for errors
+     * @param target what the fd is, for errors
+     * @param arg the argument, or null
+     * @return what the driver returns
+     * @throws LinuxException naming {@code ioctl(NAME)}, the target and errno
+     */
+    public static int ioctl(int fd, NativeLong request, String name, String target, Pointer arg) {
+        try {
+            return LibC.ioctl(fd, request, arg);
+        } catch (LastErrorException e) {
+            throw new LinuxException("ioctl(" + name + ")", target + " (fd " + fd + ")", e.getErrorCode());
+        }
+    }
+}
