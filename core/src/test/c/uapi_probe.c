@@ -1,0 +1,45 @@
+/* Prints the struct sizes and ioctl numbers of the UAPI the project binds, as the kernel headers define them.
+ * IoctlNumbersTest compiles and runs this and compares every line with what the Java side computes. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/stat.h>
+#include <linux/udmabuf.h>
+#include <stdio.h>
+#include <sys/mman.h>
+
+#define P(name, value) printf("%s %llu\n", name, (unsigned long long)(value))
+
+int main(void) {
+    P("sizeof(struct dma_buf_sync)", sizeof(struct dma_buf_sync));
+    P("DMA_BUF_IOCTL_SYNC", DMA_BUF_IOCTL_SYNC);
+    P("DMA_BUF_SET_NAME_B", DMA_BUF_SET_NAME_B);
+    P("DMA_BUF_SYNC_START", DMA_BUF_SYNC_START);
+    P("DMA_BUF_SYNC_END", DMA_BUF_SYNC_END);
+    P("DMA_BUF_NAME_LEN", DMA_BUF_NAME_LEN);
+    P("sizeof(struct dma_heap_allocation_data)", sizeof(struct dma_heap_allocation_data));
+    P("DMA_HEAP_IOCTL_ALLOC", DMA_HEAP_IOCTL_ALLOC);
+    P("DMA_HEAP_VALID_FD_FLAGS", DMA_HEAP_VALID_FD_FLAGS);
+    P("sizeof(struct udmabuf_create)", sizeof(struct udmabuf_create));
+    P("UDMABUF_CREATE", UDMABUF_CREATE);
+    P("UDMABUF_FLAGS_CLOEXEC", UDMABUF_FLAGS_CLOEXEC);
+    P("sizeof(struct statx)", sizeof(struct statx));
+    P("offsetof(struct statx, stx_ino)", __builtin_offsetof(struct statx, stx_ino));
+    P("offsetof(struct statx, stx_size)", __builtin_offsetof(struct statx, stx_size));
+    P("offsetof(struct statx, stx_mode)", __builtin_offsetof(struct statx, stx_mode));
+    P("O_CLOEXEC", O_CLOEXEC);
+    P("O_NONBLOCK", O_NONBLOCK);
+    P("F_DUPFD_CLOEXEC", F_DUPFD_CLOEXEC);
+    P("F_ADD_SEALS", F_ADD_SEALS);
+    P("F_GET_SEALS", F_GET_SEALS);
+    P("F_SEAL_SEAL", F_SEAL_SEAL);
+    P("F_SEAL_SHRINK", F_SEAL_SHRINK);
+    P("F_SEAL_GROW", F_SEAL_GROW);
+    P("F_SEAL_WRITE", F_SEAL_WRITE);
+    P("MFD_CLOEXEC", MFD_CLOEXEC);
+    P("MFD_ALLOW_SEALING", MFD_ALLOW_SEALING);
+    P("AT_EMPTY_PATH", AT_EMPTY_PATH);
+    P("MAP_SHARED", MAP_SHARED);
+    return 0;
+}

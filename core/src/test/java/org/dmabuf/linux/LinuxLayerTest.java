@@ -1,0 +1,69 @@
+package org.dmabuf.linux;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** The Linux layer on this host: owned fds, mappings, typed errors naming call, target and errno. */
+class LinuxLayerTest {
+    @Test
+    void openOfAMissingPathNamesPathAndEnoent() {
+        assertThatThrownBy(() -> Sys.open("/dev/dma_heap/nonexistent", LibC.O_RDWR))
+                .isInstanceOf(LinuxException.class)
+                .hasMessage("open: ENOENT: /dev/dma_heap/nonexistent: No such file or directory")
+                .satisfies(e -> assertThat(((LinuxException) e).errnoValue()).isEqualTo(Errno.ENOENT));
+    }
+
+    @Test
+    void syncOnAMemfdIsEnotty() {
+        try (Fd memfd = Sys.memfd("test-sync", 0)) {
+            assertThatThrownBy(() -> DmaBufUapi.sync(memfd.get(), false, org.dmabuf.api.SyncDirection.READ))
+                    .isInstanceOf(LinuxException.class)
+                    .hasMessageContaining("ioctl(DMA_BUF_IOCTL_SYNC): ENOTTY: fd " + memfd.get());
+        }
+    }
+
+    @Test
+    void fdClosesOnceAndRefusesUseAfterClose() {
+        Fd fd = Sys.memfd("test-once", 0);
+        int n = fd.get();
+        fd.close();
+        fd.close();
+        assertThat(fd.isOpen()).isFalse();
+        assertThatThrownBy(fd::get).isInstanceOf(LinuxException.class).hasMessageContaining("EBADF");
+        assertThatThrownBy(() -> Sys.fstat(n)).isInstanceOf(LinuxException.class)
+                .hasMessageContaining("statx: EBADF: fd " + n);
+    }
+
+    @Test
+    void mappingUnmapsOnceAndZeroSizeIsEinval() {
+        try (Fd fd = Sys.memfd("test-map", 0)) {
+            Sys.ftruncate(fd.get(), 4096);
+            Mapping m = Mapping.map(fd.get(), 4096, "test");
+            m.pointer().setInt(0, 99);
+            assertThat(m.pointer().getInt(0)).isEqualTo(99);
+            m.close();
+            m.close();
+            assertThat(m.isMapped()).isFalse();
+            assertThatThrownBy(() -> Mapping.map(fd.get(), 0, "test")).isInstanceOf(LinuxException.class)
+                    .hasMessageContaining("mmap: EINVAL");
+        }
+    }
+
+    @Test
+    void fdinfoParsesWhatTheKernelPrintsForADmaBuf() {
+        FdInfo i = FdInfo.parse("pos:\t0\nflags:\t02000002\nmnt_id:\t16\nino:\t1061\nsize:\t1048576\n"
+                + "count:\t2\nexp_name:\tsystem\nname:\tqk-heap\n");
+        assertThat(i).isEqualTo(new FdInfo(02000002, 1061, 1048576, 2, "system", "qk-heap"));
+        assertThat(i.isDmaBuf()).isTrue();
+        assertThat(FdInfo.parse("pos:\t0\nflags:\t02\n").isDmaBuf()).isFalse();
+    }
+
+    @Test
+    void errnoNamesAndUnknownValues() {
+        assertThat(Errno.name(Errno.ENOTTY)).isEqualTo("ENOTTY");
+        assertThat(Errno.name(9999)).isEqualTo("errno 9999");
+        assertThat(Errno.describe(Errno.EBUSY)).isEqualTo("Device or resource busy");
+    }
+}
