@@ -1,0 +1,179 @@
+package org.dmabuf.exporter.heap;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.dmabuf.linux.LinuxException;
+import org.dmabuf.spi.DmaBufExporter;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Finds what memory exporters the kernel offers and registers one {@link DmaBufExporter} service for each: every
+ * {@code /dev/dma_heap/*} node, then {@code /dev/udmabuf}, then the sealed-memfd exporter, ranked in that order
+ * (a contiguous heap such as CMA ranks just below the other heaps, so late allocation uses it only when a device
+ * needs contiguous memory). Whatever is absent is said once, with the fallback taken. Enablement, paths and
+ * rankings are configured through ConfigAdmin (PID {@value #PID}); a change re-registers the exporters.
+ *
+ * <p>Threads: SCR calls activate and deactivate; the registered exporters are thread-safe.
+ */
+@Component(immediate = true, configurationPid = HeapExporters.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        service = {})
+@Designate(ocd = HeapExporters.Config.class)
+public final class HeapExporters {
+    /** The configuration PID. */
+    public static final String PID = "org.dmabuf.exporter.heap";
+
+    private static final System.Logger LOG = System.getLogger("org.dmabuf.exporter.heap");
+
+    /** What to register, and how to rank it. */
+    @ObjectClassDefinition(name = "dmabuf-osgi heap exporters",
+            description = "dma-heap, udmabuf and sealed-memfd exporters of dmabuf-osgi.")
+    public @interface Config {
+        /** @return whether to register the dma-heaps */
+        @AttributeDefinition(name = "dma-heaps enabled")
+        boolean dmaheap_enabled() default true;
+
+        /** @return where the heap nodes are */
+        @AttributeDefinition(name = "dma-heap folder")
+        String dmaheap_dir() default "/dev/dma_heap";
+
+        /** @return the ranking of non-contiguous heaps; contiguous ones get 10 less */
+        @AttributeDefinition(name = "dma-heap ranking")
+        int dmaheap_ranking() default 300;
+
+        /** @return whether to register udmabuf */
+        @AttributeDefinition(name = "udmabuf enabled")
+        boolean udmabuf_enabled() default true;
+
+        /** @return the udmabuf node */
+        @AttributeDefinition(name = "udmabuf path")
+        String udmabuf_path() default "/dev/udmabuf";
+
+        /** @return udmabuf's ranking */
+        @AttributeDefinition(name = "udmabuf ranking")
+        int udmabuf_ranking() default 200;
+
+        /** @return whether to register the sealed-memfd exporter */
+        @AttributeDefinition(name = "memfd enabled")
+        boolean memfd_enabled() default true;
+
+        /** @return the memfd exporter's ranking */
+        @AttributeDefinition(name = "memfd ranking")
+        int memfd_ranking() default 100;
+    }
+
+    /** The registered services and what they own. */
+    private final AtomicReference<List<Registered>> registered = new AtomicReference<>();
+
+    private record Registered(ServiceRegistration<DmaBufExporter> registration, AutoCloseable owned) {
+    }
+
+    @Activate
+    void activate(BundleContext context, Config config) {
+        List<Registered> out = new ArrayList<>();
+        List<String> fallbacks = new ArrayList<>();
+        if (config.dmaheap_enabled()) {
+            for (Path node : heapNodes(Path.of(config.dmaheap_dir()), fallbacks)) {
+                try {
+                    DmaHeapExporter heap = new DmaHeapExporter(node.toString());
+                    int ranking = heap.contiguous() ? config.dmaheap_ranking() - 10 : config.dmaheap_ranking();
+                    out.add(register(context, heap, heap.properties(ranking), heap));
+                } catch (LinuxException e) {
+                    fallbacks.add("dma-heap " + node + " cannot be opened: " + e.getMessage()
+                            + (e.errnoValue() == org.dmabuf.linux.Errno.EACCES
+                                ? " (grant the gateway's user access to /dev/dma_heap: see the README)" : ""));
+                }
+            }
+        }
+        if (config.udmabuf_enabled()) {
+            if (Files.exists(Path.of(config.udmabuf_path()))) {
+                try {
+                    UdmabufExporter u = new UdmabufExporter(config.udmabuf_path());
+                    out.add(register(context, u, u.properties(config.udmabuf_ranking()), u));
+                } catch (LinuxException e) {
+                    fallbacks.add("udmabuf cannot be opened: " + e.getMessage());
+                }
+            } else {
+                fallbacks.add(config.udmabuf_path() + " is absent (kernel without CONFIG_UDMABUF)");
+            }
+        }
+        if (config.memfd_enabled()) {
+            out.add(register(context, new MemfdExporter(), MemfdExporter.properties(config.memfd_ranking()), null));
+        }
+        registered.set(out);
+        for (String f : fallbacks) {
+            LOG.log(System.Logger.Level.WARNING, f);
+        }
+        LOG.log(out.stream().anyMatch(r -> !(r.registration.getReference().getProperty(DmaBufExporter.KIND)
+                .equals(DmaBufExporter.KIND_MEMFD))) ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                "exporters registered: " + names(out) + (out.size() == 1 && config.memfd_enabled()
+                    ? " (only sealed memfds: shareable between processes, not importable by devices)" : ""));
+    }
+
+    private static List<Path> heapNodes(Path dir, List<String> fallbacks) {
+        if (!Files.isDirectory(dir)) {
+            fallbacks.add(dir + " is absent (kernel without CONFIG_DMABUF_HEAPS): no dma-heap exporter");
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> nodes = s.sorted().toList();
+            if (nodes.isEmpty()) {
+                fallbacks.add(dir + " has no heap: no dma-heap exporter");
+            }
+            return nodes;
+        } catch (IOException e) {
+            fallbacks.add(dir + " cannot be listed: " + e);
+            return List.of();
+        }
+    }
+
+    private static Registered register(BundleContext context, DmaBufExporter exporter, Map<String, Object> props,
+            AutoCloseable owned) {
+        Dictionary<String, Object> d = new Hashtable<>(props);
+        return new Registered(context.registerService(DmaBufExporter.class, exporter, d), owned);
+    }
+
+    private static String names(List<Registered> regs) {
+        return String.join(", ", regs.stream()
+                .map(r -> r.registration.getReference().getProperty(DmaBufExporter.NAME) + "(ranking "
+                        + r.registration.getReference().getProperty(org.osgi.framework.Constants.SERVICE_RANKING)
+                        + ")").toList());
+    }
+
+    @Deactivate
+    void deactivate() {
+        List<Registered> regs = registered.getAndSet(null);
+        if (regs == null) {
+            return;
+        }
+        for (Registered r : regs) {
+            try {
+                r.registration.unregister();
+            } catch (IllegalStateException e) {
+                // already unregistered by the framework as the bundle stops
+            }
+            if (r.owned != null) {
+                try {
+                    r.owned.close();
+                } catch (Exception e) {
+                    LOG.log(System.Logger.Level.WARNING, "closing " + r.owned + ": " + e);
+                }
+            }
+        }
+    }
+}

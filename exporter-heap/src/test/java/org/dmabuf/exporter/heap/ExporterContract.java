@@ -1,0 +1,197 @@
+package org.dmabuf.exporter.heap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.core.StandaloneRegistry;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.LibC;
+import org.dmabuf.linux.Mapping;
+import org.dmabuf.linux.Sys;
+import org.dmabuf.spi.DmaBufExporter;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What every memory exporter must do, run against the real kernel object: the system dma-heap and udmabuf in the
+ * kernel guest, the sealed memfd on any host. Each test ends with no buffer fd and no mapping left.
+ */
+abstract class ExporterContract {
+    StandaloneRegistry registry;
+    private long fdsBefore;
+    private long mapsBefore;
+
+    abstract DmaBufExporter exporter();
+
+    abstract Map<String, Object> properties();
+
+    abstract BufferKind kind();
+
+    abstract String exporterName();
+
+    @BeforeEach
+    void open() {
+        fdsBefore = bufferFds();
+        mapsBefore = bufferMappings();
+        registry = new StandaloneRegistry("test").addExporter(exporter(), properties());
+    }
+
+    @AfterEach
+    void nothingLeft() throws Exception {
+        registry.close();
+        if (exporter() instanceof AutoCloseable c) {
+            c.close();
+        }
+        assertThat(bufferFds()).as("buffer fds left open").isEqualTo(fdsBefore);
+        assertThat(bufferMappings()).as("buffer mappings left").isEqualTo(mapsBefore);
+    }
+
+    @ParameterizedTest(name = "{0} bytes")
+    @ValueSource(longs = {4096, 65536, 1 << 20, 16 << 20, 64 << 20})
+    void newBuffersOfEverySizeReadAsZeros(long size) {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(size))) {
+            assertThat(buf.size()).isEqualTo(size);
+            assertThat(buf.kind()).contains(kind());
+            assertThat(buf.exporterName()).contains(exporterName());
+            byte[] chunk = new byte[(int) Math.min(size, 1 << 20)];
+            try (CpuAccess r = buf.beginCpuAccess(SyncDirection.READ)) {
+                for (long off = 0; off < size; off += chunk.length) {
+                    r.read(off, chunk, 0, chunk.length);
+                    for (byte b : chunk) {
+                        if (b != 0) {
+                            throw new AssertionError("non-zero byte in a new buffer near offset " + off);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void writesThroughOneMappingAreSeenThroughAnIndependentMappingOfTheFd() {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(1 << 20))) {
+            try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
+                for (long off = 0; off < buf.size(); off += 4096) {
+                    w.putLong(off, off * 31 + 7);
+                }
+            }
+            try (Mapping m = Mapping.map(buf.fd(), buf.size(), "independent")) {
+                for (long off = 0; off < buf.size(); off += 4096) {
+                    assertThat(m.pointer().getLong(off)).isEqualTo(off * 31 + 7);
+                }
+                m.pointer().setLong(8, -1L);
+            }
+            try (CpuAccess r = buf.beginCpuAccess(SyncDirection.READ)) {
+                assertThat(r.getLong(8)).isEqualTo(-1L);
+            }
+        }
+    }
+
+    @Test
+    void importOfADuplicateFdReturnsTheSameBufferByInode() {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(65536).name("shared"))) {
+            try (Fd received = Sys.dup(buf.fd(), "received"); DmaBuf again = registry.get(received.get())) {
+                assertThat(again.inode()).isEqualTo(buf.inode()).isEqualTo(Sys.fstat(received.get()).inode());
+                assertThat(buf.refCount()).isEqualTo(2);
+                assertThat(again.mmap()).isSameAs(buf.mmap());
+            }
+        }
+    }
+
+    @Test
+    void aBufferMadeElsewhereIsAdoptedByItsExporter() {
+        var storage = exporter().allocate(new org.dmabuf.spi.AllocationRequest(8192, "outside", null,
+                org.dmabuf.api.DeviceConstraints.NONE));
+        try (DmaBuf adopted = registry.get(storage.fd())) {
+            assertThat(adopted.exporterName()).contains(exporterName());
+            assertThat(adopted.inode()).isEqualTo(storage.inode());
+            assertThat(adopted.kind()).contains(kind());
+            try (CpuAccess w = adopted.beginCpuAccess(SyncDirection.READ_WRITE)) {
+                w.putInt(0, 1234);
+                assertThat(w.getInt(0)).isEqualTo(1234);
+            }
+        } finally {
+            storage.release();
+        }
+    }
+
+    @Test
+    void thirtyTwoAllocateReleaseRoundsLeaveNothingBehind() {
+        long fds = bufferFds();
+        long maps = bufferMappings();
+        for (int i = 0; i < 32; i++) {
+            DmaBuf buf = registry.allocate(BufferRequest.ofSize(256 * 1024).name("round" + i));
+            try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
+                w.fill(0, buf.size(), (byte) i);
+            }
+            assertThat(bufferFds()).isEqualTo(fds + 1);
+            assertThat(bufferMappings()).isEqualTo(maps + 1);
+            buf.put();
+        }
+        assertThat(bufferFds()).isEqualTo(fds);
+        assertThat(bufferMappings()).isEqualTo(maps);
+        assertThat(registry.bufinfo()).isEmpty();
+    }
+
+    @Test
+    void bufinfoDescribesTheBuffer() {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(4096).name("info"))) {
+            buf.mmap();
+            assertThat(registry.bufinfo()).singleElement().satisfies(i -> {
+                assertThat(i.inode()).isEqualTo(buf.inode());
+                assertThat(i.exporter()).isEqualTo(exporterName());
+                assertThat(i.kind()).isEqualTo(kind() == BufferKind.MEMFD ? "memfd" : "dma-buf");
+                assertThat(i.name()).isEqualTo("info");
+                assertThat(i.cpuMapped()).isTrue();
+                assertThat(i.owner()).isEqualTo("test");
+            });
+        }
+    }
+
+    /** fds of dma-bufs and memfds this process holds. */
+    static long bufferFds() {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.map(ExporterContract::link).filter(t -> t.contains("dmabuf") || t.contains("memfd:")).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Mappings of dma-bufs and memfds in this process. */
+    static long bufferMappings() {
+        try (Stream<String> s = Files.lines(Path.of("/proc/self/maps"))) {
+            return s.filter(l -> l.contains("dmabuf") || l.contains("/memfd:")).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String link(Path p) {
+        try {
+            return Files.readSymbolicLink(p).toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static FdInfo fdinfo(int fd) {
+        return FdInfo.read(fd);
+    }
+
+    static int rw() {
+        return LibC.O_RDWR | LibC.O_CLOEXEC;
+    }
+}
