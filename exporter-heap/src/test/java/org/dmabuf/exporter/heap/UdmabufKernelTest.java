@@ -50,6 +50,14 @@ class UdmabufKernelTest extends ExporterContract {
     }
 
     @Test
+    void anFdThatIsNotAMemfdIsRefusedAsTheKernelSelftestExpects() {
+        try (Fd notMemfd = Sys.open("/proc/self/stat", LibC.O_RDONLY)) {
+            assertThatThrownBy(() -> udmabuf.create(notMemfd.get(), 0, 4096, UdmabufUapi.UDMABUF_FLAGS_CLOEXEC))
+                    .isInstanceOf(LinuxException.class).hasMessageContaining("ioctl(UDMABUF_CREATE): EBADFD");
+        }
+    }
+
+    @Test
     void aMemfdNotSealedAgainstShrinkIsRefused() {
         try (Fd memfd = Sys.memfd("unsealed", LibC.MFD_ALLOW_SEALING)) {
             Sys.ftruncate(memfd.get(), 4096);
@@ -60,11 +68,11 @@ class UdmabufKernelTest extends ExporterContract {
     }
 
     @Test
-    void unalignedSizeAndUnknownFlagsAreRefused() {
+    void unalignedOffsetOrSizeIsRefusedAsTheKernelSelftestExpects() {
         try (Fd memfd = MemfdExporter.sealedMemfd("sealed", 8192, LibC.F_SEAL_SHRINK)) {
             assertThatThrownBy(() -> udmabuf.create(memfd.get(), 0, 4097, UdmabufUapi.UDMABUF_FLAGS_CLOEXEC))
                     .isInstanceOf(LinuxException.class).hasMessageContaining("EINVAL");
-            assertThatThrownBy(() -> udmabuf.create(memfd.get(), 0, 4096, 0xf0))
+            assertThatThrownBy(() -> udmabuf.create(memfd.get(), 100, 4096, UdmabufUapi.UDMABUF_FLAGS_CLOEXEC))
                     .isInstanceOf(LinuxException.class).hasMessageContaining("EINVAL");
             try (Fd ok = udmabuf.create(memfd.get(), 0, 8192, UdmabufUapi.UDMABUF_FLAGS_CLOEXEC)) {
                 assertThat(fdinfo(ok.get()).size()).isEqualTo(8192);
