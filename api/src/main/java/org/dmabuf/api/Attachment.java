@@ -33,6 +33,16 @@ public interface Attachment extends AutoCloseable {
     boolean isAttached();
 
     /**
+     * What an {@link ImporterDevice} made when it imported the buffer: a GEM handle, a V4L2 buffer.
+     *
+     * @param <T> the type the device documents
+     * @param type that type
+     * @return the import, or null if the device is not an importer or the buffer has no storage yet
+     * @throws ClassCastException if the import is not of that type
+     */
+    <T> T imported(Class<T> type);
+
+    /**
      * Maps it for the device; the same as {@code buffer().map(this, direction)}.
      *
      * @param direction the direction of the device's DMA

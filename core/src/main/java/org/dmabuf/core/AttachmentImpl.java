@@ -18,6 +18,8 @@ final class AttachmentImpl implements Attachment {
     private final Device device;
     private final OwnerScope owner;
     private volatile boolean attached = true;
+    /** What an importer device made of the buffer; set and closed under {@code buffer}'s monitor. */
+    private volatile AutoCloseable imported;
     /** Live mappings; guarded by {@code buffer}. */
     private List<SgTableImpl> tables;
 
@@ -41,6 +43,34 @@ final class AttachmentImpl implements Attachment {
     @Override
     public boolean isAttached() {
         return attached;
+    }
+
+    @Override
+    public <T> T imported(Class<T> type) {
+        return type.cast(imported);
+    }
+
+    /** Lets an importer device import the storage; called under the buffer's monitor once storage exists. */
+    void importInto(org.dmabuf.spi.ExportedBuffer storage) {
+        if (device instanceof org.dmabuf.api.ImporterDevice d && imported == null) {
+            imported = d.importBuffer(handle, storage.fd());
+        }
+    }
+
+    /** Closes the device's import, if any; called under the buffer's monitor at detach. */
+    void closeImport() {
+        AutoCloseable i = imported;
+        imported = null;
+        if (i != null) {
+            try {
+                i.close();
+            } catch (org.dmabuf.api.DmaBufException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new org.dmabuf.api.DmaBufException("detach", null, "device '" + device.name()
+                        + "' failed to release its import of " + buffer.describe() + ": " + e, e);
+            }
+        }
     }
 
     @Override

@@ -123,6 +123,7 @@ final class BufferObject {
                             safely(() -> s.unmapDmaBuf(a, t.segments(), t.direction()));
                         }
                     }
+                    safely(a::closeImport);
                     if (s != null) {
                         safely(() -> s.detach(a));
                     }
@@ -263,6 +264,9 @@ final class BufferObject {
                     + " bytes for " + describe() + " of " + size);
         }
         List<AttachmentImpl> done = new ArrayList<>();
+        storage = s;
+        exporter = ref;
+        inode = s.inode();
         try {
             if (!name.isEmpty()) {
                 s.setName(name);
@@ -271,18 +275,20 @@ final class BufferObject {
                 for (AttachmentImpl a : attachments) {
                     s.attach(a);
                     done.add(a);
+                    a.importInto(s);
                 }
             }
         } catch (RuntimeException e) {
             for (AttachmentImpl a : done) {
+                safely(a::closeImport);
                 safely(() -> s.detach(a));
             }
+            storage = null;
+            exporter = null;
+            inode = 0;
             s.release();
             throw e;
         }
-        storage = s;
-        exporter = ref;
-        inode = s.inode();
         registry.committed(this, inode);
     }
 
@@ -298,6 +304,12 @@ final class BufferObject {
                         + ": " + unmet + " (storage was committed before the device attached)");
             }
             storage.attach(a);
+            try {
+                a.importInto(storage);
+            } catch (RuntimeException e) {
+                safely(() -> storage.detach(a));
+                throw e;
+            }
         }
         if (attachments == null) {
             attachments = new ArrayList<>(2);
@@ -320,8 +332,12 @@ final class BufferObject {
         }
         attachments.remove(a);
         a.ended();
-        if (storage != null) {
-            storage.detach(a);
+        try {
+            a.closeImport();
+        } finally {
+            if (storage != null) {
+                storage.detach(a);
+            }
         }
     }
 
