@@ -1,0 +1,63 @@
+package org.dmabuf.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.composite;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.ops4j.pax.exam.Option;
+
+/**
+ * The one set of Pax Exam options every test shares: Apache Felix with SCR, ConfigAdmin, EventAdmin, Metatype,
+ * Gogo and JNA, and the project's bundles from the reactor. Unresolved bundles fail the run
+ * ({@code pax.exam.osgi.unresolved.fail}, set by failsafe). Stateless; any thread.
+ */
+public final class DmabufOptions {
+    /** The project's bundles, in install order. */
+    public static final String[] PROJECT_BUNDLES = {"org.dmabuf.api", "org.dmabuf.core", "org.dmabuf.exporter.heap",
+        "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2"};
+
+    private DmabufOptions() {
+    }
+
+    /**
+     * The framework and every bundle.
+     *
+     * @return the options
+     */
+    public static Option base() {
+        return composite(
+                workingDirectory("target/paxexam"),
+                systemProperty("pax.exam.osgi.unresolved.fail").value("true"),
+                systemProperty("ds.loglevel").value("warn"),
+                junitBundles(),
+                mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.util.promise").versionAsInProject(),
+                mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.scr").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.configadmin").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.eventadmin").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.metatype").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.gogo.runtime").versionAsInProject(),
+                mavenBundle("org.apache.felix", "org.apache.felix.gogo.command").versionAsInProject(),
+                mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
+                projectBundles());
+    }
+
+    private static Option projectBundles() {
+        Path dir = Path.of(System.getProperty("itest.bundles", "target/bundles"));
+        Option[] out = new Option[PROJECT_BUNDLES.length];
+        for (int i = 0; i < out.length; i++) {
+            Path jar = dir.resolve(PROJECT_BUNDLES[i] + ".jar");
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException(jar + " is missing: run the itests through mvn verify");
+            }
+            out[i] = bundle(jar.toUri().toString());
+        }
+        return composite(out);
+    }
+}
