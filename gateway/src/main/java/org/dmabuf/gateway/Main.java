@@ -1,0 +1,179 @@
+package org.dmabuf.gateway;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntConsumer;
+import java.util.stream.Stream;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * The gateway launcher: starts Apache Felix with the distribution's bundles ({@code bundle/} next to this jar) and
+ * this jar itself as a bundle (it carries the main job), then either opens the Gogo shell (interactive) or, with
+ * {@code --run}, runs the main job and exits with its status.
+ *
+ * <p>Threads: {@link #main} runs on the JVM's main thread; the job reports its status from its own thread through
+ * an {@link IntConsumer} service; a shutdown hook stops the framework on SIGTERM or Ctrl-C, so every buffer is
+ * released.
+ */
+public final class Main {
+    /** Framework property: run the main job and exit. */
+    static final String RUN = "dmabuf.gateway.run";
+    /** Framework property: when the launcher started, in {@link System#nanoTime()}. */
+    static final String START = "dmabuf.gateway.start.nanos";
+    /** Service property of the launcher's {@link IntConsumer} that takes the job's exit status. */
+    static final String EXIT = "dmabuf.gateway.exit";
+
+    private Main() {
+    }
+
+    /**
+     * Starts the gateway.
+     *
+     * @param args {@code --run} for the non-interactive main job; {@code --timeout SECONDS} (default 60)
+     */
+    public static void main(String[] args) throws Exception {
+        long start = System.nanoTime();
+        boolean run = false;
+        long timeout = 60;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--run" -> run = true;
+                case "--timeout" -> timeout = Long.parseLong(args[++i]);
+                case "--help", "-h" -> {
+                    System.out.println("usage: java -jar dmabuf-gateway.jar [--run] [--timeout SECONDS]");
+                    return;
+                }
+                default -> {
+                    System.err.println("dmabuf-gateway: unknown argument " + args[i] + " (try --help)");
+                    System.exit(2);
+                }
+            }
+        }
+        System.exit(new Main().launch(run, timeout, start));
+    }
+
+    private int launch(boolean run, long timeoutSeconds, long start) throws Exception {
+        PrintStream out = System.out;
+        Path home = distribution();
+        Path work = home.resolve("work");
+        Files.createDirectories(work);
+        System.setProperty("jna.tmpdir", work.resolve("jna").toString());
+        // one line per log record (the bundles log through System.Logger, which is java.util.logging here)
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %3$s: %5$s%6$s%n");
+
+        Map<String, String> props = new HashMap<>();
+        props.put(Constants.FRAMEWORK_STORAGE, work.resolve("felix-cache").toString());
+        props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        props.put(START, Long.toString(start));
+        props.put(RUN, Boolean.toString(run));
+        props.put("felix.log.level", "1");
+        props.put("gosh.args", "--nointeractive");
+        if (run) {
+            props.put("gosh.args", "--noshutdown --nointeractive");
+        }
+        Framework framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
+        framework.init();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "dmabuf-gateway-shutdown"));
+        BundleContext ctx = framework.getBundleContext();
+
+        CompletableFuture<Integer> status = new CompletableFuture<>();
+        Hashtable<String, Object> exitProps = new Hashtable<>();
+        exitProps.put(EXIT, Boolean.TRUE);
+        ctx.registerService(IntConsumer.class, status::complete, exitProps);
+
+        List<Bundle> installed = new ArrayList<>();
+        for (Path jar : bundles(home.resolve("bundle"))) {
+            if (run && jar.getFileName().toString().contains("gogo.shell")) {
+                continue;
+            }
+            installed.add(ctx.installBundle(jar.toUri().toString()));
+        }
+        installed.add(ctx.installBundle(self().toUri().toString()));
+        framework.start();
+        for (Bundle b : installed) {
+            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                try {
+                    b.start();
+                } catch (BundleException e) {
+                    out.println("dmabuf-gateway: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
+                    if (run) {
+                        stop(framework);
+                        return 1;
+                    }
+                }
+            }
+        }
+        if (!run) {
+            framework.waitForStop(0);
+            return 0;
+        }
+        try {
+            return status.get(timeoutSeconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            out.println("dmabuf-gateway: FAILED: the main job did not finish within " + timeoutSeconds
+                    + " s; missing services: " + missing(ctx));
+            return 1;
+        } finally {
+            stop(framework);
+        }
+    }
+
+    private static String missing(BundleContext ctx) {
+        List<String> missing = new ArrayList<>();
+        for (String type : List.of("org.dmabuf.api.DmaBufRegistry", "org.dmabuf.spi.DmaBufExporter")) {
+            if (ctx.getServiceReference(type) == null) {
+                missing.add(type);
+            }
+        }
+        return missing.isEmpty() ? "none (the job hung)" : String.join(", ", missing);
+    }
+
+    private static void stop(Framework framework) {
+        try {
+            if ((framework.getState() & (Bundle.ACTIVE | Bundle.STARTING)) != 0) {
+                framework.stop();
+                framework.waitForStop(TimeUnit.SECONDS.toMillis(30));
+            }
+        } catch (BundleException | InterruptedException e) {
+            System.err.println("dmabuf-gateway: stopping the framework: " + e);
+        }
+    }
+
+    private static List<Path> bundles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("the bundle folder " + dir + " is missing: run the gateway from its distribution");
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".jar")).sorted(Comparator.comparing(Path::toString))
+                    .toList();
+        }
+    }
+
+    private static Path self() throws URISyntaxException {
+        return Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    }
+
+    private static Path distribution() throws URISyntaxException {
+        Path jar = self();
+        return jar.getParent() == null ? new File(".").toPath() : jar.getParent();
+    }
+}
