@@ -7,7 +7,10 @@
 #include <linux/stat.h>
 #include <linux/udmabuf.h>
 #include <stdio.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #define P(name, value) printf("%s %llu\n", name, (unsigned long long)(value))
 
@@ -41,5 +44,25 @@ int main(void) {
     P("MFD_ALLOW_SEALING", MFD_ALLOW_SEALING);
     P("AT_EMPTY_PATH", AT_EMPTY_PATH);
     P("MAP_SHARED", MAP_SHARED);
+    P("sizeof(struct sockaddr_un)", sizeof(struct sockaddr_un));
+    P("sizeof(struct ucred)", sizeof(struct ucred));
+    P("sizeof(struct iovec)", sizeof(struct iovec));
+    P("sizeof(struct msghdr)", sizeof(struct msghdr));
+    P("sizeof(struct pollfd)", sizeof(struct pollfd));
+    P("CMSG_LEN(4)", CMSG_LEN(4));
+    P("CMSG_SPACE(4)", CMSG_SPACE(4));
+    P("CMSG_SPACE(64)", CMSG_SPACE(64));
+    P("AF_UNIX", AF_UNIX);
+    P("SOCK_SEQPACKET", SOCK_SEQPACKET);
+    P("SOCK_CLOEXEC", SOCK_CLOEXEC);
+    P("SOL_SOCKET", SOL_SOCKET);
+    P("SO_PEERCRED", SO_PEERCRED);
+    P("SCM_RIGHTS", SCM_RIGHTS);
+    P("MSG_TRUNC", MSG_TRUNC);
+    P("MSG_CTRUNC", MSG_CTRUNC);
+    P("MSG_NOSIGNAL", MSG_NOSIGNAL);
+    P("MSG_CMSG_CLOEXEC", MSG_CMSG_CLOEXEC);
+    P("POLLIN", POLLIN);
+    P("SHUT_RDWR", SHUT_RDWR);
     return 0;
 }

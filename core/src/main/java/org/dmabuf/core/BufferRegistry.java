@@ -221,7 +221,7 @@ public final class BufferRegistry {
                     }
                 }
             }
-            ExportedBuffer s = FdBuffer.adopt(fd, stat.size(), BufferKind.MEMFD);
+            ExportedBuffer s = FdBuffer.adoptSealedMemfd(fd, stat.size());
             return new BufferObject(this, serial, s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "",
                     owner.name());
         }

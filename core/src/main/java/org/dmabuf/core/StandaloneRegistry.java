@@ -51,6 +51,15 @@ public final class StandaloneRegistry implements DmaBufRegistry, AutoCloseable {
         registry.unbindExporter(exporter, Map.of());
     }
 
+    /**
+     * Buffer channels whose received buffers belong to this registry.
+     *
+     * @return the channels
+     */
+    public org.dmabuf.api.BufferChannels channels() {
+        return new Channels(scope);
+    }
+
     @Override
     public DmaBuf create(BufferRequest request) {
         return scope.create(request);

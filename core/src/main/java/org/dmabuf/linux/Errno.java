@@ -50,6 +50,14 @@ public final class Errno {
     public static final int EPIPE = 32;
     /** Function not implemented. */
     public static final int ENOSYS = 38;
+    /** File name too long. */
+    public static final int ENAMETOOLONG = 36;
+    /** Message too long. */
+    public static final int EMSGSIZE = 90;
+    /** Protocol error. */
+    public static final int EPROTO = 71;
+    /** Address already in use. */
+    public static final int EADDRINUSE = 98;
     /** Operation not supported. */
     public static final int EOPNOTSUPP = 95;
 
@@ -63,7 +71,7 @@ public final class Errno {
             "26 ETXTBSY", "27 EFBIG", "28 ENOSPC", "29 ESPIPE", "30 EROFS", "31 EMLINK", "32 EPIPE", "33 EDOM",
             "34 ERANGE", "35 EDEADLK", "36 ENAMETOOLONG", "37 ENOLCK", "38 ENOSYS", "39 ENOTEMPTY", "40 ELOOP",
             "42 ENOMSG", "61 ENODATA", "62 ETIME", "71 EPROTO", "74 EBADMSG", "75 EOVERFLOW", "77 EBADFD", "84 EILSEQ",
-            "88 ENOTSOCK", "90 EMSGSIZE", "95 EOPNOTSUPP", "98 EADDRINUSE", "103 ECONNABORTED", "104 ECONNRESET",
+            "88 ENOTSOCK", "90 EMSGSIZE", "93 EPROTONOSUPPORT", "95 EOPNOTSUPP", "98 EADDRINUSE", "103 ECONNABORTED", "104 ECONNRESET",
             "105 ENOBUFS", "107 ENOTCONN", "110 ETIMEDOUT", "111 ECONNREFUSED", "115 EINPROGRESS", "125 ECANCELED"
         };
         for (String e : all) {

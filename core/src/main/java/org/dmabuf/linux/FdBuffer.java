@@ -63,6 +63,40 @@ public class FdBuffer implements ExportedBuffer {
                 + fd), size, kind);
     }
 
+    /**
+     * Adopts a received memfd once it is sealed against shrinking and growing, so that no process it is shared
+     * with can truncate it under a reader (a SIGBUS): seals it if the sender did not (and still can be), refuses it
+     * otherwise.
+     *
+     * @param fd the received memfd; the caller keeps it
+     * @param size its size
+     * @return storage owning a duplicate
+     * @throws LinuxException {@code EPERM} naming the fd if it cannot be sealed
+     */
+    public static FdBuffer adoptSealedMemfd(int fd, long size) {
+        sealAgainstResize(fd, "adopt");
+        return adopt(fd, size, BufferKind.MEMFD);
+    }
+
+    /**
+     * Makes sure a memfd is sealed with {@code F_SEAL_SHRINK | F_SEAL_GROW}, adding the seals it lacks.
+     *
+     * @param fd the memfd
+     * @param call the call to name in an error
+     * @throws LinuxException {@code EPERM} naming the fd if it lacks the seals and can no longer get them
+     */
+    public static void sealAgainstResize(int fd, String call) {
+        int seals = Sys.fcntl(fd, LibC.F_GET_SEALS, "F_GET_SEALS", 0);
+        int missing = (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW) & ~seals;
+        if (missing != 0) {
+            if ((seals & LibC.F_SEAL_SEAL) != 0) {
+                throw new LinuxException(call, "memfd fd " + fd + " is not sealed against shrink and grow and "
+                        + "can no longer be (F_SEAL_SEAL): a peer could truncate it under a reader", Errno.EPERM);
+            }
+            Sys.fcntl(fd, LibC.F_ADD_SEALS, "F_ADD_SEALS", missing);
+        }
+    }
+
     @Override
     public int fd() {
         return fd.get();

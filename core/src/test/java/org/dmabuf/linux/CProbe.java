@@ -46,6 +46,24 @@ public final class CProbe {
         return values;
     }
 
+    /**
+     * Compiles a C program with gcc.
+     *
+     * @param source the C file
+     * @param outDir where the binary goes (under target/)
+     * @param extraArgs more gcc arguments
+     * @return the binary
+     */
+    public static Path compile(Path source, Path outDir, String... extraArgs) throws IOException, InterruptedException {
+        Files.createDirectories(outDir);
+        Path bin = outDir.resolve(source.getFileName().toString().replace(".c", ""));
+        List<String> cc = new java.util.ArrayList<>(List.of("gcc", "-Wall", "-Werror", "-o", bin.toString(),
+                source.toString()));
+        cc.addAll(List.of(extraArgs));
+        exec(cc);
+        return bin;
+    }
+
     private static String exec(List<String> cmd) throws IOException, InterruptedException {
         Process p;
         try {

@@ -52,6 +52,26 @@ class UapiProbeTest {
         java.put("MFD_ALLOW_SEALING", (long) LibC.MFD_ALLOW_SEALING);
         java.put("AT_EMPTY_PATH", (long) LibC.AT_EMPTY_PATH);
         java.put("MAP_SHARED", (long) LibC.MAP_SHARED);
+        java.put("sizeof(struct sockaddr_un)", (long) new SocketLibC.SockaddrUn().size());
+        java.put("sizeof(struct ucred)", (long) new SocketLibC.Ucred().size());
+        java.put("sizeof(struct iovec)", (long) new SocketLibC.Iovec().size());
+        java.put("sizeof(struct msghdr)", (long) new SocketLibC.Msghdr().size());
+        java.put("sizeof(struct pollfd)", (long) new SocketLibC.Pollfd().size());
+        java.put("CMSG_LEN(4)", (long) SocketLibC.cmsgLen(4));
+        java.put("CMSG_SPACE(4)", (long) SocketLibC.cmsgSpace(4));
+        java.put("CMSG_SPACE(64)", (long) SocketLibC.cmsgSpace(64));
+        java.put("AF_UNIX", (long) SocketLibC.AF_UNIX);
+        java.put("SOCK_SEQPACKET", (long) SocketLibC.SOCK_SEQPACKET);
+        java.put("SOCK_CLOEXEC", (long) SocketLibC.SOCK_CLOEXEC);
+        java.put("SOL_SOCKET", (long) SocketLibC.SOL_SOCKET);
+        java.put("SO_PEERCRED", (long) SocketLibC.SO_PEERCRED);
+        java.put("SCM_RIGHTS", (long) SocketLibC.SCM_RIGHTS);
+        java.put("MSG_TRUNC", (long) SocketLibC.MSG_TRUNC);
+        java.put("MSG_CTRUNC", (long) SocketLibC.MSG_CTRUNC);
+        java.put("MSG_NOSIGNAL", (long) SocketLibC.MSG_NOSIGNAL);
+        java.put("MSG_CMSG_CLOEXEC", (long) SocketLibC.MSG_CMSG_CLOEXEC);
+        java.put("POLLIN", (long) SocketLibC.POLLIN);
+        java.put("SHUT_RDWR", (long) SocketLibC.SHUT_RDWR);
         assertThat(java).containsExactlyEntriesOf(c);
     }
 

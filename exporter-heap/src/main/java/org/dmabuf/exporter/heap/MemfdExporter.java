@@ -3,7 +3,6 @@ package org.dmabuf.exporter.heap;
 import java.util.HashMap;
 import java.util.Map;
 import org.dmabuf.api.BufferKind;
-import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.LibC;
@@ -70,16 +69,7 @@ final class MemfdExporter implements DmaBufExporter {
      */
     @Override
     public ExportedBuffer adopt(int fd, long size) {
-        int seals = Sys.fcntl(fd, LibC.F_GET_SEALS, "F_GET_SEALS", 0);
-        int missing = (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW) & ~seals;
-        if (missing != 0) {
-            if ((seals & LibC.F_SEAL_SEAL) != 0) {
-                throw new LinuxException("adopt", "memfd fd " + fd + " is not sealed against shrink and grow and "
-                        + "can no longer be (F_SEAL_SEAL): a peer could truncate it under a reader", Errno.EPERM);
-            }
-            Sys.fcntl(fd, LibC.F_ADD_SEALS, "F_ADD_SEALS", missing);
-        }
-        return FdBuffer.adopt(fd, size, BufferKind.MEMFD);
+        return FdBuffer.adoptSealedMemfd(fd, size);
     }
 
     @Override

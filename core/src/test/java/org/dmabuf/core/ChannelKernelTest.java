@@ -1,0 +1,107 @@
+package org.dmabuf.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.ChannelListener;
+import org.dmabuf.api.ChannelOptions;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.ReceivedBuffer;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.linux.DmaHeapUapi;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.FdBuffer;
+import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.LibC;
+import org.dmabuf.linux.Sys;
+import org.dmabuf.spi.AllocationRequest;
+import org.dmabuf.spi.DmaBufExporter;
+import org.dmabuf.spi.ExportedBuffer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Buffer channels with real dma-bufs from the system heap, in the kernel guest. */
+@Tag("kernel")
+class ChannelKernelTest {
+    @TempDir
+    Path tmp;
+
+    /** The system heap through the raw ioctl: the core's tests cannot depend on the heap exporter's bundle. */
+    static final class SystemHeap implements DmaBufExporter {
+        @Override
+        public ExportedBuffer allocate(AllocationRequest request) {
+            try (Fd heap = Sys.open("/dev/dma_heap/system", LibC.O_RDONLY)) {
+                DmaHeapUapi.AllocationData d = new DmaHeapUapi.AllocationData();
+                d.len = request.size();
+                d.fd_flags = LibC.O_RDWR | LibC.O_CLOEXEC;
+                Sys.ioctl(heap.get(), DmaHeapUapi.ALLOC, "DMA_HEAP_IOCTL_ALLOC", "/dev/dma_heap/system", d);
+                return new FdBuffer(new Fd(d.fd, "system heap dma-buf"), request.size(), BufferKind.DMA_BUF);
+            }
+        }
+
+        static Map<String, Object> props() {
+            Map<String, Object> p = new HashMap<>();
+            p.put(NAME, "system");
+            p.put(EXP_NAME, "system");
+            return p;
+        }
+    }
+
+    @Test
+    void aHeapBufferCrossesToASecondJvmWhichAnswersInPlace() throws Exception {
+        try (StandaloneRegistry registry = new StandaloneRegistry("guest").addExporter(new SystemHeap(),
+                SystemHeap.props());
+             ChannelListener listener = registry.channels().listen(tmp.resolve("run/heap.sock"),
+                     ChannelOptions.sameUser())) {
+            Process peer = new ProcessBuilder(PeerMain.command("answer", listener.path().toString()))
+                    .redirectErrorStream(true).start();
+            try (BufferChannel ch = listener.accept(Duration.ofSeconds(120));
+                 DmaBuf b = registry.allocate(BufferRequest.ofSize(1 << 20).name("heap-frame"))) {
+                assertThat(ch).as("the peer connects; it said: %s", ch == null
+                        ? new String(peer.getInputStream().readNBytes(4000)) : "").isNotNull();
+                assertThat(FdInfo.read(b.fd()).expName()).isEqualTo("system");
+                ChannelTest.fill(b, 17);
+                ch.send(b, 17);
+                String out = new String(peer.getInputStream().readAllBytes());
+                assertThat(peer.waitFor(120, TimeUnit.SECONDS)).isTrue();
+                assertThat(peer.exitValue()).as(out).isZero();
+                assertThat(out).contains("received 'heap-frame' tag 17 from system, pattern ok");
+                try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {
+                    assertThat(a.getLong(b.size() - 8)).isEqualTo(17 * 3 + 1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHeapBufferReceivedByAnotherRegistryIsTheSameDmaBufWithSync() {
+        try (StandaloneRegistry alice = new StandaloneRegistry("alice").addExporter(new SystemHeap(),
+                SystemHeap.props());
+             StandaloneRegistry bob = new StandaloneRegistry("bob");
+             ChannelListener listener = bob.channels().listen(tmp.resolve("run/b.sock"), ChannelOptions.sameUser());
+             BufferChannel out = alice.channels().connect(listener.path(), ChannelOptions.sameUser());
+             BufferChannel in = listener.accept(Duration.ofSeconds(10));
+             DmaBuf b = alice.allocate(BufferRequest.ofSize(65536).name("x"))) {
+            ChannelTest.fill(b, 2);
+            out.send(b, 2);
+            try (ReceivedBuffer r = in.receive(Duration.ofSeconds(10))) {
+                assertThat(r.buffer().kind()).contains(BufferKind.DMA_BUF);
+                assertThat(r.buffer().exporterName()).as("adopted without an exporter: foreign, by exp_name")
+                        .contains("system");
+                assertThat(r.buffer().inode()).isEqualTo(b.inode());
+                try (CpuAccess a = r.buffer().beginCpuAccess(SyncDirection.READ)) {
+                    assertThat(a.getByte(4095)).isEqualTo(PeerMain.pattern(4095, 2));
+                }
+            }
+        }
+    }
+}

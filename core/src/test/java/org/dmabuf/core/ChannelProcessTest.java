@@ -1,0 +1,165 @@
+package org.dmabuf.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.ChannelListener;
+import org.dmabuf.api.ChannelOptions;
+import org.dmabuf.api.ChannelProtocolException;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.ReceivedBuffer;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.linux.CProbe;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Buffer channels between processes: a second JVM ({@link PeerMain}) and a C peer written from
+ * {@code docs/wire-format.md}, in both directions, and a peer killed mid-stream.
+ */
+class ChannelProcessTest {
+    private static Path cPeer;
+
+    @TempDir
+    Path tmp;
+    StandaloneRegistry registry;
+    ChannelListener listener;
+    private long fdsBefore;
+    private long mapsBefore;
+
+    @BeforeAll
+    static void buildCPeer() throws Exception {
+        cPeer = CProbe.compile(Path.of("src/test/c/channel_peer.c"), Path.of("target/probe"));
+    }
+
+    @BeforeEach
+    void open() {
+        fdsBefore = Leaks.openFds();
+        mapsBefore = Leaks.memfdMappings();
+        registry = ChannelTest.registry("test");
+        listener = registry.channels().listen(tmp.resolve("run/peer.sock"), ChannelOptions.sameUser());
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        listener.close();
+        registry.close();
+        assertThat(Leaks.openFds()).as("buffer fds left").isEqualTo(fdsBefore);
+        assertThat(Leaks.memfdMappings()).as("mappings left").isEqualTo(mapsBefore);
+    }
+
+    private Process javaPeer(String... args) throws IOException {
+        return new ProcessBuilder(PeerMain.command(args)).redirectErrorStream(true).start();
+    }
+
+    private static Process cPeer(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(cPeer.toString()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    private static String finish(Process p) throws Exception {
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the peer exits").isTrue();
+        assertThat(p.exitValue()).as("the peer's status; it said:%n%s", out).isZero();
+        return out;
+    }
+
+    private void sendTo(Process peer, long tag, long size) throws Exception {
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60));
+             DmaBuf b = registry.allocate(BufferRequest.ofSize(size).name("to-peer"))) {
+            assertThat(ch).as("the peer connects").isNotNull();
+            assertThat(ch.peer().pid()).isEqualTo(peer.pid());
+            ChannelTest.fill(b, tag);
+            ch.send(b, tag);
+            String out = finish(peer);
+            try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {
+                assertThat(a.getLong(size - 8)).as("the peer's answer, read in place; it said: " + out)
+                        .isEqualTo(tag * 3 + 1);
+            }
+        }
+    }
+
+    private void receiveFrom(Process peer, long tag, long size, String name) throws Exception {
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60))) {
+            assertThat(ch).as("the peer connects").isNotNull();
+            try (ReceivedBuffer r = ch.receive(Duration.ofSeconds(60))) {
+                assertThat(r.tag()).isEqualTo(tag);
+                assertThat(r.name()).isEqualTo(name);
+                assertThat(r.buffer().size()).isEqualTo(size);
+                try (CpuAccess a = r.buffer().beginCpuAccess(SyncDirection.READ_WRITE)) {
+                    assertThat(a.getByte(size - 1)).isEqualTo(PeerMain.pattern(size - 1, tag));
+                    a.putLong(8, tag * 5);
+                }
+            }
+        }
+        finish(peer);
+    }
+
+    @Test
+    void aSecondJvmReceivesChecksAndAnswersInPlace() throws Exception {
+        sendTo(javaPeer("answer", listener.path().toString()), 21, 256 * 1024);
+    }
+
+    @Test
+    void aSecondJvmSendsAndReadsOurAnswerInPlace() throws Exception {
+        receiveFrom(javaPeer("send", listener.path().toString(), "131072", "33"), 33, 131072, "from-peer");
+    }
+
+    @Test
+    void aCPeerReceivesChecksAndAnswers() throws Exception {
+        sendTo(cPeer("recv", listener.path().toString()), 5, 65536);
+    }
+
+    @Test
+    void aCPeerSends() throws Exception {
+        receiveFrom(cPeer("send", listener.path().toString(), "65536", "8"), 8, 65536, "from-c");
+    }
+
+    @Test
+    void aCPeerFloodingFdsIsRefusedAndEveryFdClosed() throws Exception {
+        Process p = cPeer("flood", listener.path().toString(), "40");
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60))) {
+            assertThatThrownBy(() -> ch.receive(Duration.ofSeconds(60)))
+                    .isInstanceOf(ChannelProtocolException.class).hasMessageContaining("EMSGSIZE")
+                    .hasMessageContaining("control data truncated");
+        }
+        finish(p);
+    }
+
+    @Test
+    void aPeerKilledMidStreamLeavesNothingBehind() throws Exception {
+        Process p = javaPeer("hold", listener.path().toString());
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60));
+             DmaBuf b = registry.allocate(BufferRequest.ofSize(65536).name("held"))) {
+            ch.send(b, 1);
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line = r.readLine();
+            assertThat(line).as("the peer holds the buffer").startsWith("peer: holding inode " + b.inode());
+            p.destroyForcibly();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThatThrownBy(() -> ch.receive(Duration.ofSeconds(30))).isInstanceOf(DmaBufException.class)
+                    .hasMessageContaining("EPIPE");
+            assertThat(b.refCount()).as("the survivor's buffer is untouched").isEqualTo(1);
+            try (CpuAccess w = b.beginCpuAccess(SyncDirection.WRITE)) {
+                w.putInt(0, 1);
+            }
+        }
+    }
+}
