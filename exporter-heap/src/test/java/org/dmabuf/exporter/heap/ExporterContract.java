@@ -164,8 +164,8 @@ abstract class ExporterContract {
     /** fds of dma-bufs and memfds this process holds. */
     static long bufferFds() {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.map(ExporterContract::link).filter(t -> !t.startsWith("/dev/"))
-                    .filter(t -> t.contains("dmabuf") || t.contains("memfd:")).count();
+            return s.map(ExporterContract::link).filter(t -> t.startsWith("/dmabuf:")
+                    || t.startsWith("anon_inode:dmabuf") || t.startsWith("/memfd:")).count();
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -174,7 +174,8 @@ abstract class ExporterContract {
     /** Mappings of dma-bufs and memfds in this process. */
     static long bufferMappings() {
         try (Stream<String> s = Files.lines(Path.of("/proc/self/maps"))) {
-            return s.filter(l -> l.contains("dmabuf") || l.contains("/memfd:")).count();
+            return s.filter(l -> l.contains("/dmabuf:") || l.contains("anon_inode:dmabuf") || l.contains("/memfd:"))
+                    .count();
         } catch (IOException e) {
             throw new AssertionError(e);
         }

@@ -1,0 +1,64 @@
+package org.dmabuf.exporter.drm;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
+import org.dmabuf.api.DeviceConstraints;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.ImporterDevice;
+
+/**
+ * A DRM device as an importer: attaching it to a buffer imports the buffer with
+ * {@code DRM_IOCTL_PRIME_FD_TO_HANDLE}; detaching releases the import, and the last import of a GEM handle closes
+ * it. The import is an {@link IntSupplier} of the GEM handle ({@code attachment.imported(IntSupplier.class)}).
+ * Thread-safe.
+ */
+final class DrmImporter implements ImporterDevice {
+    private final DrmDevice device;
+
+    DrmImporter(DrmDevice device) {
+        this.device = device;
+    }
+
+    @Override
+    public String name() {
+        return device.driver();
+    }
+
+    @Override
+    public DeviceConstraints constraints() {
+        return DeviceConstraints.NONE;
+    }
+
+    @Override
+    public AutoCloseable importBuffer(DmaBuf buffer, int fd) {
+        int handle = device.importFd(fd);
+        return new GemImport(handle);
+    }
+
+    /** One import of a GEM handle; closing it releases that import once. */
+    final class GemImport implements AutoCloseable, IntSupplier {
+        private final int handle;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        GemImport(int handle) {
+            this.handle = handle;
+        }
+
+        @Override
+        public int getAsInt() {
+            return handle;
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                device.releaseImport(handle);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DRM importer " + device;
+    }
+}

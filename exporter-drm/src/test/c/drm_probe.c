@@ -1,0 +1,33 @@
+/* Prints the DRM struct sizes and ioctl numbers as libdrm's copy of the kernel headers defines them.
+ * DrmUapiProbeTest compiles and runs this and compares every line with the Java side. */
+#include <fcntl.h>
+#include <drm.h>
+#include <drm_mode.h>
+#include <stdio.h>
+
+#define P(name, value) printf("%s %llu\n", name, (unsigned long long)(value))
+
+int main(void) {
+    P("sizeof(struct drm_version)", sizeof(struct drm_version));
+    P("sizeof(struct drm_get_cap)", sizeof(struct drm_get_cap));
+    P("sizeof(struct drm_mode_create_dumb)", sizeof(struct drm_mode_create_dumb));
+    P("sizeof(struct drm_mode_map_dumb)", sizeof(struct drm_mode_map_dumb));
+    P("sizeof(struct drm_mode_destroy_dumb)", sizeof(struct drm_mode_destroy_dumb));
+    P("sizeof(struct drm_prime_handle)", sizeof(struct drm_prime_handle));
+    P("sizeof(struct drm_gem_close)", sizeof(struct drm_gem_close));
+    P("DRM_IOCTL_VERSION", DRM_IOCTL_VERSION);
+    P("DRM_IOCTL_GEM_CLOSE", DRM_IOCTL_GEM_CLOSE);
+    P("DRM_IOCTL_GET_CAP", DRM_IOCTL_GET_CAP);
+    P("DRM_IOCTL_PRIME_HANDLE_TO_FD", DRM_IOCTL_PRIME_HANDLE_TO_FD);
+    P("DRM_IOCTL_PRIME_FD_TO_HANDLE", DRM_IOCTL_PRIME_FD_TO_HANDLE);
+    P("DRM_IOCTL_MODE_CREATE_DUMB", DRM_IOCTL_MODE_CREATE_DUMB);
+    P("DRM_IOCTL_MODE_MAP_DUMB", DRM_IOCTL_MODE_MAP_DUMB);
+    P("DRM_IOCTL_MODE_DESTROY_DUMB", DRM_IOCTL_MODE_DESTROY_DUMB);
+    P("DRM_CAP_DUMB_BUFFER", DRM_CAP_DUMB_BUFFER);
+    P("DRM_CAP_PRIME", DRM_CAP_PRIME);
+    P("DRM_PRIME_CAP_IMPORT", DRM_PRIME_CAP_IMPORT);
+    P("DRM_PRIME_CAP_EXPORT", DRM_PRIME_CAP_EXPORT);
+    P("DRM_CLOEXEC", DRM_CLOEXEC);
+    P("DRM_RDWR", DRM_RDWR);
+    return 0;
+}

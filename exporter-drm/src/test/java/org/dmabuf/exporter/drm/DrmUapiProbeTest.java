@@ -1,0 +1,58 @@
+package org.dmabuf.exporter.drm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.InvalidArgumentException;
+import org.dmabuf.api.Plane;
+import org.dmabuf.linux.Ioc;
+import org.junit.jupiter.api.Test;
+
+/** On the host: the DRM numbers against a C probe, and the dumb shapes. */
+class DrmUapiProbeTest {
+    @Test
+    void everyStructSizeAndIoctlNumberEqualsTheHeaders() throws Exception {
+        Map<String, Long> c = CProbe.run(Path.of("src/test/c/drm_probe.c"), Path.of("target/probe"),
+                "-I/usr/include/libdrm");
+        Map<String, Long> java = new LinkedHashMap<>();
+        java.put("sizeof(struct drm_version)", (long) Ioc.sizeOf(DrmUapi.Version.class));
+        java.put("sizeof(struct drm_get_cap)", (long) Ioc.sizeOf(DrmUapi.GetCap.class));
+        java.put("sizeof(struct drm_mode_create_dumb)", (long) Ioc.sizeOf(DrmUapi.CreateDumb.class));
+        java.put("sizeof(struct drm_mode_map_dumb)", (long) Ioc.sizeOf(DrmUapi.MapDumb.class));
+        java.put("sizeof(struct drm_mode_destroy_dumb)", (long) Ioc.sizeOf(DrmUapi.DestroyDumb.class));
+        java.put("sizeof(struct drm_prime_handle)", (long) Ioc.sizeOf(DrmUapi.PrimeHandle.class));
+        java.put("sizeof(struct drm_gem_close)", (long) Ioc.sizeOf(DrmUapi.GemClose.class));
+        java.put("DRM_IOCTL_VERSION", DrmUapi.DRM_IOCTL_VERSION);
+        java.put("DRM_IOCTL_GEM_CLOSE", DrmUapi.DRM_IOCTL_GEM_CLOSE);
+        java.put("DRM_IOCTL_GET_CAP", DrmUapi.DRM_IOCTL_GET_CAP);
+        java.put("DRM_IOCTL_PRIME_HANDLE_TO_FD", DrmUapi.DRM_IOCTL_PRIME_HANDLE_TO_FD);
+        java.put("DRM_IOCTL_PRIME_FD_TO_HANDLE", DrmUapi.DRM_IOCTL_PRIME_FD_TO_HANDLE);
+        java.put("DRM_IOCTL_MODE_CREATE_DUMB", DrmUapi.DRM_IOCTL_MODE_CREATE_DUMB);
+        java.put("DRM_IOCTL_MODE_MAP_DUMB", DrmUapi.DRM_IOCTL_MODE_MAP_DUMB);
+        java.put("DRM_IOCTL_MODE_DESTROY_DUMB", DrmUapi.DRM_IOCTL_MODE_DESTROY_DUMB);
+        java.put("DRM_CAP_DUMB_BUFFER", DrmUapi.DRM_CAP_DUMB_BUFFER);
+        java.put("DRM_CAP_PRIME", DrmUapi.DRM_CAP_PRIME);
+        java.put("DRM_PRIME_CAP_IMPORT", DrmUapi.DRM_PRIME_CAP_IMPORT);
+        java.put("DRM_PRIME_CAP_EXPORT", DrmUapi.DRM_PRIME_CAP_EXPORT);
+        java.put("DRM_CLOEXEC", (long) DrmUapi.DRM_CLOEXEC);
+        java.put("DRM_RDWR", (long) DrmUapi.DRM_RDWR);
+        assertThat(java).containsExactlyEntriesOf(c);
+    }
+
+    @Test
+    void aByteSizeBecomesPageWideLinesAndAFormatItsOwnShape() {
+        assertThat(DrmExporter.shape(1, null)).containsExactly(1024, 1, 32);
+        assertThat(DrmExporter.shape(4096 * 3 + 1, null)).containsExactly(1024, 4, 32);
+        BufferFormat yuyv = new BufferFormat(BufferFormat.fourcc("YUYV"), 640, 480,
+                List.of(new Plane(0, 640 * 480 * 2, 1280)));
+        assertThat(DrmExporter.shape(640 * 480 * 2, yuyv)).containsExactly(640, 480, 16);
+        BufferFormat nv12 = new BufferFormat(BufferFormat.fourcc("NV12"), 64, 64, List.of(new Plane(0, 4096, 64)));
+        assertThatThrownBy(() -> DrmExporter.shape(6144, nv12)).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("'NV12' is not a single-plane format");
+    }
+}
