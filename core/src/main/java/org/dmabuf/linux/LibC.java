@@ -122,6 +122,18 @@ public final class LibC {
     public static native int ioctl(int fd, NativeLong request, long[] arg) throws LastErrorException;
 
     /**
+     * {@code int ioctl(int fd, unsigned long request, void *arg)} with an argument of one or more C {@code int}s
+     * ({@code VIDIOC_STREAMON} takes an {@code int *}): the array is copied in and back out.
+     *
+     * @param fd the fd
+     * @param request the request, from {@link Ioc}
+     * @param arg the argument ints
+     * @return what the driver returns
+     * @throws LastErrorException with errno
+     */
+    public static native int ioctl(int fd, NativeLong request, int[] arg) throws LastErrorException;
+
+    /**
      * {@code int ioctl(int fd, unsigned long request, void *arg)} with a byte buffer argument.
      *
      * @param fd the fd

@@ -1,0 +1,277 @@
+package org.dmabuf.exporter.v4l2;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.Plane;
+import org.dmabuf.linux.Errno;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.LibC;
+import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.SocketLibC;
+import org.dmabuf.linux.Sys;
+
+/**
+ * One open V4L2 capture node: {@code VIDIOC_QUERYCAP}, {@code S_FMT}, {@code REQBUFS}, {@code EXPBUF},
+ * {@code QBUF}/{@code DQBUF}, {@code STREAMON}/{@code OFF}, for the single-planar and the multi-planar API (the
+ * multi-planar one when the node offers it).
+ *
+ * <p>Threads: the kernel serialises ioctls on the node; callers serialise queueing (the capture thread and frame
+ * owners synchronise on this object).
+ */
+final class V4l2Device implements AutoCloseable {
+    /** A dequeued buffer: index, sequence, timestamp in nanoseconds, bytes used of plane 0. */
+    record Dequeued(int index, long sequence, long timestampNanos, long bytesUsed) {
+    }
+
+    private final Fd fd;
+    private final String path;
+    private final String driver;
+    private final String card;
+    private final boolean mplane;
+    private final int bufType;
+
+    /**
+     * Opens a node and checks it can capture with streaming I/O.
+     *
+     * @throws LinuxException naming {@code open} or {@code ioctl(VIDIOC_QUERYCAP)}, the path and errno
+     *         ({@code ENOTTY} for a node that is not V4L2, {@code EINVAL} for one that cannot capture)
+     */
+    V4l2Device(String path) {
+        this.path = path;
+        this.fd = Sys.open(path, LibC.O_RDWR | LibC.O_NONBLOCK);
+        try {
+            V4l2Uapi.Capability c = new V4l2Uapi.Capability();
+            Sys.ioctl(fd.get(), V4l2Uapi.QUERYCAP, "VIDIOC_QUERYCAP", path, c);
+            this.driver = cString(c.driver);
+            this.card = cString(c.card);
+            int caps = (c.capabilities & V4l2Uapi.V4L2_CAP_DEVICE_CAPS) != 0 ? c.device_caps : c.capabilities;
+            boolean single = (caps & V4l2Uapi.V4L2_CAP_VIDEO_CAPTURE) != 0;
+            this.mplane = (caps & V4l2Uapi.V4L2_CAP_VIDEO_CAPTURE_MPLANE) != 0;
+            if (!(single || mplane) || (caps & V4l2Uapi.V4L2_CAP_STREAMING) == 0) {
+                throw new LinuxException("ioctl(VIDIOC_QUERYCAP)", path + " (" + driver + ") cannot capture with "
+                        + "streaming I/O: device caps 0x" + Integer.toHexString(caps), Errno.EINVAL);
+            }
+            this.bufType = mplane ? V4l2Uapi.V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE : V4l2Uapi.V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    private static String cString(byte[] b) {
+        int n = 0;
+        while (n < b.length && b[n] != 0) {
+            n++;
+        }
+        return new String(b, 0, n, StandardCharsets.UTF_8);
+    }
+
+    String path() {
+        return path;
+    }
+
+    String driver() {
+        return driver;
+    }
+
+    String card() {
+        return card;
+    }
+
+    boolean multiPlanar() {
+        return mplane;
+    }
+
+    /**
+     * {@code VIDIOC_S_FMT}; the driver may adjust the size. A pixel format the driver replaced is refused.
+     *
+     * @return the format the driver set
+     * @throws LinuxException {@code EINVAL} naming both fourccs when the driver does not capture that format
+     */
+    BufferFormat setFormat(int width, int height, int fourcc) {
+        V4l2Uapi.Format f = new V4l2Uapi.Format();
+        f.type = bufType;
+        ByteBuffer b = ByteBuffer.wrap(f.fmt).order(ByteOrder.nativeOrder());
+        b.putInt(V4l2Uapi.PIX_WIDTH, width).putInt(V4l2Uapi.PIX_HEIGHT, height).putInt(V4l2Uapi.PIX_PIXELFORMAT,
+                fourcc).putInt(V4l2Uapi.PIX_FIELD, V4l2Uapi.V4L2_FIELD_NONE);
+        Sys.ioctl(fd.get(), V4l2Uapi.S_FMT, "VIDIOC_S_FMT", path, f);
+        b = ByteBuffer.wrap(f.fmt).order(ByteOrder.nativeOrder());
+        int got = b.getInt(V4l2Uapi.PIX_PIXELFORMAT);
+        if (got != fourcc) {
+            throw new LinuxException("ioctl(VIDIOC_S_FMT)", path + " (" + driver + ") does not capture "
+                    + fourccName(fourcc) + "; it offered " + fourccName(got), Errno.EINVAL);
+        }
+        int w = b.getInt(V4l2Uapi.PIX_WIDTH);
+        int h = b.getInt(V4l2Uapi.PIX_HEIGHT);
+        List<Plane> planes = new ArrayList<>();
+        if (mplane) {
+            int n = b.get(V4l2Uapi.MP_NUM_PLANES) & 0xff;
+            long offset = 0;
+            for (int i = 0; i < n; i++) {
+                int at = V4l2Uapi.MP_PLANE_FMT + i * V4l2Uapi.MP_PLANE_FMT_SIZE;
+                long size = b.getInt(at) & 0xffffffffL;
+                planes.add(new Plane(offset, size, b.getInt(at + 4)));
+                offset += size;
+            }
+        } else {
+            planes.add(new Plane(0, b.getInt(V4l2Uapi.PIX_SIZEIMAGE) & 0xffffffffL,
+                    b.getInt(V4l2Uapi.PIX_BYTESPERLINE)));
+        }
+        return new BufferFormat(got, w, h, planes);
+    }
+
+    static String fourccName(int f) {
+        return new String(new char[] {(char) (f & 0xff), (char) (f >> 8 & 0xff), (char) (f >> 16 & 0xff),
+            (char) (f >>> 24)});
+    }
+
+    /**
+     * {@code VIDIOC_REQBUFS}.
+     *
+     * @param count buffers wanted; 0 frees the queue
+     * @param memory {@code V4L2_MEMORY_MMAP} or {@code V4L2_MEMORY_DMABUF}
+     * @return the count the driver granted
+     */
+    int requestBuffers(int count, int memory) {
+        V4l2Uapi.RequestBuffers r = new V4l2Uapi.RequestBuffers();
+        r.count = count;
+        r.type = bufType;
+        r.memory = memory;
+        Sys.ioctl(fd.get(), V4l2Uapi.REQBUFS, "VIDIOC_REQBUFS", path + ", count " + count, r);
+        return r.count;
+    }
+
+    /**
+     * {@code VIDIOC_EXPBUF} of one plane of one MMAP buffer.
+     *
+     * @return the dma-buf fd, owned by the caller
+     */
+    Fd export(int index, int plane) {
+        V4l2Uapi.ExportBuffer e = new V4l2Uapi.ExportBuffer();
+        e.type = bufType;
+        e.index = index;
+        e.plane = plane;
+        e.flags = LibC.O_CLOEXEC | LibC.O_RDWR;
+        Sys.ioctl(fd.get(), V4l2Uapi.EXPBUF, "VIDIOC_EXPBUF", path + ", buffer " + index + " plane " + plane, e);
+        return new Fd(e.fd, "dma-buf of " + path + " buffer " + index);
+    }
+
+    /** {@code VIDIOC_QBUF} of an MMAP buffer. */
+    void queueMmap(int index) {
+        queue(index, V4l2Uapi.V4L2_MEMORY_MMAP, -1, 0);
+    }
+
+    /** {@code VIDIOC_QBUF} of a buffer of another exporter ({@code V4L2_MEMORY_DMABUF}). */
+    void queueDmabuf(int index, int dmabufFd, long length) {
+        queue(index, V4l2Uapi.V4L2_MEMORY_DMABUF, dmabufFd, length);
+    }
+
+    private void queue(int index, int memory, int dmabufFd, long length) {
+        V4l2Uapi.Buffer b = new V4l2Uapi.Buffer();
+        b.index = index;
+        b.type = bufType;
+        b.memory = memory;
+        b.field = V4l2Uapi.V4L2_FIELD_NONE;
+        V4l2Uapi.Plane[] planes = null;
+        if (mplane) {
+            planes = (V4l2Uapi.Plane[]) new V4l2Uapi.Plane().toArray(1);
+            if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                planes[0].m = new NativeLong(dmabufFd);
+                planes[0].length = (int) length;
+            }
+            planes[0].write();
+            b.m = new NativeLong(Pointer.nativeValue(planes[0].getPointer()));
+            b.length = 1;
+        } else if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+            b.m = new NativeLong(dmabufFd);
+            b.length = (int) length;
+        }
+        Sys.ioctl(fd.get(), V4l2Uapi.QBUF, "VIDIOC_QBUF", path + ", buffer " + index, b);
+    }
+
+    /**
+     * Waits for a filled buffer and dequeues it ({@code VIDIOC_DQBUF}).
+     *
+     * @param memory the queue's memory type
+     * @param timeout how long to wait
+     * @return the buffer, or null if none was ready in time
+     */
+    Dequeued dequeue(int memory, Duration timeout) {
+        SocketLibC.Pollfd p = new SocketLibC.Pollfd();
+        p.fd = fd.get();
+        p.events = SocketLibC.POLLIN;
+        try {
+            if (SocketLibC.poll(p, new NativeLong(1), (int) timeout.toMillis()) <= 0) {
+                return null;
+            }
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == Errno.EINTR) {
+                return null;
+            }
+            throw new LinuxException("poll", path, e.getErrorCode());
+        }
+        V4l2Uapi.Buffer b = new V4l2Uapi.Buffer();
+        b.type = bufType;
+        b.memory = memory;
+        V4l2Uapi.Plane[] planes = null;
+        if (mplane) {
+            planes = (V4l2Uapi.Plane[]) new V4l2Uapi.Plane().toArray(V4l2Uapi.VIDEO_MAX_PLANES);
+            for (V4l2Uapi.Plane pl : planes) {
+                pl.write();
+            }
+            b.m = new NativeLong(Pointer.nativeValue(planes[0].getPointer()));
+            b.length = V4l2Uapi.VIDEO_MAX_PLANES;
+        }
+        try {
+            b.write();
+            LibC.ioctl(fd.get(), V4l2Uapi.DQBUF, b.getPointer());
+            b.read();
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == Errno.EAGAIN) {
+                return null;
+            }
+            throw new LinuxException("ioctl(VIDIOC_DQBUF)", path + " (fd " + fd.get() + ")", e.getErrorCode());
+        }
+        long used = b.bytesused & 0xffffffffL;
+        if (planes != null) {
+            planes[0].read();
+            used = planes[0].bytesused & 0xffffffffL;
+        }
+        long ts = b.tv_sec.longValue() * 1_000_000_000L + b.tv_usec.longValue() * 1000L;
+        return new Dequeued(b.index, b.sequence & 0xffffffffL, ts, used);
+    }
+
+    void streamOn() {
+        stream(V4l2Uapi.STREAMON, "VIDIOC_STREAMON");
+    }
+
+    void streamOff() {
+        stream(V4l2Uapi.STREAMOFF, "VIDIOC_STREAMOFF");
+    }
+
+    private void stream(NativeLong request, String name) {
+        try {
+            LibC.ioctl(fd.get(), request, new int[] {bufType});
+        } catch (LastErrorException e) {
+            throw new LinuxException("ioctl(" + name + ")", path + " (fd " + fd.get() + ")", e.getErrorCode());
+        }
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return path + " (" + driver + ", " + card + ")";
+    }
+}

@@ -1,0 +1,312 @@
+package org.dmabuf.exporter.v4l2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.jna.Structure;
+import com.sun.jna.Structure.FieldOrder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.Frame;
+import org.dmabuf.api.FrameSource;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.core.StandaloneRegistry;
+import org.dmabuf.linux.DmaHeapUapi;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.FdBuffer;
+import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.Ioc;
+import org.dmabuf.linux.LibC;
+import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Sys;
+import org.dmabuf.spi.AllocationRequest;
+import org.dmabuf.spi.DmaBufExporter;
+import org.dmabuf.spi.ExportedBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** vivid, in the kernel guest: export, capture, import into vgem, capture into heap buffers, errors. */
+@Tag("kernel")
+class V4l2KernelTest {
+    /** vivid instance 0: single-planar capture. */
+    private static final String VIDEO = "/dev/video0";
+    /** vivid instance 1: multi-planar capture. */
+    private static final String VIDEO_MPLANE = "/dev/video1";
+    private static final int YUYV = BufferFormat.fourcc("YUYV");
+    private long fdsBefore;
+
+    @BeforeEach
+    void baseline() {
+        fdsBefore = bufferFds();
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        assertThat(bufferFds()).as("buffer and device fds left open").isEqualTo(fdsBefore);
+        assertThat(bufferMappings()).as("buffer mappings left").isZero();
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void vividCapturesWithTheSingleAndTheMultiPlanarApiAndReportsTheFormatItSet(String node) {
+        try (V4l2Device d = new V4l2Device(node)) {
+            assertThat(d.driver()).isEqualTo("vivid");
+            assertThat(d.multiPlanar()).isEqualTo(node.equals(VIDEO_MPLANE));
+            BufferFormat f = d.setFormat(320, 240, YUYV);
+            assertThat(f.fourccName()).isEqualTo("YUYV");
+            assertThat(f.width()).isEqualTo(320);
+            assertThat(f.height()).as("vivid rounds 320x240 to its 16:9 frame").isEqualTo(180);
+            assertThat(f.planes()).singleElement().satisfies(p -> {
+                assertThat(p.stride()).isEqualTo(640);
+                assertThat(p.length()).isEqualTo(640L * 180);
+            });
+        }
+    }
+
+    @Test
+    void everyBufferIsExportedAsItsOwnDmaBuf() {
+        try (V4l2Device d = new V4l2Device(VIDEO); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4)) {
+            assertThat(e.bufferCount()).isEqualTo(4);
+            Set<Long> inodes = new HashSet<>();
+            for (int i = 0; i < 4; i++) {
+                FdInfo info = FdInfo.read(e.exportedFd(i));
+                assertThat(info.expName()).isEqualTo("videobuf2_vmalloc");
+                assertThat(info.size()).isGreaterThanOrEqualTo(640L * 180);
+                inodes.add(Sys.fstat(e.exportedFd(i)).inode());
+            }
+            assertThat(inodes).hasSize(4);
+            assertThat(e.properties(50)).containsEntry(DmaBufExporter.NAME, "v4l2:vivid:video0")
+                    .containsEntry(DmaBufExporter.EXP_NAME, "videobuf2_vmalloc");
+            try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(e, e.properties(50));
+                 DmaBuf b = r.allocate(BufferRequest.ofSize(640 * 180))) {
+                assertThat(b.exporterName()).contains("v4l2:vivid:video0");
+                assertThatThrownBy(() -> r.allocate(BufferRequest.ofSize(1 << 20)))
+                        .hasMessageContaining("exceeds the exporter's maximum of 115200 bytes");
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void capturedFramesCarryVividsTestPattern(String node) {
+        try (V4l2Device d = new V4l2Device(node); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4);
+             StandaloneRegistry r = new StandaloneRegistry("test"); FrameSource source = e.capture(r)) {
+            long lastSequence = -1;
+            for (int n = 0; n < 3; n++) {
+                try (Frame f = source.next(Duration.ofSeconds(30))) {
+                    assertThat(f).as("a frame arrives").isNotNull();
+                    assertThat(f.sequence()).isGreaterThan(lastSequence);
+                    lastSequence = f.sequence();
+                    assertThat(f.bytesUsed()).isEqualTo(640L * 180);
+                    assertThat(f.buffer().kind()).contains(BufferKind.DMA_BUF);
+                    byte[] frame = new byte[640 * 180];
+                    try (CpuAccess a = f.buffer().beginCpuAccess(SyncDirection.READ)) {
+                        a.read(0, frame, 0, frame.length);
+                    }
+                    Set<Integer> lumas = new HashSet<>();
+                    boolean nonZero = false;
+                    for (int x = 0; x < 320; x++) {
+                        int y = frame[90 * 640 + 2 * x] & 0xff; // Y of pixel x in the middle row
+                        lumas.add(y);
+                        nonZero |= y != 0;
+                    }
+                    assertThat(nonZero).as("not all zero").isTrue();
+                    assertThat(lumas.size()).as("colour bars: several luma levels across a row").isGreaterThan(4);
+                    assertThat(lumas).allSatisfy(y -> assertThat(y).isBetween(0, 255));
+                }
+            }
+            assertThat(source.framesCaptured()).isGreaterThanOrEqualTo(3);
+        }
+    }
+
+    @Test
+    void aSlowConsumerDropsFramesButNeverStallsTheDriver() {
+        try (V4l2Device d = new V4l2Device(VIDEO); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4);
+             StandaloneRegistry r = new StandaloneRegistry("test"); FrameSource source = e.capture(r)) {
+            Frame held = source.next(Duration.ofSeconds(30));
+            assertThat(held).isNotNull();
+            await().atMost(Duration.ofSeconds(60)).until(() -> source.framesDropped() > 0);
+            long heldSequence = held.sequence();
+            held.close();
+            try (Frame later = source.next(Duration.ofSeconds(30))) {
+                assertThat(later).as("the driver still captures").isNotNull();
+                assertThat(later.sequence()).isGreaterThan(heldSequence);
+            }
+        }
+    }
+
+    @Test
+    void aFrameOutlivesTheCapture() {
+        try (V4l2Device d = new V4l2Device(VIDEO); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4);
+             StandaloneRegistry r = new StandaloneRegistry("test")) {
+            Frame kept;
+            try (FrameSource source = e.capture(r)) {
+                kept = source.next(Duration.ofSeconds(30));
+                assertThat(kept).isNotNull();
+            }
+            try (CpuAccess a = kept.buffer().beginCpuAccess(SyncDirection.READ)) {
+                assertThat(a.getByte(0)).isNotNull();
+            }
+            kept.close();
+        }
+    }
+
+    @Test
+    void vividBuffersImportIntoVgem() throws IOException {
+        try (V4l2Device d = new V4l2Device(VIDEO); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 2);
+             Fd card = Sys.open("/dev/dri/card0", LibC.O_RDWR)) {
+            PrimeHandle p = new PrimeHandle();
+            p.fd = e.exportedFd(0);
+            Sys.ioctl(card.get(), org.dmabuf.linux.Ioc.request(PRIME_FD_TO_HANDLE), "DRM_IOCTL_PRIME_FD_TO_HANDLE",
+                    "/dev/dri/card0", p);
+            assertThat(attachedDevices(Sys.fstat(e.exportedFd(0)).inode())).contains("vgem");
+            GemClose c = new GemClose();
+            c.handle = p.handle;
+            Sys.ioctl(card.get(), org.dmabuf.linux.Ioc.request(GEM_CLOSE), "DRM_IOCTL_GEM_CLOSE", "/dev/dri/card0", c);
+            assertThat(attachedDevices(Sys.fstat(e.exportedFd(0)).inode())).doesNotContain("vgem");
+        }
+    }
+
+    @Test
+    void heapBuffersQueuedAsDmabufReceiveFrames() {
+        try (V4l2Device d = new V4l2Device(VIDEO);
+             StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new RawHeap(),
+                     java.util.Map.of(DmaBufExporter.NAME, "system", DmaBufExporter.EXP_NAME, "system"))) {
+            BufferFormat f = d.setFormat(320, 240, YUYV);
+            long size = (f.planes().get(0).length() + 4095) & -4096L;
+            List<DmaBuf> heap = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    heap.add(r.allocate(BufferRequest.ofSize(size).name("heap-frame-" + i)));
+                }
+                try (DmabufCapture capture = new DmabufCapture(d, heap)) {
+                    V4l2Device.Dequeued got = capture.next(Duration.ofSeconds(30));
+                    for (int tries = 0; got == null && tries < 10; tries++) {
+                        got = capture.next(Duration.ofSeconds(10));
+                    }
+                    assertThat(got).as("vivid filled a heap buffer").isNotNull();
+                    assertThat(got.bytesUsed()).isEqualTo(640L * 180);
+                    DmaBuf filled = heap.get(got.index());
+                    assertThat(FdInfo.read(filled.fd()).expName()).isEqualTo("system");
+                    try (CpuAccess a = filled.beginCpuAccess(SyncDirection.READ)) {
+                        boolean nonZero = false;
+                        for (int x = 0; x < 640 && !nonZero; x += 2) {
+                            nonZero = a.getByte(90 * 640 + x) != 0;
+                        }
+                        assertThat(nonZero).as("the frame landed in the heap buffer").isTrue();
+                    }
+                }
+            } finally {
+                heap.forEach(DmaBuf::close);
+            }
+        }
+    }
+
+    @Test
+    void badNodesAndFormatsAreClearErrors() {
+        assertThatThrownBy(() -> new V4l2Device("/dev/video9")).isInstanceOf(LinuxException.class)
+                .hasMessage("open: ENOENT: /dev/video9: No such file or directory");
+        assertThatThrownBy(() -> new V4l2Device("/dev/dri/card0")).isInstanceOf(LinuxException.class)
+                .hasMessageContaining("ioctl(VIDIOC_QUERYCAP): ENOTTY: /dev/dri/card0");
+        try (V4l2Device d = new V4l2Device(VIDEO)) {
+            assertThatThrownBy(() -> d.setFormat(320, 240, BufferFormat.fourcc("XXXX")))
+                    .isInstanceOf(LinuxException.class).hasMessageContaining("VIDIOC_S_FMT): EINVAL")
+                    .hasMessageContaining("does not capture XXXX; it offered");
+            assertThatThrownBy(() -> new V4l2Exporter(d, 320, 240, BufferFormat.fourcc("XXXX"), 4))
+                    .hasMessageContaining("does not capture XXXX");
+        }
+    }
+
+    // ---- helpers ----
+
+    static final long PRIME_FD_TO_HANDLE = Ioc.iowr('d', 0x2e, PrimeHandle.class);
+    static final long GEM_CLOSE = Ioc.iow('d', 0x09, GemClose.class);
+
+    /** {@code struct drm_prime_handle { __u32 handle; __u32 flags; __s32 fd; }}. */
+    @FieldOrder({"handle", "flags", "fd"})
+    public static class PrimeHandle extends Structure {
+        /** {@code __u32 handle}. */
+        public int handle;
+        /** {@code __u32 flags}. */
+        public int flags;
+        /** {@code __s32 fd}. */
+        public int fd;
+    }
+
+    /** {@code struct drm_gem_close { __u32 handle; __u32 pad; }}. */
+    @FieldOrder({"handle", "pad"})
+    public static class GemClose extends Structure {
+        /** {@code __u32 handle}. */
+        public int handle;
+        /** {@code __u32 pad}. */
+        public int pad;
+    }
+
+    static final class RawHeap implements DmaBufExporter {
+        @Override
+        public ExportedBuffer allocate(AllocationRequest request) {
+            try (Fd heap = Sys.open("/dev/dma_heap/system", LibC.O_RDONLY)) {
+                DmaHeapUapi.AllocationData data = new DmaHeapUapi.AllocationData();
+                data.len = request.size();
+                data.fd_flags = LibC.O_RDWR | LibC.O_CLOEXEC;
+                Sys.ioctl(heap.get(), DmaHeapUapi.ALLOC, "DMA_HEAP_IOCTL_ALLOC", "/dev/dma_heap/system", data);
+                return new FdBuffer(new Fd(data.fd, "heap dma-buf"), request.size(), BufferKind.DMA_BUF);
+            }
+        }
+    }
+
+    static List<String> attachedDevices(long inode) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("/sys/kernel/debug/dma_buf/bufinfo"));
+        List<String> devices = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String[] cols = lines.get(i).split("\t");
+            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
+                for (int j = i + 2; j < lines.size() && lines.get(j).startsWith("\t"); j++) {
+                    devices.add(lines.get(j).trim());
+                }
+                return devices;
+            }
+        }
+        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
+    }
+
+    private static long bufferFds() {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.map(V4l2KernelTest::link).filter(t -> t.startsWith("/dmabuf:") || t.startsWith("/dev/video")
+                    || t.startsWith("/dev/dri/") || t.startsWith("/dev/dma_heap/")).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String link(Path p) {
+        try {
+            return Files.readSymbolicLink(p).toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static long bufferMappings() {
+        try (Stream<String> s = Files.lines(Path.of("/proc/self/maps"))) {
+            return s.filter(l -> l.contains("/dmabuf:") || l.contains("/dev/video")).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
