@@ -16,7 +16,7 @@ import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.api.SyncDirection;
-import org.dmabuf.linux.DmaHeapUapi;
+import org.dmabuf.linux.TestSupport;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.FdInfo;
@@ -35,31 +35,10 @@ class ChannelKernelTest {
     @TempDir
     Path tmp;
 
-    /** The system heap through the raw ioctl: the core's tests cannot depend on the heap exporter's bundle. */
-    static final class SystemHeap implements DmaBufExporter {
-        @Override
-        public ExportedBuffer allocate(AllocationRequest request) {
-            try (Fd heap = Sys.open("/dev/dma_heap/system", LibC.O_RDONLY)) {
-                DmaHeapUapi.AllocationData d = new DmaHeapUapi.AllocationData();
-                d.len = request.size();
-                d.fd_flags = LibC.O_RDWR | LibC.O_CLOEXEC;
-                Sys.ioctl(heap.get(), DmaHeapUapi.ALLOC, "DMA_HEAP_IOCTL_ALLOC", "/dev/dma_heap/system", d);
-                return new FdBuffer(new Fd(d.fd, "system heap dma-buf"), request.size(), BufferKind.DMA_BUF);
-            }
-        }
-
-        static Map<String, Object> props() {
-            Map<String, Object> p = new HashMap<>();
-            p.put(NAME, "system");
-            p.put(EXP_NAME, "system");
-            return p;
-        }
-    }
-
     @Test
     void aHeapBufferCrossesToASecondJvmWhichAnswersInPlace() throws Exception {
-        try (StandaloneRegistry registry = new StandaloneRegistry("guest").addExporter(new SystemHeap(),
-                SystemHeap.props());
+        try (StandaloneRegistry registry = new StandaloneRegistry("guest").addExporter(new TestSupport.RawSystemHeap(),
+                TestSupport.RawSystemHeap.properties(1));
              ChannelListener listener = registry.channels().listen(tmp.resolve("run/heap.sock"),
                      ChannelOptions.sameUser())) {
             Process peer = new ProcessBuilder(PeerMain.command("answer", listener.path().toString()))
@@ -84,8 +63,8 @@ class ChannelKernelTest {
 
     @Test
     void aHeapBufferReceivedByAnotherRegistryIsTheSameDmaBufWithSync() {
-        try (StandaloneRegistry alice = new StandaloneRegistry("alice").addExporter(new SystemHeap(),
-                SystemHeap.props());
+        try (StandaloneRegistry alice = new StandaloneRegistry("alice").addExporter(new TestSupport.RawSystemHeap(),
+                TestSupport.RawSystemHeap.properties(1));
              StandaloneRegistry bob = new StandaloneRegistry("bob");
              ChannelListener listener = bob.channels().listen(tmp.resolve("run/b.sock"), ChannelOptions.sameUser());
              BufferChannel out = alice.channels().connect(listener.path(), ChannelOptions.sameUser());

@@ -73,7 +73,7 @@ public final class CProbe {
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", cmd) + " failed (are gcc and linux-libc-dev installed?):\n"
+            throw new AssertionError(String.join(" ", cmd) + " failed (are gcc, linux-libc-dev and, for DRM, libdrm-dev installed?):\n"
                     + out);
         }
         return out;

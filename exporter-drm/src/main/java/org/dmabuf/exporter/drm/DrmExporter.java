@@ -4,7 +4,6 @@ import java.util.HashMap;
 import java.util.Map;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.InvalidArgumentException;
-import org.dmabuf.linux.Fd;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.DmaBufExporter;
 import org.dmabuf.spi.ExportedBuffer;
@@ -63,14 +62,13 @@ final class DrmExporter implements DmaBufExporter {
     public ExportedBuffer allocate(AllocationRequest request) {
         int[] s = shape(request.size(), request.format());
         DrmDevice.Dumb dumb = device.createDumb(s[0], s[1], s[2]);
-        Fd fd;
+        DrmBuffer b;
         try {
-            fd = device.primeExport(dumb.handle());
+            b = new DrmBuffer(device, dumb, device.primeExport(dumb.handle()), forceMapDumb);
         } catch (RuntimeException e) {
-            device.destroyDumb(dumb.handle());
+            device.destroyDumb(dumb.handle()); // the fd, if there was one, was closed by the failing constructor
             throw e;
         }
-        DrmBuffer b = new DrmBuffer(device, dumb, fd, forceMapDumb);
         if (b.size() < request.size()) {
             b.release();
             throw new InvalidArgumentException("allocate", "a " + s[0] + "x" + s[1] + "x" + s[2]

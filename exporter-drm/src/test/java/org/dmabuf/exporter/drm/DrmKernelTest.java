@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
-import java.util.stream.Stream;
 import org.dmabuf.api.Attachment;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
@@ -20,7 +16,7 @@ import org.dmabuf.api.DeviceConstraints;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.core.StandaloneRegistry;
-import org.dmabuf.linux.DmaHeapUapi;
+import org.dmabuf.linux.TestSupport;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.FdInfo;
@@ -113,7 +109,7 @@ class DrmKernelTest {
     void heapAndUdmabufBuffersImportIntoVgem() throws IOException {
         DrmImporter vgem = new DrmImporter(device);
         try (StandaloneRegistry r = new StandaloneRegistry("test")
-                .addExporter(new RawHeap(), props("system", 300))
+                .addExporter(new TestSupport.RawSystemHeap(), TestSupport.RawSystemHeap.properties(300))
                 .addExporter(new RawUdmabuf(), props("udmabuf", 200))) {
             for (String exporter : List.of("system", "udmabuf")) {
                 try (DmaBuf buf = r.allocate(BufferRequest.ofSize(1 << 20).exporter(exporter).name("imp-" + exporter))) {
@@ -130,7 +126,7 @@ class DrmKernelTest {
     @Test
     void importTwiceDetachTwiceClosesTheGemHandleExactlyOnce() {
         DrmImporter vgem = new DrmImporter(device);
-        try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new RawHeap(), props("system", 1));
+        try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(), TestSupport.RawSystemHeap.properties(1));
              DmaBuf buf = r.allocate(BufferRequest.ofSize(65536))) {
             Attachment first = buf.attach(vgem);
             Attachment second = buf.attach(vgem);
@@ -164,7 +160,7 @@ class DrmKernelTest {
         }
     }
 
-    // ---- helpers: heap and udmabuf through raw ioctls (the heap exporter's classes are its bundle's own) ----
+    // ---- helpers: udmabuf through the raw ioctl (the heap exporter's classes are its bundle's own) ----
 
     static Map<String, Object> props(String name, int ranking) {
         Map<String, Object> p = new HashMap<>();
@@ -172,19 +168,6 @@ class DrmKernelTest {
         p.put(DmaBufExporter.EXP_NAME, name);
         p.put("service.ranking", ranking);
         return p;
-    }
-
-    static final class RawHeap implements DmaBufExporter {
-        @Override
-        public ExportedBuffer allocate(AllocationRequest request) {
-            try (Fd heap = Sys.open("/dev/dma_heap/system", LibC.O_RDONLY)) {
-                DmaHeapUapi.AllocationData d = new DmaHeapUapi.AllocationData();
-                d.len = request.size();
-                d.fd_flags = LibC.O_RDWR | LibC.O_CLOEXEC;
-                Sys.ioctl(heap.get(), DmaHeapUapi.ALLOC, "DMA_HEAP_IOCTL_ALLOC", "/dev/dma_heap/system", d);
-                return new FdBuffer(new Fd(d.fd, "heap dma-buf"), request.size(), BufferKind.DMA_BUF);
-            }
-        }
     }
 
     static final class RawUdmabuf implements DmaBufExporter {
@@ -204,47 +187,16 @@ class DrmKernelTest {
         }
     }
 
-    /** The devices debugfs bufinfo lists under "Attached Devices" for the buffer with this inode. */
-    static List<String> attachedDevices(long inode) throws IOException {
-        List<String> lines = Files.readAllLines(Path.of("/sys/kernel/debug/dma_buf/bufinfo"));
-        List<String> devices = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String[] cols = lines.get(i).split("\t");
-            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
-                for (int j = i + 2; j < lines.size() && lines.get(j).startsWith("\t"); j++) {
-                    devices.add(lines.get(j).trim());
-                }
-                return devices;
-            }
-        }
-        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo:\n" + String.join("\n", lines));
-    }
-
-    /** fds of buffers and devices (the JVM's own jars and sockets vary). */
     private static long openFds() {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.map(DrmKernelTest::link).filter(t -> t.startsWith("/dmabuf:") || t.startsWith("anon_inode:dmabuf")
-                    || t.startsWith("/dev/dri/") || t.startsWith("/dev/udmabuf") || t.startsWith("/dev/dma_heap/")
-                    || t.startsWith("/memfd:")).count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static String link(Path p) {
-        try {
-            return Files.readSymbolicLink(p).toString();
-        } catch (IOException e) {
-            return "";
-        }
+        return TestSupport.bufferFds();
     }
 
     private static long mapsOf(String what) {
-        try (Stream<String> s = Files.lines(Path.of("/proc/self/maps"))) {
-            return s.filter(l -> l.contains(what)).count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        return TestSupport.mappings(what);
+    }
+
+    private static List<String> attachedDevices(long inode) throws IOException {
+        return TestSupport.attachedDevices(inode);
     }
 
     private static long mappings() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import org.dmabuf.linux.CProbe;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

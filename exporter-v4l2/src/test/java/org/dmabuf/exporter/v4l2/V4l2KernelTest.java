@@ -7,14 +7,11 @@ import static org.awaitility.Awaitility.await;
 import com.sun.jna.Structure;
 import com.sun.jna.Structure.FieldOrder;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
@@ -24,17 +21,14 @@ import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameSource;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.core.StandaloneRegistry;
-import org.dmabuf.linux.DmaHeapUapi;
+import org.dmabuf.linux.TestSupport;
 import org.dmabuf.linux.Fd;
-import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.FdInfo;
 import org.dmabuf.linux.Ioc;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.Sys;
-import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.DmaBufExporter;
-import org.dmabuf.spi.ExportedBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -185,8 +179,8 @@ class V4l2KernelTest {
     @Test
     void heapBuffersQueuedAsDmabufReceiveFrames() {
         try (V4l2Device d = new V4l2Device(VIDEO);
-             StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new RawHeap(),
-                     java.util.Map.of(DmaBufExporter.NAME, "system", DmaBufExporter.EXP_NAME, "system"))) {
+             StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(),
+                     TestSupport.RawSystemHeap.properties(1))) {
             BufferFormat f = d.setFormat(320, 240, YUYV);
             long size = (f.planes().get(0).length() + 4095) & -4096L;
             List<DmaBuf> heap = new ArrayList<>();
@@ -257,56 +251,15 @@ class V4l2KernelTest {
         public int pad;
     }
 
-    static final class RawHeap implements DmaBufExporter {
-        @Override
-        public ExportedBuffer allocate(AllocationRequest request) {
-            try (Fd heap = Sys.open("/dev/dma_heap/system", LibC.O_RDONLY)) {
-                DmaHeapUapi.AllocationData data = new DmaHeapUapi.AllocationData();
-                data.len = request.size();
-                data.fd_flags = LibC.O_RDWR | LibC.O_CLOEXEC;
-                Sys.ioctl(heap.get(), DmaHeapUapi.ALLOC, "DMA_HEAP_IOCTL_ALLOC", "/dev/dma_heap/system", data);
-                return new FdBuffer(new Fd(data.fd, "heap dma-buf"), request.size(), BufferKind.DMA_BUF);
-            }
-        }
-    }
-
     static List<String> attachedDevices(long inode) throws IOException {
-        List<String> lines = Files.readAllLines(Path.of("/sys/kernel/debug/dma_buf/bufinfo"));
-        List<String> devices = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String[] cols = lines.get(i).split("\t");
-            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
-                for (int j = i + 2; j < lines.size() && lines.get(j).startsWith("\t"); j++) {
-                    devices.add(lines.get(j).trim());
-                }
-                return devices;
-            }
-        }
-        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
+        return TestSupport.attachedDevices(inode);
     }
 
     private static long bufferFds() {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.map(V4l2KernelTest::link).filter(t -> t.startsWith("/dmabuf:") || t.startsWith("/dev/video")
-                    || t.startsWith("/dev/dri/") || t.startsWith("/dev/dma_heap/")).count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    private static String link(Path p) {
-        try {
-            return Files.readSymbolicLink(p).toString();
-        } catch (IOException e) {
-            return "";
-        }
+        return TestSupport.bufferFds();
     }
 
     private static long bufferMappings() {
-        try (Stream<String> s = Files.lines(Path.of("/proc/self/maps"))) {
-            return s.filter(l -> l.contains("/dmabuf:") || l.contains("/dev/video")).count();
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        return TestSupport.mappings("/dmabuf:", "/dev/video");
     }
 }

@@ -3,6 +3,7 @@ package org.dmabuf.exporter.v4l2;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import org.dmabuf.linux.CProbe;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dmabuf.linux.Ioc;
