@@ -101,6 +101,7 @@ final class BufferObject {
         List<AttachmentImpl> leftover;
         ExportedBuffer s;
         GuardedMemory m;
+        BufferInfo last;
         synchronized (this) {
             if (released || refs <= 0) {
                 throw new IllegalStateException("reference count underflow on " + describe());
@@ -108,6 +109,7 @@ final class BufferObject {
             if (--refs > 0) {
                 return;
             }
+            last = info();
             released = true;
             leftover = attachments;
             attachments = null;
@@ -137,10 +139,10 @@ final class BufferObject {
             }
         } finally {
             if (s != null) {
-                registry.forget(this, inode);
+                registry.forget(this, inode, last);
                 s.release();
             } else {
-                registry.forget(this, 0);
+                registry.forget(this, 0, last);
             }
         }
     }

@@ -70,6 +70,7 @@ public final class BufferRegistry {
     private volatile List<ExporterRef> exporters = List.of();
     volatile boolean leakTrace;
     private volatile Consumer<String> warnings = m -> LOG.log(System.Logger.Level.WARNING, m);
+    private final java.util.List<RegistryListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** For SCR and tests: an empty registry. */
     public BufferRegistry() {
@@ -100,10 +101,13 @@ public final class BufferRegistry {
     synchronized void bindExporter(DmaBufExporter exporter, Map<String, Object> props) {
         ExporterRef ref = ExporterRef.of(exporter, props);
         List<ExporterRef> next = new ArrayList<>(exporters);
-        next.removeIf(r -> r.exporter == exporter);
+        boolean update = next.removeIf(r -> r.exporter == exporter);
         next.add(ref);
         next.sort(null);
         exporters = List.copyOf(next);
+        if (!update) {
+            listeners.forEach(l -> l.exporterAdded(ref.info()));
+        }
     }
 
     synchronized void updatedExporter(DmaBufExporter exporter, Map<String, Object> props) {
@@ -112,8 +116,34 @@ public final class BufferRegistry {
 
     synchronized void unbindExporter(DmaBufExporter exporter, Map<String, Object> props) {
         List<ExporterRef> next = new ArrayList<>(exporters);
-        next.removeIf(r -> r.exporter == exporter);
+        List<ExporterRef> gone = next.stream().filter(r -> r.exporter == exporter).toList();
+        next.removeAll(gone);
         exporters = List.copyOf(next);
+        gone.forEach(r -> listeners.forEach(l -> l.exporterRemoved(r.info())));
+    }
+
+    // ---- observers ----
+
+    void addListener(RegistryListener l) {
+        listeners.add(l);
+    }
+
+    void removeListener(RegistryListener l) {
+        listeners.remove(l);
+    }
+
+    void fireCreated(BufferObject b) {
+        if (!listeners.isEmpty()) {
+            BufferInfo i = b.info();
+            listeners.forEach(l -> l.bufferCreated(i));
+        }
+    }
+
+    void fireAttached(BufferObject b, String device) {
+        if (!listeners.isEmpty()) {
+            BufferInfo i = b.info();
+            listeners.forEach(l -> l.bufferAttached(i, device));
+        }
     }
 
     List<ExporterRef> exporterList() {
@@ -140,7 +170,9 @@ public final class BufferRegistry {
         BufferObject.checkSize("create", request.size());
         BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
         live.add(b);
-        return handle(b, owner, "create");
+        Handle h = handle(b, owner, "create");
+        fireCreated(b);
+        return h;
     }
 
     DmaBuf allocate(BufferRequest request, OwnerScope owner) {
@@ -153,7 +185,9 @@ public final class BufferRegistry {
             b.unref();
             throw e;
         }
-        return handle(b, owner, "allocate");
+        Handle h = handle(b, owner, "allocate");
+        fireCreated(b);
+        return h;
     }
 
     private Handle handle(BufferObject b, OwnerScope owner, String call) {
@@ -183,7 +217,9 @@ public final class BufferRegistry {
             BufferObject raced = byInode.putIfAbsent(stat.inode(), adopted);
             if (raced == null) {
                 live.add(adopted);
-                return handle(adopted, owner, "get");
+                Handle h = handle(adopted, owner, "get");
+                fireCreated(adopted);
+                return h;
             }
             // another thread adopted the same buffer first: use its object, drop ours
             adopted.unref();
@@ -243,8 +279,11 @@ public final class BufferRegistry {
         byInode.put(inode, b);
     }
 
-    void forget(BufferObject b, long inode) {
-        live.remove(b);
+    void forget(BufferObject b, long inode, BufferInfo last) {
+        boolean wasLive = live.remove(b);
+        if (wasLive && last != null && !listeners.isEmpty()) {
+            listeners.forEach(l -> l.bufferReleased(last));
+        }
         if (inode != 0) {
             byInode.remove(inode, b);
         }

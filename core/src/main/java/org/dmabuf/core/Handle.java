@@ -165,7 +165,9 @@ final class Handle implements DmaBuf {
     @Override
     public Attachment attach(Device device) {
         live("attach");
-        return owner.track(buffer.attach(this, device));
+        AttachmentImpl a = owner.track(buffer.attach(this, device));
+        buffer.registry.fireAttached(buffer, device.name());
+        return a;
     }
 
     @Override
