@@ -50,28 +50,56 @@ public final class Main {
      *
      * @param args {@code --run} for the non-interactive main job; {@code --timeout SECONDS} (default 60)
      */
+    private static final String USAGE = String.join("\n",
+            "usage: java -jar dmabuf-gateway.jar [--run [options]]",
+            "  (no --run)            start the gateway with the Gogo shell (commands: dmabuf:exporters, dmabuf:bufinfo, ...)",
+            "  --run                 run the frame pipeline and exit with its status",
+            "  --frames N            frames to process (default 30)",
+            "  --every N             a JPEG thumbnail of every Nth frame (default 10)",
+            "  --output DIR          where thumbnails go (default work/thumbnails next to the jar)",
+            "  --socket FILE         where frames are offered to other processes (default work/run/frames.sock)",
+            "  --consumers N         wait for N consumers before producing (default 0)",
+            "  --source auto|pattern auto: a configured V4L2 camera if there is one, else the test pattern",
+            "  --conf DIR            ConfigAdmin files PID.cfg / FACTORYPID~NAME.cfg (default conf next to the jar)",
+            "  --timeout SECONDS     give up after this long (default 120)");
+
+    /**
+     * Starts the gateway.
+     *
+     * @param args see {@code --help}
+     */
     public static void main(String[] args) throws Exception {
         long start = System.nanoTime();
+        Map<String, String> options = new HashMap<>();
         boolean run = false;
-        long timeout = 60;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--run" -> run = true;
-                case "--timeout" -> timeout = Long.parseLong(args[++i]);
-                case "--help", "-h" -> {
-                    System.out.println("usage: java -jar dmabuf-gateway.jar [--run] [--timeout SECONDS]");
-                    return;
-                }
-                default -> {
-                    System.err.println("dmabuf-gateway: unknown argument " + args[i] + " (try --help)");
-                    System.exit(2);
+        long timeout = 120;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--run" -> run = true;
+                    case "--timeout" -> timeout = Long.parseLong(args[++i]);
+                    case "--frames" -> options.put(MainJob.FRAMES, Integer.toString(Integer.parseInt(args[++i])));
+                    case "--every" -> options.put(MainJob.EVERY, Integer.toString(Integer.parseInt(args[++i])));
+                    case "--consumers" -> options.put(MainJob.CONSUMERS, Integer.toString(Integer.parseInt(args[++i])));
+                    case "--output" -> options.put(MainJob.OUTPUT, Path.of(args[++i]).toAbsolutePath().toString());
+                    case "--socket" -> options.put(MainJob.SOCKET, Path.of(args[++i]).toAbsolutePath().toString());
+                    case "--source" -> options.put(MainJob.SOURCE, args[++i]);
+                    case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());
+                    case "--help", "-h" -> {
+                        System.out.println(USAGE);
+                        return;
+                    }
+                    default -> throw new IllegalArgumentException("unknown argument " + args[i]);
                 }
             }
+        } catch (RuntimeException e) {
+            System.err.println("dmabuf-gateway: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
         }
-        System.exit(new Main().launch(run, timeout, start));
+        System.exit(new Main().launch(run, timeout, start, options));
     }
 
-    private int launch(boolean run, long timeoutSeconds, long start) throws Exception {
+    private int launch(boolean run, long timeoutSeconds, long start, Map<String, String> options) throws Exception {
         PrintStream out = System.out;
         Path home = distribution();
         Path work = home.resolve("work");
@@ -79,12 +107,23 @@ public final class Main {
         System.setProperty("jna.tmpdir", work.resolve("jna").toString());
         // one line per log record (the bundles log through System.Logger, which is java.util.logging here)
         System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %3$s: %5$s%6$s%n");
+        System.setProperty("java.awt.headless", "true");
 
         Map<String, String> props = new HashMap<>();
         props.put(Constants.FRAMEWORK_STORAGE, work.resolve("felix-cache").toString());
         props.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         props.put(START, Long.toString(start));
         props.put(RUN, Boolean.toString(run));
+        props.put(MainJob.OUTPUT, work.resolve("thumbnails").toString());
+        Path socket = work.resolve("run").resolve("frames.sock");
+        if (socket.toString().length() > 100) { // sun_path holds 107 bytes
+            socket = Path.of(System.getProperty("java.io.tmpdir"), "dmabuf-gateway-" + ProcessHandle.current().pid(),
+                    "frames.sock");
+        }
+        props.put(MainJob.SOCKET, socket.toString());
+        props.put(ConfigLoader.CONF, home.resolve("conf").toString());
+        props.put("java.awt.headless", "true");
+        props.putAll(options);
         props.put("felix.log.level", "1");
         props.put("gosh.args", "--nointeractive");
         if (run) {

@@ -1,0 +1,94 @@
+package org.dmabuf.gateway;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.ChannelOptions;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.ReceivedBuffer;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.core.StandaloneRegistry;
+
+/**
+ * The small consumer program shipped with the gateway: connects to the gateway's frame socket, receives every
+ * frame as a buffer (zero copy: the same memory), checks the test pattern's frame number where there is one, and
+ * reports what it saw. Run it outside OSGi:
+ * {@code java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer work/run/frames.sock}. Exits 0 when it received
+ * at least one frame, 1 otherwise. Single-threaded.
+ */
+public final class Consumer {
+    private Consumer() {
+    }
+
+    /**
+     * Runs the consumer.
+     *
+     * @param args the socket file; optionally how long to wait for it, in seconds (default 60)
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer SOCKET [WAIT_SECONDS]");
+            System.exit(2);
+        }
+        Path socket = Path.of(args[0]);
+        long wait = args.length > 1 ? Long.parseLong(args[1]) : 60;
+        long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        while (!Files.exists(socket)) {
+            if (System.nanoTime() > deadline) {
+                System.out.println("consumer: FAILED: " + socket + " did not appear within " + wait + " s");
+                System.exit(1);
+            }
+            Thread.sleep(50); // polling for a file another process creates; no event to wait on
+        }
+        int received = 0;
+        int verified = 0;
+        try (StandaloneRegistry registry = new StandaloneRegistry("consumer");
+             BufferChannel ch = registry.channels().connect(socket, ChannelOptions.sameUser())) {
+            System.out.println("consumer: connected to pid " + ch.peer().pid() + " on " + socket);
+            while (true) {
+                ReceivedBuffer r;
+                try {
+                    r = ch.receive(Duration.ofSeconds(wait));
+                } catch (DmaBufException e) {
+                    if ("EPIPE".equals(e.errno())) {
+                        break; // the gateway closed the stream
+                    }
+                    throw e;
+                }
+                if (r == null) {
+                    System.out.println("consumer: no frame for " + wait + " s; stopping");
+                    break;
+                }
+                try (r) {
+                    received++;
+                    String how = "";
+                    if (r.name().startsWith("pattern-")) {
+                        long inBuffer;
+                        try (CpuAccess a = r.buffer().beginCpuAccess(SyncDirection.READ)) {
+                            byte[] b = new byte[8];
+                            a.read(0, b, 0, 8);
+                            inBuffer = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                        }
+                        // the ring is reused: the buffer holds this frame or a later one of the same slot
+                        if (inBuffer >= r.tag() && inBuffer % PatternSource.RING == r.tag() % PatternSource.RING) {
+                            verified++;
+                            how = ", pattern frame " + inBuffer;
+                        } else {
+                            System.out.println("consumer: frame " + r.tag() + " holds frame number " + inBuffer);
+                        }
+                    }
+                    if (received == 1 || received % 10 == 0) {
+                        System.out.println("consumer: frame " + r.tag() + ": " + r.buffer().size() + " bytes, '"
+                                + r.name() + "' from " + r.exporter() + ", inode " + r.buffer().inode() + how);
+                    }
+                }
+            }
+        }
+        System.out.println("consumer: received " + received + " frames (" + verified + " pattern frames verified)");
+        System.exit(received > 0 ? 0 : 1);
+    }
+}
