@@ -59,7 +59,8 @@ public final class Main {
             "  --output DIR          where thumbnails go (default work/thumbnails next to the jar)",
             "  --socket FILE         where frames are offered to other processes (default work/run/frames.sock)",
             "  --consumers N         wait for N consumers before producing (default 0)",
-            "  --source auto|pattern auto: a configured V4L2 camera if there is one, else the test pattern",
+            "  --source auto|camera|pattern  auto: a configured V4L2 camera if there is one at start, else the",
+            "                        test pattern; camera: wait for the configured camera",
             "  --conf DIR            ConfigAdmin files PID.cfg / FACTORYPID~NAME.cfg (default conf next to the jar)",
             "  --timeout SECONDS     give up after this long (default 120)");
 

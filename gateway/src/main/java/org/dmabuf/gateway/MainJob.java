@@ -120,7 +120,18 @@ public final class MainJob {
         out.println("exporters: " + String.join(", ", exporters.stream()
                 .map(e -> e.name() + " (" + e.kind() + ", ranking " + e.ranking() + ")").toList()));
 
-        FrameSource camera = "pattern".equals(prop(SOURCE, "auto")) ? null : cameraService();
+        String mode = prop(SOURCE, "auto");
+        FrameSource camera = "pattern".equals(mode) ? null : cameraService();
+        long cameraDeadline = System.nanoTime() + 30_000_000_000L;
+        while (camera == null && "camera".equals(mode)) {
+            if (System.nanoTime() > cameraDeadline) {
+                out.println("dmabuf-gateway: FAILED: --source camera, but no V4L2 camera (FrameSource) was configured "
+                        + "within 30 s: add a org.dmabuf.exporter.v4l2~NAME.cfg to the conf folder");
+                return 1;
+            }
+            Thread.sleep(50); // the camera's component activates from ConfigAdmin; bounded by the deadline
+            camera = cameraService();
+        }
         PatternSource pattern = camera == null ? new PatternSource(registry) : null;
         FrameSource source = camera != null ? camera : pattern;
         out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
