@@ -31,7 +31,7 @@ public final class DmabufOptions {
      */
     public static Option base() {
         return composite(
-                workingDirectory("target/paxexam"),
+                workingDirectory(System.getProperty("itest.workdir", "target/paxexam")),
                 systemProperty("pax.exam.osgi.unresolved.fail").value("true"),
                 systemProperty("ds.loglevel").value("warn"),
                 junitBundles(),
