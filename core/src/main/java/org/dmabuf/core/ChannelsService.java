@@ -5,7 +5,6 @@ import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.BufferChannels;
 import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
-import org.osgi.framework.Bundle;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -30,8 +29,7 @@ public final class ChannelsService implements BufferChannels {
      */
     @Activate
     public ChannelsService(@Reference BufferRegistry registry, ComponentContext context) {
-        Bundle b = context.getUsingBundle();
-        this.scope = registry.open(b == null ? "unknown" : b.getSymbolicName() + " [" + b.getBundleId() + "]");
+        this.scope = registry.open(RegistryService.ownerName(context.getUsingBundle()));
         this.channels = new Channels(scope);
     }
 

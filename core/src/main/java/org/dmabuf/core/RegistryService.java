@@ -1,11 +1,6 @@
 package org.dmabuf.core;
 
-import java.util.List;
-import org.dmabuf.api.BufferInfo;
-import org.dmabuf.api.BufferRequest;
-import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufRegistry;
-import org.dmabuf.api.ExporterInfo;
 import org.osgi.framework.Bundle;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
@@ -20,9 +15,7 @@ import org.osgi.service.component.annotations.ServiceScope;
  * everything the bundle left open is released. Thread-safe; any thread.
  */
 @Component(service = DmaBufRegistry.class, scope = ServiceScope.BUNDLE)
-public final class RegistryService implements DmaBufRegistry {
-    private final OwnerScope scope;
-
+public final class RegistryService extends ScopedRegistry {
     /**
      * Opens the registry for the bundle that got the service.
      *
@@ -31,37 +24,15 @@ public final class RegistryService implements DmaBufRegistry {
      */
     @Activate
     public RegistryService(@Reference BufferRegistry registry, ComponentContext context) {
-        Bundle b = context.getUsingBundle();
-        this.scope = registry.open(b == null ? "unknown" : b.getSymbolicName() + " [" + b.getBundleId() + "]");
+        super(registry.open(ownerName(context.getUsingBundle())));
+    }
+
+    static String ownerName(Bundle b) {
+        return b == null ? "unknown" : b.getSymbolicName() + " [" + b.getBundleId() + "]";
     }
 
     @Deactivate
     void deactivate() {
         scope.close();
-    }
-
-    @Override
-    public DmaBuf create(BufferRequest request) {
-        return scope.create(request);
-    }
-
-    @Override
-    public DmaBuf allocate(BufferRequest request) {
-        return scope.allocate(request);
-    }
-
-    @Override
-    public DmaBuf get(int fd) {
-        return scope.get(fd);
-    }
-
-    @Override
-    public List<BufferInfo> bufinfo() {
-        return scope.bufinfo();
-    }
-
-    @Override
-    public List<ExporterInfo> exporters() {
-        return scope.exporters();
     }
 }

@@ -1,12 +1,7 @@
 package org.dmabuf.core;
 
-import java.util.List;
 import java.util.Map;
-import org.dmabuf.api.BufferInfo;
-import org.dmabuf.api.BufferRequest;
-import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufRegistry;
-import org.dmabuf.api.ExporterInfo;
 import org.dmabuf.spi.DmaBufExporter;
 
 /**
@@ -16,9 +11,8 @@ import org.dmabuf.spi.DmaBufExporter;
  *
  * <p>Thread-safe: any thread may call any method.
  */
-public final class StandaloneRegistry implements DmaBufRegistry, AutoCloseable {
-    private final BufferRegistry registry = new BufferRegistry();
-    private final OwnerScope scope;
+public final class StandaloneRegistry extends ScopedRegistry implements AutoCloseable {
+    private final BufferRegistry registry;
 
     /**
      * An empty registry.
@@ -26,7 +20,12 @@ public final class StandaloneRegistry implements DmaBufRegistry, AutoCloseable {
      * @param owner the name bufinfo shows as the owner of this program's buffers
      */
     public StandaloneRegistry(String owner) {
-        this.scope = registry.open(owner);
+        this(new BufferRegistry(), owner);
+    }
+
+    private StandaloneRegistry(BufferRegistry registry, String owner) {
+        super(registry.open(owner));
+        this.registry = registry;
     }
 
     /**
@@ -58,31 +57,6 @@ public final class StandaloneRegistry implements DmaBufRegistry, AutoCloseable {
      */
     public org.dmabuf.api.BufferChannels channels() {
         return new Channels(scope);
-    }
-
-    @Override
-    public DmaBuf create(BufferRequest request) {
-        return scope.create(request);
-    }
-
-    @Override
-    public DmaBuf allocate(BufferRequest request) {
-        return scope.allocate(request);
-    }
-
-    @Override
-    public DmaBuf get(int fd) {
-        return scope.get(fd);
-    }
-
-    @Override
-    public List<BufferInfo> bufinfo() {
-        return scope.bufinfo();
-    }
-
-    @Override
-    public List<ExporterInfo> exporters() {
-        return scope.exporters();
     }
 
     /** Releases everything still open, then any buffer still referenced. */
