@@ -131,6 +131,7 @@ public class KernelRuntimeIT {
             try (Frame f = camera.next(Duration.ofSeconds(60))) {
                 assertNotNull("a frame from vivid", f);
                 assertEquals(640L * 180, f.bytesUsed());
+                assertEquals("v4l2:vivid:video0", f.buffer().exporterName().orElseThrow());
             }
             context.ungetService(ref);
         } finally {
@@ -138,5 +139,31 @@ public class KernelRuntimeIT {
         }
         await("the camera is removed", () -> context.getServiceReference(FrameSource.class) == null
                 && !hasExporter("v4l2:vivid:video0"));
+    }
+
+    @Test
+    public void aCameraCanCaptureStraightIntoHeapBuffers() throws Exception {
+        await("the system heap", () -> hasExporter("system"));
+        Configuration c = configAdmin.getFactoryConfiguration("org.dmabuf.exporter.v4l2", "into-heap", "?");
+        Hashtable<String, Object> p = new Hashtable<>();
+        p.put("dev.path", "/dev/video1");
+        p.put("width", 320);
+        p.put("height", 240);
+        p.put("capture.into", "system");
+        c.update(p);
+        try {
+            await("the camera", () -> context.getServiceReference(FrameSource.class) != null);
+            ServiceReference<FrameSource> ref = context.getServiceReference(FrameSource.class);
+            FrameSource camera = context.getService(ref);
+            try (Frame f = camera.next(Duration.ofSeconds(60))) {
+                assertNotNull("a frame from vivid", f);
+                assertEquals("zero copy into the heap", "system", f.buffer().exporterName().orElseThrow());
+            }
+            assertTrue("no V4L2 exporter in this mode", !hasExporter("v4l2:vivid:video1"));
+            context.ungetService(ref);
+        } finally {
+            c.delete();
+        }
+        await("the camera is removed", () -> context.getServiceReference(FrameSource.class) == null);
     }
 }

@@ -16,8 +16,9 @@ import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameSource;
 
 /**
- * Captures into the exporter's MMAP buffers: {@code QBUF} all, {@code STREAMON}, and a thread that dequeues each
- * filled buffer and offers it as a {@link Frame}. The hand-off queue holds at most {@code buffers - 2} frames;
+ * Captures into a set of buffers: the driver's own MMAP buffers (exported), or buffers of another exporter queued
+ * with {@code V4L2_MEMORY_DMABUF} (zero copy from the device into, say, a dma-heap). {@code QBUF} all,
+ * {@code STREAMON}, and a thread that dequeues each filled buffer and offers it as a {@link Frame}. The hand-off queue holds at most {@code buffers - 2} frames;
  * when it is full the oldest waiting frame goes back to the driver and counts as dropped, so the driver always has
  * buffers to fill. A frame goes back to the driver when its consumer closes it.
  *
@@ -25,10 +26,11 @@ import org.dmabuf.api.FrameSource;
  * device.
  */
 final class V4l2Capture implements FrameSource {
-    private final V4l2Exporter exporter;
     private final V4l2Device device;
+    private final BufferFormat format;
+    private final int memory;
     private final Runnable onClose;
-    private final List<DmaBuf> handles = new ArrayList<>();
+    private final List<DmaBuf> handles;
     private final BlockingQueue<V4l2Frame> ready;
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
@@ -37,26 +39,67 @@ final class V4l2Capture implements FrameSource {
     private volatile RuntimeException failure;
     private Thread thread;
 
-    V4l2Capture(V4l2Exporter exporter, DmaBufRegistry registry, Runnable onClose) {
-        this.exporter = exporter;
-        this.device = exporter.device();
+    /**
+     * A capture into these buffers.
+     *
+     * @param device the node, its format set
+     * @param format the format the driver set
+     * @param handles the buffers, index by index; owned by the capture from now on
+     * @param memory {@code V4L2_MEMORY_MMAP} (the handles are the driver's exported buffers, already requested) or
+     *        {@code V4L2_MEMORY_DMABUF} (the handles are another exporter's; the queue is requested at start)
+     * @param onClose run when the capture is closed
+     */
+    V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory, Runnable onClose) {
+        this.device = device;
+        this.format = format;
+        this.handles = new ArrayList<>(handles);
+        this.memory = memory;
         this.onClose = onClose;
-        this.ready = new ArrayBlockingQueue<>(Math.max(1, exporter.bufferCount() - 2));
+        this.ready = new ArrayBlockingQueue<>(Math.max(1, handles.size() - 2));
+    }
+
+    /**
+     * A capture straight into buffers of another exporter ({@code V4L2_MEMORY_DMABUF}).
+     *
+     * @param device the node, its format set
+     * @param format the format the driver set
+     * @param registry where the buffers come from
+     * @param exporter the exporter's name, for example {@code system}
+     * @param count how many buffers
+     * @return the capture; close it to stop and release the buffers
+     */
+    static V4l2Capture into(V4l2Device device, BufferFormat format, DmaBufRegistry registry, String exporter,
+            int count) {
+        long size = (format.planes().get(0).length() + 4095) & -4096L;
+        List<DmaBuf> buffers = new ArrayList<>();
         try {
-            for (int i = 0; i < exporter.bufferCount(); i++) {
-                DmaBuf b = registry.get(exporter.exportedFd(i));
-                handles.add(b);
+            for (int i = 0; i < count; i++) {
+                buffers.add(registry.allocate(org.dmabuf.api.BufferRequest.ofSize(size).exporter(exporter)
+                        .name("v4l2-capture-" + i).format(format)));
             }
         } catch (RuntimeException e) {
-            handles.forEach(DmaBuf::close);
+            buffers.forEach(DmaBuf::close);
             throw e;
+        }
+        return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, () -> {
+        });
+    }
+
+    private void queue(int index) {
+        if (memory == V4l2Uapi.V4L2_MEMORY_MMAP) {
+            device.queueMmap(index);
+        } else {
+            device.queueDmabuf(index, handles.get(index).fd(), handles.get(index).size());
         }
     }
 
     private void start() {
         synchronized (device) {
+            if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                device.requestBuffers(handles.size(), memory);
+            }
             for (int i = 0; i < handles.size(); i++) {
-                device.queueMmap(i);
+                queue(i);
             }
             device.streamOn();
             streaming = true;
@@ -75,7 +118,7 @@ final class V4l2Capture implements FrameSource {
                         break;
                     }
                 }
-                d = device.dequeue(V4l2Uapi.V4L2_MEMORY_MMAP, Duration.ofMillis(100));
+                d = device.dequeue(memory, Duration.ofMillis(100));
                 if (d == null) {
                     continue;
                 }
@@ -97,7 +140,7 @@ final class V4l2Capture implements FrameSource {
     private void requeue(int index) {
         synchronized (device) {
             if (streaming) {
-                device.queueMmap(index);
+                queue(index);
             }
         }
     }
@@ -121,7 +164,7 @@ final class V4l2Capture implements FrameSource {
 
     @Override
     public BufferFormat format() {
-        return exporter.format();
+        return format;
     }
 
     @Override
@@ -151,6 +194,9 @@ final class V4l2Capture implements FrameSource {
         if (wasStreaming) {
             synchronized (device) {
                 device.streamOff();
+                if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                    device.requestBuffers(0, memory);
+                }
             }
         }
         V4l2Frame f;
@@ -195,7 +241,7 @@ final class V4l2Capture implements FrameSource {
 
         @Override
         public BufferFormat format() {
-            return exporter.format();
+            return format;
         }
 
         @Override

@@ -133,7 +133,16 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
             throw new LinuxException("capture", device.path() + ": already capturing or buffers handed out",
                     Errno.EBUSY);
         }
-        capture = new V4l2Capture(this, registry, () -> {
+        List<org.dmabuf.api.DmaBuf> handles = new ArrayList<>();
+        try {
+            for (Fd fd : exported) {
+                handles.add(registry.get(fd.get()));
+            }
+        } catch (RuntimeException e) {
+            handles.forEach(org.dmabuf.api.DmaBuf::close);
+            throw e;
+        }
+        capture = new V4l2Capture(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, () -> {
             synchronized (V4l2Exporter.this) {
                 capture = null;
             }

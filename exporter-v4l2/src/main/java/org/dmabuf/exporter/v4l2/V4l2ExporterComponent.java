@@ -61,6 +61,15 @@ public final class V4l2ExporterComponent {
         /** @return the exporter's service.ranking */
         @AttributeDefinition(name = "Ranking")
         int service_ranking() default 50;
+
+        /**
+         * @return empty to capture into the driver's own buffers (and export them); an exporter's name (for
+         *         example {@code system}) to capture straight into that exporter's buffers with
+         *         {@code V4L2_MEMORY_DMABUF}, in which case the node exports nothing
+         */
+        @AttributeDefinition(name = "Capture into", description = "An exporter whose buffers the device fills "
+                + "(V4L2_MEMORY_DMABUF); empty for the driver's own MMAP buffers")
+        String capture_into() default "";
     }
 
     /** The registry the frames' handles belong to (this bundle's). */
@@ -71,27 +80,59 @@ public final class V4l2ExporterComponent {
 
     private record Owned(V4l2Device device, V4l2Exporter exporter, LazySource source,
             ServiceRegistration<?> exporterReg, ServiceRegistration<?> sourceReg) {
+        void close() {
+            for (ServiceRegistration<?> r : new ServiceRegistration<?>[] {sourceReg, exporterReg}) {
+                try {
+                    if (r != null) {
+                        r.unregister();
+                    }
+                } catch (IllegalStateException ignored) {
+                    // already gone with the bundle
+                }
+            }
+            source.close();
+            if (exporter != null) {
+                exporter.close();
+            }
+            device.close();
+        }
     }
 
     @Activate
     void activate(BundleContext context, Config config) {
         V4l2Device device = new V4l2Device(config.dev_path());
-        V4l2Exporter exporter;
+        V4l2Exporter exporter = null;
+        LazySource source;
+        ServiceRegistration<?> e = null;
         try {
-            exporter = new V4l2Exporter(device, config.width(), config.height(),
-                    BufferFormat.fourcc(config.pixel_format()), config.buffer_count());
-        } catch (RuntimeException e) {
+            int fourcc = BufferFormat.fourcc(config.pixel_format());
+            if (config.capture_into().isEmpty()) {
+                V4l2Exporter ex = new V4l2Exporter(device, config.width(), config.height(), fourcc,
+                        config.buffer_count());
+                exporter = ex;
+                source = new LazySource(ex.format(), () -> ex.capture(registry));
+                e = context.registerService(DmaBufExporter.class, ex,
+                        new Hashtable<>(ex.properties(config.service_ranking())));
+            } else {
+                BufferFormat f = device.setFormat(config.width(), config.height(), fourcc);
+                source = new LazySource(f, () -> V4l2Capture.into(device, f, registry, config.capture_into(),
+                        config.buffer_count()));
+            }
+        } catch (RuntimeException ex) {
+            if (exporter != null) {
+                exporter.close();
+            }
             device.close();
-            throw e;
+            throw ex;
         }
-        Hashtable<String, Object> props = new Hashtable<>(exporter.properties(config.service_ranking()));
-        ServiceRegistration<?> e = context.registerService(DmaBufExporter.class, exporter, props);
-        LazySource source = new LazySource(exporter, registry);
         Hashtable<String, Object> sp = new Hashtable<>();
         sp.put(DmaBufExporter.DEV_PATH, config.dev_path());
         sp.put("v4l2.driver", device.driver());
-        sp.put("v4l2.format", exporter.format().fourccName() + " " + exporter.format().width() + "x"
-                + exporter.format().height());
+        sp.put("v4l2.format", source.format().fourccName() + " " + source.format().width() + "x"
+                + source.format().height());
+        if (!config.capture_into().isEmpty()) {
+            sp.put("v4l2.capture.into", config.capture_into());
+        }
         ServiceRegistration<?> s = context.registerService(FrameSource.class, source, sp);
         owned.set(new Owned(device, exporter, source, e, s));
     }
@@ -100,33 +141,24 @@ public final class V4l2ExporterComponent {
     void deactivate() {
         Owned o = owned.getAndSet(null);
         if (o != null) {
-            for (ServiceRegistration<?> r : new ServiceRegistration<?>[] {o.sourceReg, o.exporterReg}) {
-                try {
-                    r.unregister();
-                } catch (IllegalStateException ignored) {
-                    // already gone with the bundle
-                }
-            }
-            o.source.close();
-            o.exporter.close();
-            o.device.close();
+            o.close();
         }
     }
 
     /** A frame source that starts capturing on the first {@code next}. Thread-safe. */
     static final class LazySource implements FrameSource {
-        private final V4l2Exporter exporter;
-        private final DmaBufRegistry registry;
+        private final BufferFormat format;
+        private final java.util.function.Supplier<FrameSource> start;
         private FrameSource capture;
 
-        LazySource(V4l2Exporter exporter, DmaBufRegistry registry) {
-            this.exporter = exporter;
-            this.registry = registry;
+        LazySource(BufferFormat format, java.util.function.Supplier<FrameSource> start) {
+            this.format = format;
+            this.start = start;
         }
 
         private synchronized FrameSource capture() {
             if (capture == null) {
-                capture = exporter.capture(registry);
+                capture = start.get();
             }
             return capture;
         }
@@ -138,7 +170,7 @@ public final class V4l2ExporterComponent {
 
         @Override
         public BufferFormat format() {
-            return exporter.format();
+            return format;
         }
 
         @Override

@@ -176,38 +176,32 @@ class V4l2KernelTest {
         }
     }
 
-    @Test
-    void heapBuffersQueuedAsDmabufReceiveFrames() {
-        try (V4l2Device d = new V4l2Device(VIDEO);
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void heapBuffersQueuedAsDmabufReceiveFrames(String node) {
+        try (V4l2Device d = new V4l2Device(node);
              StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(),
                      TestSupport.RawSystemHeap.properties(1))) {
             BufferFormat f = d.setFormat(320, 240, YUYV);
-            long size = (f.planes().get(0).length() + 4095) & -4096L;
-            List<DmaBuf> heap = new ArrayList<>();
-            try {
-                for (int i = 0; i < 3; i++) {
-                    heap.add(r.allocate(BufferRequest.ofSize(size).name("heap-frame-" + i)));
-                }
-                try (DmabufCapture capture = new DmabufCapture(d, heap)) {
-                    V4l2Device.Dequeued got = capture.next(Duration.ofSeconds(30));
-                    for (int tries = 0; got == null && tries < 10; tries++) {
-                        got = capture.next(Duration.ofSeconds(10));
-                    }
-                    assertThat(got).as("vivid filled a heap buffer").isNotNull();
-                    assertThat(got.bytesUsed()).isEqualTo(640L * 180);
-                    DmaBuf filled = heap.get(got.index());
-                    assertThat(FdInfo.read(filled.fd()).expName()).isEqualTo("system");
-                    try (CpuAccess a = filled.beginCpuAccess(SyncDirection.READ)) {
-                        boolean nonZero = false;
-                        for (int x = 0; x < 640 && !nonZero; x += 2) {
-                            nonZero = a.getByte(90 * 640 + x) != 0;
+            try (FrameSource capture = V4l2Capture.into(d, f, r, "system", 3)) {
+                assertThat(r.bufinfo()).hasSize(3).allSatisfy(i -> assertThat(i.exporter()).isEqualTo("system"));
+                for (int n = 0; n < 2; n++) {
+                    try (Frame frame = capture.next(Duration.ofSeconds(30))) {
+                        assertThat(frame).as("vivid filled a heap buffer").isNotNull();
+                        assertThat(frame.bytesUsed()).isEqualTo(640L * 180);
+                        assertThat(frame.buffer().exporterName()).contains("system");
+                        assertThat(FdInfo.read(frame.buffer().fd()).expName()).isEqualTo("system");
+                        try (CpuAccess a = frame.buffer().beginCpuAccess(SyncDirection.READ)) {
+                            boolean nonZero = false;
+                            for (int x = 0; x < 640 && !nonZero; x += 2) {
+                                nonZero = a.getByte(90 * 640 + x) != 0;
+                            }
+                            assertThat(nonZero).as("the frame landed in the heap buffer").isTrue();
                         }
-                        assertThat(nonZero).as("the frame landed in the heap buffer").isTrue();
                     }
                 }
-            } finally {
-                heap.forEach(DmaBuf::close);
             }
+            assertThat(r.bufinfo()).as("the capture released the heap buffers").isEmpty();
         }
     }
 
