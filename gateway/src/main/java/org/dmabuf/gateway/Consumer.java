@@ -34,6 +34,9 @@ public final class Consumer {
             System.err.println("usage: java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer SOCKET [WAIT_SECONDS]");
             System.exit(2);
         }
+        if (System.getProperty("jna.tmpdir") == null) { // JNA's native library: in the distribution, as the gateway's
+            System.setProperty("jna.tmpdir", Main.distribution().resolve("work").resolve("jna").toString());
+        }
         Path socket = Path.of(args[0]);
         long wait = args.length > 1 ? Long.parseLong(args[1]) : 60;
         long deadline = System.nanoTime() + wait * 1_000_000_000L;

@@ -27,11 +27,15 @@ import org.osgi.framework.launch.FrameworkFactory;
 
 /**
  * The gateway launcher: starts Apache Felix with the distribution's bundles ({@code bundle/} next to this jar) and
- * this jar itself as a bundle (it carries the main job), then either opens the Gogo shell (interactive) or, with
- * {@code --run}, runs the main job and exits with its status.
+ * this jar itself as a bundle (it carries the main job), then either opens the Gogo shell on the console
+ * (interactive, the default) or, with {@code --run}, runs the main job and exits with its status. The work folder
+ * ({@code work/} next to the jar, or {@code --work DIR}) holds the Felix cache (cleaned at every start), JNA's
+ * unpacked native library, the thumbnails and the frame socket.
  *
- * <p>Threads: {@link #main} runs on the JVM's main thread; the job reports its status from its own thread through
- * an {@link IntConsumer} service; a shutdown hook stops the framework on SIGTERM or Ctrl-C, so every buffer is
+ * <p>Threads: {@link #main} runs on the JVM's main thread and waits there for the framework to stop
+ * (interactive) or for the job's status ({@code --run}); the Gogo shell reads the console on its own thread and
+ * stops the framework at end of input or {@code stop 0}; the job reports its status from its own thread through an
+ * {@link IntConsumer} service; a shutdown hook stops the framework on SIGTERM or Ctrl-C, so every buffer is
  * released.
  */
 public final class Main {
@@ -41,18 +45,16 @@ public final class Main {
     static final String START = "dmabuf.gateway.start.nanos";
     /** Service property of the launcher's {@link IntConsumer} that takes the job's exit status. */
     static final String EXIT = "dmabuf.gateway.exit";
+    /** The Gogo shell's bundle: started last, once every command is registered. */
+    private static final String SHELL = "org.apache.felix.gogo.shell";
 
     private Main() {
     }
 
-    /**
-     * Starts the gateway.
-     *
-     * @param args {@code --run} for the non-interactive main job; {@code --timeout SECONDS} (default 60)
-     */
     private static final String USAGE = String.join("\n",
             "usage: java -jar dmabuf-gateway.jar [--run [options]]",
-            "  (no --run)            start the gateway with the Gogo shell (commands: dmabuf:exporters, dmabuf:bufinfo, ...)",
+            "  (no --run)            start the gateway with the Gogo shell on the console (commands: dmabuf:exporters,",
+            "                        dmabuf:bufinfo, ...; end of input or 'stop 0' stops it)",
             "  --run                 run the frame pipeline and exit with its status",
             "  --frames N            frames to process (default 30)",
             "  --every N             a JPEG thumbnail of every Nth frame (default 10)",
@@ -62,6 +64,8 @@ public final class Main {
             "  --source auto|camera|pattern  auto: a configured V4L2 camera if there is one at start, else the",
             "                        test pattern; camera: wait for the configured camera",
             "  --conf DIR            ConfigAdmin files PID.cfg / FACTORYPID~NAME.cfg (default conf next to the jar)",
+            "  --work DIR            the Felix cache (cleaned at start), JNA's native library and the job's output",
+            "                        (default work next to the jar)",
             "  --timeout SECONDS     give up after this long (default 120)");
 
     /**
@@ -74,6 +78,7 @@ public final class Main {
         Map<String, String> options = new HashMap<>();
         boolean run = false;
         long timeout = 120;
+        Path work = null;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -86,6 +91,7 @@ public final class Main {
                     case "--socket" -> options.put(MainJob.SOCKET, Path.of(args[++i]).toAbsolutePath().toString());
                     case "--source" -> options.put(MainJob.SOURCE, args[++i]);
                     case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());
+                    case "--work" -> work = Path.of(args[++i]).toAbsolutePath();
                     case "--help", "-h" -> {
                         System.out.println(USAGE);
                         return;
@@ -97,13 +103,14 @@ public final class Main {
             System.err.println("dmabuf-gateway: " + e.getMessage() + "\n" + USAGE);
             System.exit(2);
         }
-        System.exit(new Main().launch(run, timeout, start, options));
+        System.exit(new Main().launch(run, timeout, start, work, options));
     }
 
-    private int launch(boolean run, long timeoutSeconds, long start, Map<String, String> options) throws Exception {
-        PrintStream out = System.out;
+    private int launch(boolean run, long timeoutSeconds, long start, Path workDir, Map<String, String> options)
+            throws Exception {
+        PrintStream out = System.out; // the console's, before Gogo's ThreadIO multiplexes System.out
         Path home = distribution();
-        Path work = home.resolve("work");
+        Path work = workDir != null ? workDir : home.resolve("work");
         Files.createDirectories(work);
         System.setProperty("jna.tmpdir", work.resolve("jna").toString());
         // one line per log record (the bundles log through System.Logger, which is java.util.logging here)
@@ -126,10 +133,8 @@ public final class Main {
         props.put("java.awt.headless", "true");
         props.putAll(options);
         props.put("felix.log.level", "1");
-        props.put("gosh.args", "--nointeractive");
-        if (run) {
-            props.put("gosh.args", "--noshutdown --nointeractive");
-        }
+        // interactive: the shell reads the console and stops the framework at end of input (--run has no shell)
+        props.put("gosh.args", "");
         Framework framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         framework.init();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "dmabuf-gateway-shutdown"));
@@ -141,13 +146,23 @@ public final class Main {
         ctx.registerService(IntConsumer.class, status::complete, exitProps);
 
         List<Bundle> installed = new ArrayList<>();
+        Bundle shell = null;
         for (Path jar : bundles(home.resolve("bundle"))) {
-            if (run && jar.getFileName().toString().contains("gogo.shell")) {
+            boolean isShell = jar.getFileName().toString().startsWith(SHELL);
+            if (run && isShell) {
                 continue;
             }
-            installed.add(ctx.installBundle(jar.toUri().toString()));
+            Bundle b = ctx.installBundle(jar.toUri().toString());
+            if (isShell) {
+                shell = b;
+            } else {
+                installed.add(b);
+            }
         }
         installed.add(ctx.installBundle(self().toUri().toString()));
+        if (shell != null) {
+            installed.add(shell); // last: its console must not run before the commands exist
+        }
         framework.start();
         for (Bundle b : installed) {
             if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
@@ -163,6 +178,9 @@ public final class Main {
             }
         }
         if (!run) {
+            if (shell == null) {
+                out.println("dmabuf-gateway: no Gogo shell in " + home.resolve("bundle") + "; stop with Ctrl-C");
+            }
             framework.waitForStop(0);
             return 0;
         }
@@ -212,7 +230,8 @@ public final class Main {
         return Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
 
-    private static Path distribution() throws URISyntaxException {
+    /** The distribution's folder: where this jar is. */
+    static Path distribution() throws URISyntaxException {
         Path jar = self();
         return jar.getParent() == null ? new File(".").toPath() : jar.getParent();
     }

@@ -13,6 +13,7 @@ import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
 import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.ExporterInfo;
 import org.dmabuf.api.Frame;
@@ -30,8 +31,11 @@ import org.osgi.service.component.annotations.Reference;
  * The gateway's main job, run when the launcher was started with {@code --run}: a frame pipeline. A producer (a
  * V4L2 {@link FrameSource} when one is configured, otherwise the built-in test pattern in buffers from the best
  * exporter) feeds frames; every Nth frame is mapped under begin/end CPU access and turned into a JPEG thumbnail in
- * the output folder; every frame is offered on a Unix socket to the consumers connected there. Progress on the
- * console, a bufinfo summary at the end, and the exit status reported to the launcher.
+ * the output folder; every frame is offered on a Unix socket to the consumers connected there. The first frame's
+ * fd is shared and turned back into a buffer with {@code registry.get(fd)} (it must be the same inode); test-pattern
+ * frames are checked under the same READ access the thumbnail is made in. Progress on the console, the time from
+ * the launcher's start to the first buffer, a bufinfo summary at the end, and the exit status reported to the
+ * launcher.
  *
  * <p>Threads: SCR activates it; the pipeline runs on its own thread and a second one accepts consumers;
  * {@link #deactivate()} interrupts both.
@@ -154,6 +158,7 @@ public final class MainJob {
                 Thread.sleep(20); // consumers are other processes; bounded by the deadline
             }
             int thumbnails = 0;
+            int verified = 0;
             long pipelineStart = System.nanoTime();
             for (int i = 0; i < frames; i++) {
                 try (Frame f = source.next(Duration.ofSeconds(10))) {
@@ -164,11 +169,23 @@ public final class MainJob {
                     if (i == 0) {
                         out.printf("first frame: inode %d, %d bytes, %.0f ms after start%n", f.buffer().inode(),
                                 f.buffer().size(), (System.nanoTime() - startNanos) / 1e6);
+                        String shared = shareAndGetBack(f.buffer());
+                        if (shared != null) {
+                            out.println("dmabuf-gateway: FAILED: " + shared);
+                            return 1;
+                        }
                     }
                     if (i % every == 0) {
                         Path jpg = output.resolve(String.format("frame-%04d.jpg", i));
                         int h;
                         try (CpuAccess a = f.buffer().beginCpuAccess(SyncDirection.READ)) {
+                            String wrong = pattern == null ? null : PatternSource.verify(a, f.sequence());
+                            if (wrong != null) {
+                                out.println("dmabuf-gateway: FAILED: the test pattern read back under "
+                                        + "beginCpuAccess(READ): " + wrong);
+                                return 1;
+                            }
+                            verified += pattern == null ? 0 : 1;
                             h = Thumbnails.write(a, f.format(), jpg);
                         }
                         thumbnails++;
@@ -190,6 +207,10 @@ public final class MainJob {
             double secs = (System.nanoTime() - pipelineStart) / 1e9;
             out.printf("done: %d frames in %.2f s (%.1f fps), %d thumbnails in %s, %d consumer(s), %d dropped%n",
                     frames, secs, frames / secs, thumbnails, output, consumers.size(), source.framesDropped());
+            if (pattern != null) {
+                out.println("test pattern verified under beginCpuAccess(READ) in " + verified + " of " + thumbnails
+                        + " thumbnail frames");
+            }
             printBufinfo("bufinfo");
         } finally {
             consumers.forEach(BufferChannel::close);
@@ -202,6 +223,24 @@ public final class MainJob {
         }
         printBufinfo("bufinfo after release");
         return registry.bufinfo().stream().anyMatch(i -> i.owner().startsWith("org.dmabuf.gateway")) ? 1 : 0;
+    }
+
+    /**
+     * Shares the buffer's fd and turns it back into a buffer, as a receiver of the fd would.
+     *
+     * @return null if the registry gave back the same buffer, else what went wrong
+     */
+    private String shareAndGetBack(DmaBuf buf) {
+        int fd = buf.fd();
+        try (DmaBuf again = registry.get(fd)) {
+            if (again.inode() != buf.inode()) {
+                return "registry.get(" + fd + ") gave inode " + again.inode() + ", not the shared buffer's "
+                        + buf.inode();
+            }
+            out.printf("shared fd %d, registry.get(fd): the same buffer (inode %d, refcount %d)%n", fd,
+                    again.inode(), again.refCount());
+        }
+        return null;
     }
 
     private void accept(ChannelListener listener) {

@@ -1,7 +1,10 @@
 package org.dmabuf.gateway;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferRequest;
@@ -10,6 +13,7 @@ import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameSource;
+import org.dmabuf.api.MemoryView;
 import org.dmabuf.api.Plane;
 import org.dmabuf.api.SyncDirection;
 
@@ -45,20 +49,49 @@ final class PatternSource implements FrameSource {
         return ring.get(0).exporterName().orElse("?") + " (" + ring.get(0).kind().map(Enum::name).orElse("?") + ")";
     }
 
+    /** One line of frame {@code n}: the bars, XR24 (B, G, R, X bytes). */
+    private static byte[] line(long n) {
+        byte[] bytes = new byte[WIDTH * 4];
+        for (int x = 0; x < WIDTH; x++) {
+            int rgb = BARS[(int) ((x * BARS.length / WIDTH + n) % BARS.length)];
+            bytes[4 * x] = (byte) rgb;
+            bytes[4 * x + 1] = (byte) (rgb >> 8);
+            bytes[4 * x + 2] = (byte) (rgb >> 16);
+        }
+        return bytes;
+    }
+
+    /**
+     * Checks that a frame's memory holds what {@link #next} wrote for it: the frame number in the first eight
+     * bytes and the bars in every other line.
+     *
+     * @param frame the frame's memory, inside a READ access
+     * @param n the frame's sequence number
+     * @return null if it does, else what differs
+     */
+    static String verify(MemoryView frame, long n) {
+        byte[] head = new byte[8];
+        frame.read(0, head, 0, 8);
+        long number = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (number != n) {
+            return "frame " + n + " holds frame number " + number;
+        }
+        byte[] expected = line(n);
+        byte[] actual = new byte[expected.length];
+        for (int y = 1; y < HEIGHT; y++) {
+            frame.read((long) y * WIDTH * 4, actual, 0, actual.length);
+            if (!Arrays.equals(expected, actual)) {
+                return "frame " + n + ": line " + y + " differs from the pattern";
+            }
+        }
+        return null;
+    }
+
     @Override
     public Frame next(Duration timeout) {
         long n = sequence++;
         DmaBuf buf = ring.get((int) (n % RING));
-        int[] line = new int[WIDTH];
-        for (int x = 0; x < WIDTH; x++) {
-            line[x] = BARS[(int) ((x * BARS.length / WIDTH + n) % BARS.length)];
-        }
-        byte[] bytes = new byte[WIDTH * 4];
-        for (int x = 0; x < WIDTH; x++) {
-            bytes[4 * x] = (byte) line[x];
-            bytes[4 * x + 1] = (byte) (line[x] >> 8);
-            bytes[4 * x + 2] = (byte) (line[x] >> 16);
-        }
+        byte[] bytes = line(n);
         try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
             for (int y = 0; y < HEIGHT; y++) {
                 w.write((long) y * WIDTH * 4, bytes, 0, bytes.length);

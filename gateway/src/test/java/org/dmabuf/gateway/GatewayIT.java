@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the distribution as a user would: {@code java -jar dmabuf-gateway.jar --run} with the shipped consumer
- * program connected, on this machine's embedded default (sealed memfds).
+ * program connected, and the interactive Gogo shell fed from standard input, on this machine's embedded default
+ * (sealed memfds). Each run gets its own work folder under the test's temporary folder.
  */
 class GatewayIT {
     @TempDir
@@ -44,23 +45,29 @@ class GatewayIT {
     void thePipelineMakesThumbnailsAndFeedsTheConsumerProgram() throws Exception {
         Path thumbs = tmp.resolve("thumbs");
         Path socket = tmp.resolve("run/frames.sock");
+        Path work = tmp.resolve("work");
         Process consumer = new ProcessBuilder(java(), "-cp", jar().toString(), "org.dmabuf.gateway.Consumer",
                 socket.toString(), "60").redirectErrorStream(true).start();
         Process gateway = new ProcessBuilder(java(), "-jar", jar().toString(), "--run", "--frames", "30", "--every",
-                "10", "--consumers", "1", "--output", thumbs.toString(), "--socket", socket.toString())
-                .redirectErrorStream(true).start();
+                "10", "--consumers", "1", "--output", thumbs.toString(), "--socket", socket.toString(), "--work",
+                work.toString()).redirectErrorStream(true).start();
         String out = finish(gateway, "the gateway");
         String seen = finish(consumer, "the consumer");
 
         assertThat(out).contains("exporters: memfd (memfd, ranking 100)")
                 .contains("source: test pattern 320x240 XR24 in buffers from memfd (MEMFD)")
                 .containsPattern("consumer connected: pid " + consumer.pid())
-                .containsPattern("first frame: inode \\d+, 307200 bytes, \\d+ ms after start")
+                // three references: the pattern's ring, the frame, and the handle get(fd) returned
+                .containsPattern("first frame: inode (\\d+), 307200 bytes, \\d+ ms after start\\n"
+                        + "shared fd \\d+, registry.get\\(fd\\): the same buffer \\(inode \\1, refcount 3\\)")
                 .contains("frame 1/30 (sequence 0): thumbnail " + thumbs.resolve("frame-0000.jpg") + " (160x120)")
                 .containsPattern("done: 30 frames in [0-9.]+ s \\([0-9.]+ fps\\), 3 thumbnails in " + thumbs
                         + ", 1 consumer\\(s\\), 0 dropped")
+                .contains("test pattern verified under beginCpuAccess(READ) in 3 of 3 thumbnail frames")
                 .containsPattern("bufinfo: 4 buffer\\(s\\)\\n  inode \\d+  size 307200  exporter memfd  kind memfd")
                 .contains("bufinfo after release: 0 buffer(s)");
+        assertThat(work.resolve("felix-cache")).as("the Felix cache in the work folder").isDirectory();
+        assertThat(work.resolve("jna")).as("JNA's native library in the work folder").isDirectory();
         assertThat(seen).contains("consumer: connected to pid " + gateway.pid())
                 .contains("consumer: received 30 frames (30 pattern frames verified)");
 
@@ -84,6 +91,22 @@ class GatewayIT {
         BufferedImage second = ImageIO.read(jpgs.get(1).toFile());
         assertThat(first.getRGB(5, 60) & 0xe0e0e0).as("the bars move from frame to frame")
                 .isNotEqualTo(second.getRGB(5, 60) & 0xe0e0e0);
+    }
+
+    @Test
+    void withoutRunTheGogoShellReadsTheConsoleAndEndOfInputStopsTheGateway() throws Exception {
+        Process gateway = new ProcessBuilder(java(), "-jar", jar().toString(), "--work", tmp.resolve("work").toString())
+                .redirectErrorStream(true).start();
+        try (var in = gateway.getOutputStream()) {
+            in.write(String.join("\n", "dmabuf:exporters", "dmabuf:alloc 65536 shell-buf memfd", "dmabuf:bufinfo", "")
+                    .getBytes(StandardCharsets.UTF_8));
+        } // end of input: the shell stops the framework, which releases the buffer
+        String out = finish(gateway, "the interactive gateway");
+        assertThat(out).contains("Welcome to Apache Felix Gogo")
+                .containsPattern("memfd\\s+memfd\\s+100")
+                .containsPattern("allocated inode (\\d+) size 65536 exporter memfd kind memfd")
+                .containsPattern("65536\\s+memfd\\s+memfd\\s+\\d+\\s+1\\s+shell-buf")
+                .doesNotContain("Command not found");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.Hashtable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import javax.inject.Inject;
+import org.awaitility.Awaitility;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
@@ -60,11 +61,7 @@ public class ConfigAdminIT {
     }
 
     private static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(what + " within 10 s", System.nanoTime() < deadline);
-            Thread.onSpinWait();
-        }
+        Awaitility.await(what).atMost(10, TimeUnit.SECONDS).until(condition::getAsBoolean);
     }
 
     @Test

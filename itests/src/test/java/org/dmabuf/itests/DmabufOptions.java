@@ -13,7 +13,8 @@ import org.ops4j.pax.exam.Option;
 
 /**
  * The one set of Pax Exam options every test shares: Apache Felix with SCR, ConfigAdmin, EventAdmin, Metatype,
- * Gogo and JNA, and the project's bundles from the reactor. Unresolved bundles fail the run
+ * Gogo and JNA, Awaitility for the tests, and the project's bundles from the reactor (files copied by
+ * maven-dependency-plugin into {@code target/bundles}, installed by {@code file:} URL). Unresolved bundles fail the run
  * ({@code pax.exam.osgi.unresolved.fail}, set by failsafe). Stateless; any thread.
  */
 public final class DmabufOptions {
@@ -35,6 +36,9 @@ public final class DmabufOptions {
                 systemProperty("pax.exam.osgi.unresolved.fail").value("true"),
                 systemProperty("ds.loglevel").value("warn"),
                 junitBundles(),
+                // Awaitility, for the tests' waits, with the Hamcrest 2 it imports
+                mavenBundle("org.hamcrest", "hamcrest").versionAsInProject(),
+                mavenBundle("org.awaitility", "awaitility").versionAsInProject(),
                 mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
                 mavenBundle("org.osgi", "org.osgi.util.promise").versionAsInProject(),
                 mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),

@@ -20,6 +20,7 @@ import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameSource;
 import org.dmabuf.api.ImporterDevice;
 import org.dmabuf.api.SyncDirection;
+import org.awaitility.Awaitility;
 import org.junit.Test;
 import org.junit.experimental.categories.Category;
 import org.junit.runner.RunWith;
@@ -54,12 +55,9 @@ public class KernelRuntimeIT {
         return new Option[] {DmabufOptions.base()};
     }
 
+    /** Java in the guest is 5-15 times slower than on the host: the waits are longer. */
     private static void await(String what, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            assertTrue(what + " within 60 s", System.nanoTime() < deadline);
-            Thread.onSpinWait();
-        }
+        Awaitility.await(what).atMost(60, TimeUnit.SECONDS).until(condition::getAsBoolean);
     }
 
     private boolean hasExporter(String name) {

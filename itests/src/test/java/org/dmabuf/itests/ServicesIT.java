@@ -54,6 +54,7 @@ import org.dmabuf.linux.Sys;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.DmaBufExporter;
 import org.dmabuf.spi.ExportedBuffer;
+import org.awaitility.Awaitility;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -111,12 +112,9 @@ public class ServicesIT {
         return context.registerService(DmaBufExporter.class, cma, p);
     }
 
-    private void awaitExporter(String name) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (registry.exporters().stream().noneMatch(e -> e.name().equals(name))) {
-            assertTrue("exporter " + name + " within 10 s", System.nanoTime() < deadline);
-            Thread.onSpinWait();
-        }
+    private void awaitExporter(String name) {
+        Awaitility.await("an exporter named " + name + " in registry.exporters()").atMost(10, TimeUnit.SECONDS)
+                .until(() -> registry.exporters().stream().anyMatch(e -> e.name().equals(name)));
     }
 
     @Test
