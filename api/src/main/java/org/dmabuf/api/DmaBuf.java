@@ -19,11 +19,22 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface DmaBuf extends AutoCloseable {
     /**
-     * The buffer's size, fixed at creation.
+     * The buffer's size: once storage is committed, the storage's real size as the kernel reports it (the
+     * {@code size} column of the kernel's {@code bufinfo}, {@code lseek(fd, 0, SEEK_END)}), which may be larger than
+     * the request (heaps round up to pages); before that, the requested size. Every view of the buffer is bounded by
+     * it.
      *
      * @return bytes
      */
     long size();
+
+    /**
+     * The size asked for at creation ({@link BufferRequest#size()}), or, for a buffer adopted from an fd, the size
+     * the kernel reported at adoption.
+     *
+     * @return bytes
+     */
+    long requestedSize();
 
     /**
      * The buffer's name ({@code DMA_BUF_SET_NAME}; the {@code name:} line of fdinfo).
@@ -42,11 +53,22 @@ public interface DmaBuf extends AutoCloseable {
     void setName(String name);
 
     /**
-     * The exporter that provides the storage ({@code exp_name}).
+     * The kernel's name for the exporter of the storage: a dma-buf's {@code exp_name} as {@code /proc/self/fdinfo}
+     * and the kernel's {@code bufinfo} print it ({@code system}, {@code udmabuf}, {@code drm},
+     * {@code videobuf2_vmalloc}), or {@code memfd} for a sealed memfd, which has none.
      *
-     * @return its name, or empty while the buffer has no storage
+     * @return the name, or empty while the buffer has no storage
      */
     Optional<String> exporterName();
+
+    /**
+     * The exporter service that made or adopted the storage: its {@code dmabuf.exporter.name} service property
+     * ({@code system}, {@code drm:vgem:card0}, {@code v4l2:vivid:video0}), or {@code foreign:EXP_NAME} for a
+     * received buffer that no registered exporter adopted.
+     *
+     * @return the service's name, or empty while the buffer has no storage
+     */
+    Optional<String> exporterService();
 
     /**
      * What kind of kernel object backs the buffer.
@@ -56,8 +78,16 @@ public interface DmaBuf extends AutoCloseable {
     Optional<BufferKind> kind();
 
     /**
-     * The buffer's identity: the inode of its file, as {@code fstat} reports it and the kernel's {@code bufinfo}
-     * lists it.
+     * The buffer's identity: the device and inode of its file, ({@code st_dev}, {@code st_ino}). Two buffers are the
+     * same kernel object exactly when their ids are equal.
+     *
+     * @return the id, or {@link BufferId#NONE} while the buffer has no storage
+     */
+    BufferId id();
+
+    /**
+     * The inode number of the buffer's file, as the kernel's {@code bufinfo} prints it in its {@code ino} column. It
+     * is unique only among files of one filesystem: compare {@link #id()}s, not inodes.
      *
      * @return the inode, or 0 while the buffer has no storage
      */

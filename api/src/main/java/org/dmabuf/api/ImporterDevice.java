@@ -24,4 +24,15 @@ public interface ImporterDevice extends Device {
      *         fails then
      */
     AutoCloseable importBuffer(DmaBuf buffer, int fd);
+
+    /**
+     * The name the kernel gives this device ({@code dev_name(dev)}), as debugfs {@code dma_buf/bufinfo} lists it
+     * under "Attached Devices" while one of its imports holds a kernel attachment: for example {@code vgem} or
+     * {@code vivid.0}.
+     *
+     * @return the kernel's name, or empty when the device makes no kernel attachment
+     */
+    default java.util.Optional<String> kernelName() {
+        return java.util.Optional.empty();
+    }
 }

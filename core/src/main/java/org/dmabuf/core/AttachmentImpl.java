@@ -57,6 +57,14 @@ final class AttachmentImpl implements Attachment {
         }
     }
 
+    /** The kernel's name of the device while its import holds a kernel attachment; under the buffer's monitor. */
+    java.util.Optional<String> kernelName() {
+        if (imported != null && device instanceof org.dmabuf.api.ImporterDevice d) {
+            return d.kernelName();
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Closes the device's import, if any; called under the buffer's monitor at detach. */
     void closeImport() {
         AutoCloseable i = imported;

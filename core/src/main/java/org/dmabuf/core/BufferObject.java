@@ -3,6 +3,7 @@ package org.dmabuf.core;
 import java.util.ArrayList;
 import java.util.List;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferId;
 import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.BufferReleasedException;
 import org.dmabuf.api.BufferRequest;
@@ -16,6 +17,9 @@ import org.dmabuf.api.NoExporterException;
 import org.dmabuf.api.Segment;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.ExportedBuffer;
+import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.FileStat;
+import org.dmabuf.linux.Sys;
 
 /**
  * One buffer object: the core's {@code struct dma_buf}. It holds the reference count, the attachments, the storage
@@ -28,7 +32,8 @@ import org.dmabuf.spi.ExportedBuffer;
 final class BufferObject {
     final BufferRegistry registry;
     final long serial;
-    final long size;
+    /** The size asked for, or reported at adoption. */
+    final long requestedSize;
     final BufferFormat format;
     final String owner;
     private final String requestedExporter;
@@ -37,7 +42,10 @@ final class BufferObject {
     private String name;
     private ExportedBuffer storage;
     private ExporterRef exporter;
-    private volatile long inode;
+    /** The storage's real size once committed ({@link org.dmabuf.linux.Sys#sizeOf}), else the requested size. */
+    private volatile long size;
+    private volatile BufferId id = BufferId.NONE;
+    private volatile String expName;
     private int refs = 1;
     private boolean released;
     private List<AttachmentImpl> attachments;
@@ -46,6 +54,7 @@ final class BufferObject {
     BufferObject(BufferRegistry registry, long serial, BufferRequest request, String owner) {
         this.registry = registry;
         this.serial = serial;
+        this.requestedSize = request.size();
         this.size = request.size();
         this.format = request.format().orElse(null);
         this.owner = owner;
@@ -59,7 +68,7 @@ final class BufferObject {
             String owner) {
         this.registry = registry;
         this.serial = serial;
-        this.size = storage.size();
+        this.requestedSize = storage.size();
         this.format = null;
         this.owner = owner;
         this.name = name;
@@ -67,7 +76,27 @@ final class BufferObject {
         this.requestConstraints = DeviceConstraints.NONE;
         this.storage = storage;
         this.exporter = exporter;
-        this.inode = storage.inode();
+        measure(storage, exporter.name);
+    }
+
+    /**
+     * Takes the storage's identity and size from the kernel ({@code statx}, {@code lseek}), not from the
+     * exporter; refuses storage smaller than the request.
+     */
+    private void measure(ExportedBuffer s, String exporterName) {
+        FileStat st = Sys.fstat(s.fd());
+        long real = Sys.sizeOf(s.fd(), s.kind());
+        if (real < requestedSize) {
+            throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' returned " + real
+                    + " bytes (as the kernel reports fd " + s.fd() + ") for " + describe() + " of "
+                    + requestedSize);
+        }
+        if (s.size() > real) {
+            throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' claims " + s.size()
+                    + " bytes for " + describe() + " where the kernel reports " + real + " for fd " + s.fd());
+        }
+        size = real;
+        id = st.id();
     }
 
     String describe() {
@@ -75,8 +104,9 @@ final class BufferObject {
         synchronized (this) {
             n = name;
         }
-        long ino = inode;
-        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + n + "'") + (ino == 0 ? "" : " (inode " + ino + ")");
+        BufferId i = id;
+        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + n + "'") + (i.inode() == 0 ? "" : " (inode " + i
+                + ")");
     }
 
     // ---- references ----
@@ -139,10 +169,10 @@ final class BufferObject {
             }
         } finally {
             if (s != null) {
-                registry.forget(this, inode, last);
+                registry.forget(this, id, last);
                 s.release();
             } else {
-                registry.forget(this, 0, last);
+                registry.forget(this, BufferId.NONE, last);
             }
         }
     }
@@ -185,7 +215,47 @@ final class BufferObject {
     }
 
     long inode() {
-        return inode;
+        return id.inode();
+    }
+
+    BufferId id() {
+        return id;
+    }
+
+    long size() {
+        return size;
+    }
+
+    /** The kernel's {@code exp_name} (read once from fdinfo), {@code memfd} for a memfd, null without storage. */
+    String expName() {
+        String e = expName;
+        if (e != null) {
+            return e;
+        }
+        synchronized (this) {
+            return storage == null || released ? null : expNameLocked();
+        }
+    }
+
+    /** Under the monitor, with storage: reads fdinfo's {@code exp_name} once. */
+    private String expNameLocked() {
+        String e = expName;
+        if (e == null) {
+            if (storage.kind() == org.dmabuf.api.BufferKind.MEMFD) {
+                e = "memfd";
+            } else {
+                try {
+                    e = FdInfo.read(storage.fd()).expName();
+                } catch (RuntimeException ex) {
+                    e = null;
+                }
+                if (e == null) {
+                    e = exporter.expName == null ? "" : exporter.expName;
+                }
+            }
+            expName = e;
+        }
+        return e;
     }
 
     synchronized ExporterRef exporter() {
@@ -260,15 +330,15 @@ final class BufferObject {
 
     /** Makes new storage this buffer's: the attachments made so far are attached to it now. */
     private void install(String call, ExportedBuffer s, ExporterRef ref) {
-        if (s.size() < size) {
+        try {
+            measure(s, ref.name);
+        } catch (RuntimeException e) {
             s.release();
-            throw new DmaBufException(call, "EINVAL", "exporter '" + ref.name + "' returned " + s.size()
-                    + " bytes for " + describe() + " of " + size);
+            throw e;
         }
         List<AttachmentImpl> done = new ArrayList<>();
         storage = s;
         exporter = ref;
-        inode = s.inode();
         try {
             if (!name.isEmpty()) {
                 s.setName(name);
@@ -287,11 +357,12 @@ final class BufferObject {
             }
             storage = null;
             exporter = null;
-            inode = 0;
+            id = BufferId.NONE;
+            size = requestedSize;
             s.release();
             throw e;
         }
-        registry.committed(this, inode);
+        registry.committed(this, id);
     }
 
     // ---- attach / detach ----
@@ -412,17 +483,20 @@ final class BufferObject {
 
     synchronized BufferInfo info() {
         List<String> devices = new ArrayList<>();
+        List<String> kernel = new ArrayList<>();
         int maps = 0;
         if (attachments != null) {
             for (AttachmentImpl a : attachments) {
                 devices.add(a.device().name());
+                a.kernelName().ifPresent(kernel::add);
                 maps += a.tableCount();
             }
         }
         String kind = storage == null ? "pending" : storage.kind() == org.dmabuf.api.BufferKind.MEMFD ? "memfd"
                 : "dma-buf";
-        return new BufferInfo(inode, size, name, exporter == null ? "" : exporter.name, kind,
-                released ? 0 : refs, devices, maps, cpu != null, owner);
+        return new BufferInfo(id, size, requestedSize, name, storage == null || released ? "" : expNameLocked(),
+                exporter == null ? "" : exporter.name, kind, released ? 0 : refs, devices, kernel, maps, cpu != null,
+                owner);
     }
 
     static void checkSize(String call, long size) {

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.dmabuf.api.BufferId;
 import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
@@ -63,7 +64,8 @@ public final class BufferRegistry {
     }
 
     final Cleaner cleaner = Cleaner.create();
-    private final ConcurrentHashMap<Long, BufferObject> byInode = new ConcurrentHashMap<>();
+    /** Committed buffers by the identity of their file: ({@code st_dev}, {@code st_ino}), never the inode alone. */
+    private final ConcurrentHashMap<BufferId, BufferObject> byId = new ConcurrentHashMap<>();
     private final Set<BufferObject> live = ConcurrentHashMap.newKeySet();
     private final AtomicLong serials = new AtomicLong();
     private final AtomicLong leaks = new AtomicLong();
@@ -208,21 +210,33 @@ public final class BufferRegistry {
             throw new LinuxException("get", "fd " + fd, Errno.EBADF);
         }
         FileStat stat = Sys.fstat(fd);
+        BufferId id = stat.id();
+        BufferObject known = byId.get(id);
+        if (known != null && known.tryRef()) {
+            return handle(known, owner, "get");
+        }
+        // unknown, or being released (its storage, and so its identity, is going away: a new object is right)
+        BufferObject adopted = adopt(fd, stat, owner);
         while (true) {
-            BufferObject known = byInode.get(stat.inode());
-            if (known != null && known.tryRef()) {
-                return handle(known, owner, "get");
-            }
-            BufferObject adopted = adopt(fd, stat, owner);
-            BufferObject raced = byInode.putIfAbsent(stat.inode(), adopted);
+            BufferObject raced = byId.putIfAbsent(id, adopted);
             if (raced == null) {
                 live.add(adopted);
                 Handle h = handle(adopted, owner, "get");
                 fireCreated(adopted);
                 return h;
             }
-            // another thread adopted the same buffer first: use its object, drop ours
-            adopted.unref();
+            if (raced.tryRef()) {
+                // another thread adopted the same buffer first: use its object, drop ours
+                adopted.unref();
+                return handle(raced, owner, "get");
+            }
+            // the known object is between its last put and forget(): take its place
+            if (byId.replace(id, raced, adopted)) {
+                live.add(adopted);
+                Handle h = handle(adopted, owner, "get");
+                fireCreated(adopted);
+                return h;
+            }
         }
     }
 
@@ -257,7 +271,7 @@ public final class BufferRegistry {
                     }
                 }
             }
-            ExportedBuffer s = FdBuffer.adoptSealedMemfd(fd, stat.size());
+            ExportedBuffer s = FdBuffer.adoptSealedMemfd(fd);
             return new BufferObject(this, serial, s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "",
                     owner.name());
         }
@@ -275,23 +289,23 @@ public final class BufferRegistry {
 
     // ---- buffer lifecycle callbacks ----
 
-    void committed(BufferObject b, long inode) {
-        byInode.put(inode, b);
+    void committed(BufferObject b, BufferId id) {
+        byId.put(id, b);
     }
 
-    void forget(BufferObject b, long inode, BufferInfo last) {
+    void forget(BufferObject b, BufferId id, BufferInfo last) {
         boolean wasLive = live.remove(b);
         if (wasLive && last != null && !listeners.isEmpty()) {
             listeners.forEach(l -> l.bufferReleased(last));
         }
-        if (inode != 0) {
-            byInode.remove(inode, b);
+        if (!BufferId.NONE.equals(id)) {
+            byId.remove(id, b);
         }
     }
 
     void leaked(BufferObject b, Object site) {
         leaks.incrementAndGet();
-        String msg = "leak: a handle on " + b.describe() + " of " + b.size + " bytes was dropped without put()";
+        String msg = "leak: a handle on " + b.describe() + " of " + b.size() + " bytes was dropped without put()";
         if (site instanceof Throwable t) {
             java.io.StringWriter sw = new java.io.StringWriter();
             t.printStackTrace(new java.io.PrintWriter(sw));
@@ -329,7 +343,7 @@ public final class BufferRegistry {
                 out.add(i);
             }
         }
-        out.sort((a, b) -> Long.compare(a.inode(), b.inode()));
+        out.sort(java.util.Comparator.comparingLong((BufferInfo i) -> i.id().dev()).thenComparingLong(BufferInfo::inode));
         return out;
     }
 

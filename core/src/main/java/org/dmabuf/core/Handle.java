@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.api.Attachment;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferId;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferReleasedException;
 import org.dmabuf.api.BufferStateException;
@@ -87,7 +88,12 @@ final class Handle implements DmaBuf {
 
     @Override
     public long size() {
-        return buffer.size;
+        return buffer.size();
+    }
+
+    @Override
+    public long requestedSize() {
+        return buffer.requestedSize;
     }
 
     @Override
@@ -103,6 +109,11 @@ final class Handle implements DmaBuf {
 
     @Override
     public Optional<String> exporterName() {
+        return Optional.ofNullable(buffer.expName());
+    }
+
+    @Override
+    public Optional<String> exporterService() {
         ExporterRef e = buffer.exporter();
         return e == null ? Optional.empty() : Optional.of(e.name);
     }
@@ -115,6 +126,11 @@ final class Handle implements DmaBuf {
     @Override
     public long inode() {
         return buffer.inode();
+    }
+
+    @Override
+    public BufferId id() {
+        return buffer.id();
     }
 
     @Override
@@ -230,6 +246,6 @@ final class Handle implements DmaBuf {
 
     @Override
     public String toString() {
-        return "DmaBuf[" + buffer.describe() + ", size " + buffer.size + (isPut() ? ", put" : "") + "]";
+        return "DmaBuf[" + buffer.describe() + ", size " + buffer.size() + (isPut() ? ", put" : "") + "]";
     }
 }

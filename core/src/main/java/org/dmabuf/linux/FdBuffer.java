@@ -24,25 +24,31 @@ public class FdBuffer implements ExportedBuffer {
     protected final Fd fd;
     /** The inode of the fd's file. */
     protected final long inode;
-    /** The size in bytes. */
+    /** The size in bytes, as the kernel reports it ({@link Sys#sizeOf}). */
     protected final long size;
     /** What kind of object the fd is. */
     protected final BufferKind kind;
 
     /**
-     * Takes ownership of an fd.
+     * Takes ownership of an fd. The size is the kernel's ({@link Sys#sizeOf}: heaps round a request up to pages),
+     * which must be at least {@code minSize}.
      *
      * @param fd the fd; closed by {@link #release()}
-     * @param size the buffer's size
+     * @param minSize the size asked for; the kernel's size may be larger
      * @param kind what the fd is
-     * @throws LinuxException if {@code statx} of the fd fails; the fd is closed then
+     * @throws LinuxException if {@code statx} or {@code lseek} of the fd fails, or {@code EINVAL} if the kernel's
+     *         size is smaller than {@code minSize}; the fd is closed then
      */
-    public FdBuffer(Fd fd, long size, BufferKind kind) {
+    public FdBuffer(Fd fd, long minSize, BufferKind kind) {
         this.fd = fd;
-        this.size = size;
         this.kind = kind;
         try {
             this.inode = Sys.fstat(fd.get()).inode();
+            this.size = Sys.sizeOf(fd.get(), kind);
+            if (size < minSize) {
+                throw new LinuxException("FdBuffer", fd.what() + ": the kernel reports " + size
+                        + " bytes, fewer than the " + minSize + " expected", Errno.EINVAL);
+            }
         } catch (RuntimeException e) {
             fd.close();
             throw e;
@@ -64,18 +70,24 @@ public class FdBuffer implements ExportedBuffer {
     }
 
     /**
-     * Adopts a received memfd once it is sealed against shrinking and growing, so that no process it is shared
-     * with can truncate it under a reader (a SIGBUS): seals it if the sender did not (and still can be), refuses it
-     * otherwise.
+     * Adopts a received memfd: duplicates it first, seals the duplicate against shrinking and growing if the sender
+     * did not (refusing it if it can no longer be sealed), and only then measures it, so that a peer that shrinks
+     * the file until the seal lands cannot leave a recorded size larger than the file (reading past its end would
+     * be a SIGBUS).
      *
      * @param fd the received memfd; the caller keeps it
-     * @param size its size
-     * @return storage owning a duplicate
-     * @throws LinuxException {@code EPERM} naming the fd if it cannot be sealed
+     * @return storage owning a sealed duplicate, of the size the file has once sealed
+     * @throws LinuxException {@code EPERM} naming the fd if it cannot be sealed; nothing leaks
      */
-    public static FdBuffer adoptSealedMemfd(int fd, long size) {
-        sealAgainstResize(fd, "adopt");
-        return adopt(fd, size, BufferKind.MEMFD);
+    public static FdBuffer adoptSealedMemfd(int fd) {
+        Fd dup = Sys.dup(fd, "memfd adopted from fd " + fd);
+        try {
+            sealAgainstResize(dup.get(), "adopt");
+        } catch (RuntimeException e) {
+            dup.close();
+            throw e;
+        }
+        return new FdBuffer(dup, 0, BufferKind.MEMFD);
     }
 
     /**

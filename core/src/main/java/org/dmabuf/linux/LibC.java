@@ -204,6 +204,22 @@ public final class LibC {
             throws LastErrorException;
 
     /**
+     * {@code off64_t lseek64(int fd, off64_t offset, int whence)}.
+     *
+     * @param fd the fd
+     * @param offset the offset
+     * @param whence {@link #SEEK_SET} or {@link #SEEK_END}
+     * @return the resulting offset; for a dma-buf and {@code SEEK_END}, its size ({@code dma_buf_llseek})
+     * @throws LastErrorException with errno
+     */
+    public static native long lseek64(int fd, long offset, int whence) throws LastErrorException;
+
+    /** {@code SEEK_SET}. */
+    public static final int SEEK_SET = 0;
+    /** {@code SEEK_END}. */
+    public static final int SEEK_END = 2;
+
+    /**
      * {@code char *strerror(int errnum)}.
      *
      * @param errnum the errno

@@ -79,6 +79,10 @@ public class Statx extends Structure {
     public static final int OFFSET_SIZE;
     /** The offset of {@code stx_mode}. */
     public static final int OFFSET_MODE;
+    /** The offset of {@code stx_dev_major}. */
+    public static final int OFFSET_DEV_MAJOR;
+    /** The offset of {@code stx_dev_minor}. */
+    public static final int OFFSET_DEV_MINOR;
     /** {@code sizeof(struct statx)}. */
     public static final int SIZE;
 
@@ -87,6 +91,8 @@ public class Statx extends Structure {
         OFFSET_INO = s.fieldOffset("stx_ino");
         OFFSET_SIZE = s.fieldOffset("stx_size");
         OFFSET_MODE = s.fieldOffset("stx_mode");
+        OFFSET_DEV_MAJOR = s.fieldOffset("stx_dev_major");
+        OFFSET_DEV_MINOR = s.fieldOffset("stx_dev_minor");
         SIZE = s.size();
     }
 

@@ -98,7 +98,7 @@ public final class Sys {
     }
 
     /**
-     * {@code statx(fd, "", AT_EMPTY_PATH)}: inode, mode and size, with no allocation but the result.
+     * {@code statx(fd, "", AT_EMPTY_PATH)}: device, inode, mode and size, with no allocation but the result.
      *
      * @param fd the fd
      * @return what it says
@@ -111,8 +111,30 @@ public final class Sys {
         } catch (LastErrorException e) {
             throw new LinuxException("statx", "fd " + fd, e.getErrorCode());
         }
-        return new FileStat(buf.getLong(Statx.OFFSET_INO), buf.getShort(Statx.OFFSET_MODE) & 0xffff,
+        return new FileStat(FileStat.dev(buf.getInt(Statx.OFFSET_DEV_MAJOR), buf.getInt(Statx.OFFSET_DEV_MINOR)),
+                buf.getLong(Statx.OFFSET_INO), buf.getShort(Statx.OFFSET_MODE) & 0xffff,
                 buf.getLong(Statx.OFFSET_SIZE));
+    }
+
+    /**
+     * The size the kernel gives a buffer's file: for a dma-buf {@code lseek(fd, 0, SEEK_END)}, which
+     * {@code dma_buf_llseek} answers with the buffer's size without moving the file position (the {@code size}
+     * column of debugfs {@code bufinfo}); for a memfd or another regular file, {@code statx}'s size.
+     *
+     * @param fd the fd
+     * @param kind what it is
+     * @return bytes
+     * @throws LinuxException naming {@code lseek} or {@code statx}, the fd and errno
+     */
+    public static long sizeOf(int fd, org.dmabuf.api.BufferKind kind) {
+        if (kind == org.dmabuf.api.BufferKind.MEMFD) {
+            return fstat(fd).size();
+        }
+        try {
+            return LibC.lseek64(fd, 0, LibC.SEEK_END);
+        } catch (LastErrorException e) {
+            throw new LinuxException("lseek(SEEK_END)", "fd " + fd, e.getErrorCode());
+        }
     }
 
     /**

@@ -69,7 +69,7 @@ final class MemfdExporter implements DmaBufExporter {
      */
     @Override
     public ExportedBuffer adopt(int fd, long size) {
-        return FdBuffer.adoptSealedMemfd(fd, size);
+        return FdBuffer.adoptSealedMemfd(fd);
     }
 
     @Override
