@@ -132,13 +132,29 @@ public final class BufferRequest {
      * @param call the call to name in the error
      * @param value the name
      * @return the name
-     * @throws InvalidArgumentException if it is longer than {@link #MAX_NAME_LENGTH} bytes of UTF-8 or holds NUL
+     * @throws InvalidArgumentException if it is longer than {@link #MAX_NAME_LENGTH} bytes of UTF-8, holds a
+     *         control character (NUL, a newline, any below U+0020, or U+007F: fdinfo and bufinfo print a name on
+     *         one line) or an unpaired surrogate (no UTF-8)
      */
     public static String checkName(String call, String value) {
         Objects.requireNonNull(value, "name");
-        if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_NAME_LENGTH || value.indexOf('\0') >= 0) {
-            throw new InvalidArgumentException(call, "name '" + value + "' is longer than " + MAX_NAME_LENGTH
-                    + " bytes or holds NUL (DMA_BUF_NAME_LEN)");
+        if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_NAME_LENGTH) {
+            throw new InvalidArgumentException(call, "name of " + value.length() + " characters is longer than "
+                    + MAX_NAME_LENGTH + " bytes of UTF-8 (DMA_BUF_NAME_LEN)");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                throw new InvalidArgumentException(call, String.format("name holds the control character U+%04X at "
+                        + "index %d: fdinfo and bufinfo print a name on one line", (int) c, i));
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidArgumentException(call, "name holds an unpaired surrogate at index " + i
+                        + ": it has no UTF-8 form");
+            }
         }
         return value;
     }

@@ -116,7 +116,9 @@ public interface DmaBuf extends AutoCloseable {
     int refCount();
 
     /**
-     * Takes another reference ({@code get_dma_buf}). The new handle has to be put on its own.
+     * Takes another reference ({@code get_dma_buf}). The new handle has to be put on its own. It has the same owner
+     * as this handle: a bundle that was handed this handle by another takes its own reference with
+     * {@link DmaBufRegistry#get(DmaBuf)} instead, so that it is released when the taking bundle stops.
      *
      * @return a new handle on the same buffer
      * @throws BufferReleasedException if this handle was put

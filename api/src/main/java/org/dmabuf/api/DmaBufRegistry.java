@@ -46,6 +46,19 @@ public interface DmaBufRegistry {
     DmaBuf get(int fd);
 
     /**
+     * Takes a reference of the caller's own on a buffer that another client handed over (a frame from a
+     * {@link FrameSource}, a handle passed through a service): the new handle belongs to the calling bundle and is
+     * released when that bundle stops, not when the bundle that made the buffer stops. {@link DmaBuf#get()} instead
+     * gives a handle with the same owner as the handle it was called on.
+     *
+     * @param buffer a live handle made by this registry
+     * @return a new handle on the same buffer, owned by the caller
+     * @throws BufferReleasedException if {@code buffer} was put
+     * @throws InvalidArgumentException if {@code buffer} was not made by this registry
+     */
+    DmaBuf get(DmaBuf buffer);
+
+    /**
      * A snapshot of every live buffer, like the kernel's debugfs {@code bufinfo}.
      *
      * @return one entry per buffer

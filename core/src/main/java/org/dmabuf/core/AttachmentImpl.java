@@ -14,7 +14,11 @@ import org.dmabuf.api.SgTable;
  */
 final class AttachmentImpl implements Attachment {
     final BufferObject buffer;
-    private final Handle handle;
+    /**
+     * The handle {@code attach} was called on, held weakly: the buffer keeps its attachments, and a strong
+     * reference from here would keep a dropped handle reachable, so that the leak would never be found.
+     */
+    private final java.lang.ref.WeakReference<Handle> handle;
     private final Device device;
     private final OwnerScope owner;
     private volatile boolean attached = true;
@@ -25,7 +29,7 @@ final class AttachmentImpl implements Attachment {
 
     AttachmentImpl(BufferObject buffer, Handle handle, Device device) {
         this.buffer = buffer;
-        this.handle = handle;
+        this.handle = new java.lang.ref.WeakReference<>(handle);
         this.device = device;
         this.owner = handle.owner;
     }
@@ -37,7 +41,12 @@ final class AttachmentImpl implements Attachment {
 
     @Override
     public DmaBuf buffer() {
-        return handle;
+        Handle h = handle.get();
+        if (h == null) {
+            throw new org.dmabuf.api.BufferReleasedException("buffer", "the handle on " + buffer.describe()
+                    + " that device '" + device.name() + "' was attached through was dropped without put()");
+        }
+        return h;
     }
 
     @Override
@@ -53,7 +62,20 @@ final class AttachmentImpl implements Attachment {
     /** Lets an importer device import the storage; called under the buffer's monitor once storage exists. */
     void importInto(org.dmabuf.spi.ExportedBuffer storage) {
         if (device instanceof org.dmabuf.api.ImporterDevice d && imported == null) {
-            imported = d.importBuffer(handle, storage.fd());
+            Handle h = handle.get();
+            if (h != null && !h.isPut()) {
+                imported = d.importBuffer(h, storage.fd());
+                java.lang.ref.Reference.reachabilityFence(h);
+            } else {
+                // the attaching handle is gone but the buffer lives on: lend the device a reference of its own
+                buffer.ref("attach");
+                Handle lent = new Handle(buffer, owner, "import");
+                try {
+                    imported = d.importBuffer(lent, storage.fd());
+                } finally {
+                    lent.close();
+                }
+            }
         }
     }
 

@@ -48,6 +48,8 @@ final class BufferObject {
     private volatile String expName;
     private int refs = 1;
     private boolean released;
+    /** Released by {@link #forceRelease()}: references still out are void, their puts no-ops. */
+    private boolean forced;
     private List<AttachmentImpl> attachments;
     private volatile GuardedMemory cpu;
 
@@ -105,7 +107,7 @@ final class BufferObject {
             n = name;
         }
         BufferId i = id;
-        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + n + "'") + (i.inode() == 0 ? "" : " (inode " + i
+        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + FdInfo.printable(n) + "'") + (i.inode() == 0 ? "" : " (inode " + i
                 + ")");
     }
 
@@ -128,16 +130,41 @@ final class BufferObject {
 
     /** Drops a reference; the last one releases. */
     void unref() {
+        unrefOrForce(false);
+    }
+
+    /**
+     * Releases the buffer now, whatever references are still out: the core is stopping. Puts, CPU-access ends and
+     * the cleaner's leak checks of those references are no-ops afterwards.
+     *
+     * @return false if the buffer was already released
+     */
+    boolean forceRelease() {
+        return unrefOrForce(true);
+    }
+
+    private boolean unrefOrForce(boolean force) {
         List<AttachmentImpl> leftover;
         ExportedBuffer s;
         GuardedMemory m;
         BufferInfo last;
         synchronized (this) {
-            if (released || refs <= 0) {
-                throw new IllegalStateException("reference count underflow on " + describe());
-            }
-            if (--refs > 0) {
-                return;
+            if (force) {
+                if (released) {
+                    return false;
+                }
+                forced = true;
+                refs = 0;
+            } else {
+                if (forced) {
+                    return false; // the core stopped and released the buffer: this reference was void already
+                }
+                if (released || refs <= 0) {
+                    throw new IllegalStateException("reference count underflow on " + describe());
+                }
+                if (--refs > 0) {
+                    return false;
+                }
             }
             last = info();
             released = true;
@@ -175,6 +202,11 @@ final class BufferObject {
                 registry.forget(this, BufferId.NONE, last);
             }
         }
+        return true;
+    }
+
+    synchronized boolean isForced() {
+        return forced;
     }
 
     private void safely(Runnable r) {

@@ -15,6 +15,7 @@ import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.ExporterInfo;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.FdBuffer;
@@ -90,9 +91,7 @@ public final class BufferRegistry {
         for (BufferObject b : new ArrayList<>(live)) {
             warn("core stopping: " + b.describe() + " is still referenced (" + b.refCount()
                     + "); releasing it");
-            while (!b.isReleased()) {
-                b.unref();
-            }
+            b.forceRelease(); // references still out become void: their put is a no-op, not a leak
         }
     }
 
@@ -216,7 +215,16 @@ public final class BufferRegistry {
             return handle(known, owner, "get");
         }
         // unknown, or being released (its storage, and so its identity, is going away: a new object is right)
-        BufferObject adopted = adopt(fd, stat, owner);
+        BufferObject adopted;
+        try {
+            adopted = adopt(fd, stat, owner);
+        } catch (DmaBufException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // an exporter's adopt op or a malformed kernel answer: typed, naming the fd
+            throw new DmaBufException("get", "EINVAL", "fd " + fd + " (" + stat.id() + ") could not be adopted: " + e,
+                    e);
+        }
         while (true) {
             BufferObject raced = byId.putIfAbsent(id, adopted);
             if (raced == null) {
@@ -242,7 +250,26 @@ public final class BufferRegistry {
 
     private BufferObject adopt(int fd, FileStat stat, OwnerScope owner) {
         FdInfo info = FdInfo.read(fd);
-        long serial = serials.incrementAndGet();
+        BufferObject b = adoptAs(fd, stat, info, owner);
+        if (!b.id().equals(stat.id())) {
+            b.unref();
+            throw new DmaBufException("get", "EINVAL", "fd " + fd + " is " + stat.id() + " but its adopted storage is "
+                    + b.id() + ": refused");
+        }
+        return b;
+    }
+
+    /** Wraps adopted storage; the storage is released if the kernel's view of it cannot be read. */
+    private BufferObject adopted(ExportedBuffer s, ExporterRef ref, String name, OwnerScope owner) {
+        try {
+            return new BufferObject(this, serials.incrementAndGet(), s, ref, name, owner.name());
+        } catch (RuntimeException e) {
+            s.release();
+            throw e;
+        }
+    }
+
+    private BufferObject adoptAs(int fd, FileStat stat, FdInfo info, OwnerScope owner) {
         if (info.isDmaBuf()) {
             for (ExporterRef ref : exporters) {
                 if (info.expName().equals(ref.expName)) {
@@ -252,28 +279,27 @@ public final class BufferRegistry {
                     } catch (UnsupportedOperationException e) {
                         continue;
                     }
-                    return new BufferObject(this, serial, s, ref, info.name(), owner.name());
+                    return adopted(s, ref, info.name(), owner);
                 }
             }
             ExportedBuffer s = FdBuffer.adopt(fd, info.size(), BufferKind.DMA_BUF);
-            return new BufferObject(this, serial, s, ExporterRef.foreign(info.expName(), BufferKind.DMA_BUF),
-                    info.name(), owner.name());
+            return adopted(s, ExporterRef.foreign(info.expName(), BufferKind.DMA_BUF), info.name(), owner);
         }
         String target = describeFd(fd);
         if (stat.isRegular() && target.startsWith("/memfd:")) {
             for (ExporterRef ref : exporters) {
                 if (ref.kind == BufferKind.MEMFD) {
+                    ExportedBuffer s;
                     try {
-                        return new BufferObject(this, serial, ref.exporter.adopt(fd, stat.size()), ref, "",
-                                owner.name());
+                        s = ref.exporter.adopt(fd, stat.size());
                     } catch (UnsupportedOperationException e) {
-                        // try the next memfd exporter, then adopt it plainly
+                        continue; // try the next memfd exporter, then adopt it plainly
                     }
+                    return adopted(s, ref, "", owner);
                 }
             }
             ExportedBuffer s = FdBuffer.adoptSealedMemfd(fd);
-            return new BufferObject(this, serial, s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "",
-                    owner.name());
+            return adopted(s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "", owner);
         }
         throw new LinuxException("get", "fd " + fd + " (" + target + ") is neither a dma-buf nor a memfd",
                 Errno.EINVAL);

@@ -41,7 +41,9 @@ final class CpuAccessImpl implements CpuAccess {
         }
         owner.untrack(this);
         try {
-            storage.endCpuAccess(direction);
+            if (!buffer.isForced()) { // the stopping core closed the storage's fd: no ioctl on a stale number
+                storage.endCpuAccess(direction);
+            }
         } finally {
             buffer.unref();
         }

@@ -7,7 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.felix.service.command.Descriptor;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.BufferChannels;
+import org.dmabuf.api.BufferId;
 import org.dmabuf.api.BufferInfo;
+import org.dmabuf.linux.FdInfo;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.ChannelOptions;
 import org.dmabuf.api.DmaBuf;
@@ -33,7 +35,8 @@ public final class DmabufCommands {
     @Reference
     private BufferChannels channels;
 
-    private final Map<Long, DmaBuf> held = new ConcurrentHashMap<>();
+    /** Buffers allocated from the shell, by identity ({@code st_dev}, {@code st_ino}). */
+    private final Map<BufferId, DmaBuf> held = new ConcurrentHashMap<>();
 
     @Deactivate
     void deactivate() {
@@ -65,13 +68,17 @@ public final class DmabufCommands {
     @Descriptor("list the live buffers")
     public String bufinfo() {
         List<BufferInfo> infos = registry.bufinfo();
-        StringBuilder b = new StringBuilder(String.format("%-10s %-8s %-16s %8s %5s %-20s %-24s %s%n", "SIZE", "KIND",
-                "EXPORTER", "INODE", "COUNT", "NAME", "OWNER", "ATTACHED DEVICES"));
+        StringBuilder b = new StringBuilder(String.format("%-10s %-8s %-18s %-20s %-7s %8s %5s %-20s %-24s %s%n",
+                "SIZE", "KIND", "EXP_NAME", "EXPORTER", "DEV", "INODE", "COUNT", "NAME", "OWNER",
+                "ATTACHED DEVICES (KERNEL)"));
         long total = 0;
         for (BufferInfo i : infos) {
             total += i.size();
-            b.append(String.format("%-10d %-8s %-16s %8d %5d %-20s %-24s %s%n", i.size(), i.kind(), i.exporter(),
-                    i.inode(), i.refCount(), i.name(), i.owner(), String.join(",", i.attachedDevices())));
+            b.append(String.format("%-10d %-8s %-18s %-20s %-7s %8d %5d %-20s %-24s %s%s%n", i.size(), i.kind(),
+                    FdInfo.printable(i.expName()), i.exporter(), i.id().major() + ":" + i.id().minor(), i.inode(),
+                    i.refCount(), i.name().isEmpty() ? "<none>" : FdInfo.printable(i.name()), i.owner(),
+                    String.join(",", i.attachedDevices()), i.kernelDevices().isEmpty() ? ""
+                            : " (" + String.join(",", i.kernelDevices()) + ")"));
         }
         b.append("Total ").append(infos.size()).append(" objects, ").append(total).append(" bytes");
         return b.toString();
@@ -104,45 +111,63 @@ public final class DmabufCommands {
     }
 
     private String hold(DmaBuf b) {
-        held.put(b.inode(), b);
-        return "allocated inode " + b.inode() + " size " + b.size() + " exporter " + b.exporterName().orElse("")
-                + " kind " + b.kind().map(k -> k.name().toLowerCase(java.util.Locale.ROOT)).orElse("");
+        held.put(b.id(), b);
+        return "allocated inode " + b.inode() + " size " + b.size() + " exporter " + b.exporterService().orElse("")
+                + " kind " + b.kind().map(k -> k.name().toLowerCase(java.util.Locale.ROOT)).orElse("")
+                + " exp_name " + b.exporterName().orElse("") + " id " + b.id();
+    }
+
+    /**
+     * Finds a held buffer by its id ({@code MAJOR:MINOR/INODE}, as {@code alloc} prints it) or by its inode alone
+     * when exactly one held buffer has that inode.
+     */
+    private Map.Entry<BufferId, DmaBuf> find(String key) {
+        List<Map.Entry<BufferId, DmaBuf>> found = held.entrySet().stream()
+                .filter(e -> key.equals(e.getKey().toString()) || key.equals(Long.toString(e.getKey().inode())))
+                .toList();
+        if (found.size() > 1) {
+            throw new IllegalArgumentException("inode " + key + " names " + found.size() + " buffers ("
+                    + String.join(", ", found.stream().map(e -> e.getKey().toString()).toList())
+                    + "): give the id MAJOR:MINOR/INODE");
+        }
+        return found.isEmpty() ? null : found.get(0);
     }
 
     /**
      * Releases a buffer allocated from the shell.
      *
-     * @param inode its inode
+     * @param id its id ({@code MAJOR:MINOR/INODE}) or its inode
      * @return what was released
      */
-    @Descriptor("release a buffer allocated with alloc: release INODE")
-    public String release(@Descriptor("inode") long inode) {
-        DmaBuf b = held.remove(inode);
-        if (b == null) {
-            return "no buffer with inode " + inode + " was allocated from the shell";
+    @Descriptor("release a buffer allocated with alloc: release ID|INODE")
+    public String release(@Descriptor("id (MAJOR:MINOR/INODE) or inode") String id) {
+        Map.Entry<BufferId, DmaBuf> e = find(id);
+        if (e == null || held.remove(e.getKey()) == null) {
+            return "no buffer with id or inode " + id + " was allocated from the shell";
         }
-        b.put();
-        return "released inode " + inode;
+        e.getValue().put();
+        return "released inode " + e.getKey().inode() + " (id " + e.getKey() + ")";
     }
 
     /**
      * Sends a buffer allocated from the shell to a listening channel.
      *
-     * @param inode its inode
+     * @param id its id ({@code MAJOR:MINOR/INODE}) or its inode
      * @param socket the listener's socket file
      * @param tag the tag to send
      * @return what was sent
      */
-    @Descriptor("send a buffer allocated with alloc to a channel listener: share INODE SOCKET TAG")
-    public String share(@Descriptor("inode") long inode, @Descriptor("socket file") String socket,
-            @Descriptor("tag") long tag) {
-        DmaBuf b = held.get(inode);
-        if (b == null) {
-            return "no buffer with inode " + inode + " was allocated from the shell";
+    @Descriptor("send a buffer allocated with alloc to a channel listener: share ID|INODE SOCKET TAG")
+    public String share(@Descriptor("id (MAJOR:MINOR/INODE) or inode") String id,
+            @Descriptor("socket file") String socket, @Descriptor("tag") long tag) {
+        Map.Entry<BufferId, DmaBuf> e = find(id);
+        if (e == null) {
+            return "no buffer with id or inode " + id + " was allocated from the shell";
         }
         try (BufferChannel ch = channels.connect(Path.of(socket), ChannelOptions.sameUser())) {
-            ch.send(b, tag);
-            return "shared inode " + inode + " with pid " + ch.peer().pid() + " on " + socket + " (tag " + tag + ")";
+            ch.send(e.getValue(), tag);
+            return "shared inode " + e.getKey().inode() + " (id " + e.getKey() + ") with pid " + ch.peer().pid()
+                    + " on " + socket + " (tag " + tag + ")";
         }
     }
 }

@@ -65,7 +65,7 @@ final class ExporterRef implements Comparable<ExporterRef> {
 
     /** A stand-in for storage that no registered exporter made: an fd adopted without an exporter. */
     static ExporterRef foreign(String name, BufferKind kind) {
-        return new ExporterRef(null, name, name, kind, Integer.MIN_VALUE, -1, false, false, Long.MAX_VALUE,
+        return new ExporterRef(null, "foreign:" + name, name, kind, Integer.MIN_VALUE, -1, false, false, Long.MAX_VALUE,
                 PAGE_SIZE, PAGE_SIZE);
     }
 

@@ -74,7 +74,9 @@ final class Handle implements DmaBuf {
         public void run() {
             if (put.compareAndSet(false, true)) {
                 owner.untrack(this);
-                buffer.registry.leaked(buffer, site);
+                if (!buffer.isForced()) { // a reference the stopping core voided is no leak
+                    buffer.registry.leaked(buffer, site);
+                }
                 buffer.unref();
             }
         }
@@ -150,10 +152,15 @@ final class Handle implements DmaBuf {
 
     @Override
     public DmaBuf get() {
+        return getFor(owner);
+    }
+
+    /** A new reference on the buffer, owned by {@code scope}. */
+    Handle getFor(OwnerScope scope) {
         live("get");
         buffer.ref("get");
         try {
-            return new Handle(buffer, owner, "get");
+            return new Handle(buffer, scope, "get");
         } catch (RuntimeException | Error e) {
             buffer.unref();
             throw e;

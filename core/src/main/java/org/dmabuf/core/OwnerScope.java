@@ -68,6 +68,16 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     }
 
     @Override
+    public DmaBuf get(DmaBuf buffer) {
+        live("get");
+        if (!(buffer instanceof Handle h) || h.buffer.registry != registry) {
+            throw new org.dmabuf.api.InvalidArgumentException("get", "the buffer " + buffer
+                    + " was not made by this registry");
+        }
+        return h.getFor(this);
+    }
+
+    @Override
     public List<BufferInfo> bufinfo() {
         return registry.bufinfo();
     }

@@ -34,6 +34,11 @@ abstract class ScopedRegistry implements DmaBufRegistry {
     }
 
     @Override
+    public DmaBuf get(DmaBuf buffer) {
+        return scope.get(buffer);
+    }
+
+    @Override
     public List<BufferInfo> bufinfo() {
         return scope.bufinfo();
     }

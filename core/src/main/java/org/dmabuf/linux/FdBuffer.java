@@ -82,7 +82,7 @@ public class FdBuffer implements ExportedBuffer {
     public static FdBuffer adoptSealedMemfd(int fd) {
         Fd dup = Sys.dup(fd, "memfd adopted from fd " + fd);
         try {
-            sealAgainstResize(dup.get(), "adopt");
+            sealAgainstResize(dup.get(), "adopt", "memfd fd " + fd);
         } catch (RuntimeException e) {
             dup.close();
             throw e;
@@ -98,11 +98,15 @@ public class FdBuffer implements ExportedBuffer {
      * @throws LinuxException {@code EPERM} naming the fd if it lacks the seals and can no longer get them
      */
     public static void sealAgainstResize(int fd, String call) {
+        sealAgainstResize(fd, call, "memfd fd " + fd);
+    }
+
+    private static void sealAgainstResize(int fd, String call, String what) {
         int seals = Sys.fcntl(fd, LibC.F_GET_SEALS, "F_GET_SEALS", 0);
         int missing = (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW) & ~seals;
         if (missing != 0) {
             if ((seals & LibC.F_SEAL_SEAL) != 0) {
-                throw new LinuxException(call, "memfd fd " + fd + " is not sealed against shrink and grow and "
+                throw new LinuxException(call, what + " is not sealed against shrink and grow and "
                         + "can no longer be (F_SEAL_SEAL): a peer could truncate it under a reader", Errno.EPERM);
             }
             Sys.fcntl(fd, LibC.F_ADD_SEALS, "F_ADD_SEALS", missing);

@@ -36,10 +36,15 @@ public record FdInfo(int flags, long inode, long size, long count, String expNam
     }
 
     /**
-     * Parses fdinfo text.
+     * Parses fdinfo text as the kernel writes it: the generic lines ({@code pos}, {@code flags}, {@code mnt_id},
+     * {@code ino}), then {@code dma_buf_show_fdinfo()}'s {@code size}, {@code count}, {@code exp_name} and, last,
+     * {@code name}. The name is set by whoever holds the buffer ({@code DMA_BUF_SET_NAME}) and may hold newlines:
+     * everything after {@code name:\t} is the name, so that it cannot forge another key, and for every other key
+     * the first occurrence is the kernel's.
      *
      * @param text the file's content
      * @return what it says
+     * @throws LinuxException {@code EPROTO} naming the key if a number is malformed
      */
     public static FdInfo parse(String text) {
         int flags = 0;
@@ -48,25 +53,69 @@ public record FdInfo(int flags, long inode, long size, long count, String expNam
         long count = -1;
         String expName = null;
         String name = "";
-        for (String line : text.split("\n")) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int pos = 0;
+        while (pos < text.length()) {
+            int eol = text.indexOf('\n', pos);
+            String line = text.substring(pos, eol < 0 ? text.length() : eol);
             int colon = line.indexOf(':');
-            if (colon < 0) {
+            String key = colon < 0 ? "" : line.substring(0, colon);
+            if (key.equals("name")) {
+                // the last line: the rest of the text, less the one newline the kernel ends it with
+                String rest = text.substring(pos + colon + 1);
+                if (rest.startsWith("\t")) {
+                    rest = rest.substring(1);
+                }
+                name = rest.endsWith("\n") ? rest.substring(0, rest.length() - 1) : rest;
+                break;
+            }
+            pos = eol < 0 ? text.length() : eol + 1;
+            if (colon < 0 || !seen.add(key)) {
                 continue;
             }
-            String key = line.substring(0, colon);
             String value = line.substring(colon + 1).trim();
             switch (key) {
-                case "flags" -> flags = Integer.parseInt(value, 8);
-                case "ino" -> inode = Long.parseLong(value);
-                case "size" -> size = Long.parseLong(value);
-                case "count" -> count = Long.parseLong(value);
+                case "flags" -> flags = (int) number(key, value, 8);
+                case "ino" -> inode = number(key, value, 10);
+                case "size" -> size = number(key, value, 10);
+                case "count" -> count = number(key, value, 10);
                 case "exp_name" -> expName = value;
-                case "name" -> name = value;
                 default -> {
                 }
             }
         }
         return new FdInfo(flags, inode, size, count, expName, name);
+    }
+
+    private static long number(String key, String value, int radix) {
+        try {
+            return Long.parseLong(value, radix);
+        } catch (NumberFormatException e) {
+            throw new LinuxException("read(/proc/self/fdinfo)", "'" + key + ":' is not a number: '"
+                    + printable(value) + "'", Errno.EPROTO);
+        }
+    }
+
+    /**
+     * Text a peer controls, made safe to print on one line: control characters as {@code \xNN}.
+     *
+     * @param text any text
+     * @return the text with every character below 0x20 and 0x7f escaped
+     */
+    public static String printable(String text) {
+        StringBuilder b = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                if (b == null) {
+                    b = new StringBuilder(text.length() + 8).append(text, 0, i);
+                }
+                b.append(String.format("\\x%02x", (int) c));
+            } else if (b != null) {
+                b.append(c);
+            }
+        }
+        return b == null ? text : b.toString();
     }
 
     /**

@@ -54,9 +54,9 @@ class ExporterBindingTest extends RegistryFixture {
             assertThat(r.getInt(0)).isEqualTo(0xcafe);
         }
         try (DmaBuf next = scope.allocate(BufferRequest.ofSize(4096))) {
-            assertThat(next.exporterName()).contains("cma");
+            assertThat(next.exporterService()).contains("cma");
         }
-        assertThat(buf.exporterName()).contains("system");
+        assertThat(buf.exporterService()).contains("system");
         buf.put();
         assertThat(system.released).hasValue(1);
     }

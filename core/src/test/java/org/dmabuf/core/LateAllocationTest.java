@@ -25,7 +25,7 @@ class LateAllocationTest extends RegistryFixture {
         try (DmaBuf buf = scope.create(BufferRequest.ofSize(1 << 20).name("late"))) {
             assertThat(buf.isAllocated()).isFalse();
             assertThat(buf.inode()).isZero();
-            assertThat(buf.exporterName()).isEmpty();
+            assertThat(buf.exporterService()).isEmpty();
             Attachment a = buf.attach(PLAIN);
             assertThat(system.allocated.get() + cma.allocated.get()).isZero();
             assertThat(registry.bufinfo()).singleElement().satisfies(i -> {
@@ -34,7 +34,7 @@ class LateAllocationTest extends RegistryFixture {
             });
             SgTable t = a.map(DmaDirection.BIDIRECTIONAL);
             assertThat(buf.isAllocated()).isTrue();
-            assertThat(buf.exporterName()).contains("system");
+            assertThat(buf.exporterService()).contains("system");
             assertThat(buf.inode()).isPositive();
             assertThat(system.attached).as("the early attachment reached the exporter at commit").hasValue(1);
             assertThat(system.requests).singleElement().satisfies(r -> assertThat(r.name()).isEqualTo("late"));
@@ -47,7 +47,7 @@ class LateAllocationTest extends RegistryFixture {
     void noConstraintsPicksTheBestRankedExporter() {
         try (DmaBuf buf = scope.create(BufferRequest.ofSize(4096))) {
             buf.fd();
-            assertThat(buf.exporterName()).contains("system");
+            assertThat(buf.exporterService()).contains("system");
         }
     }
 
@@ -57,7 +57,7 @@ class LateAllocationTest extends RegistryFixture {
             Attachment gpu = buf.attach(PLAIN);
             Attachment isp = buf.attach(NO_IOMMU);
             SgTable t = isp.map(DmaDirection.FROM_DEVICE);
-            assertThat(buf.exporterName()).contains("cma");
+            assertThat(buf.exporterService()).contains("cma");
             assertThat(t.segments()).as("contiguous: one segment").hasSize(1);
             assertThat(cma.requests).singleElement()
                     .satisfies(r -> assertThat(r.constraints().contiguous()).isTrue());
@@ -74,7 +74,7 @@ class LateAllocationTest extends RegistryFixture {
         try (DmaBuf buf = scope.create(BufferRequest.ofSize(64 * 1024))) {
             Attachment a = buf.attach(fewSegments);
             SgTable t = a.map(DmaDirection.TO_DEVICE);
-            assertThat(buf.exporterName()).as("16 pages of system heap exceed 4 segments").contains("cma");
+            assertThat(buf.exporterService()).as("16 pages of system heap exceed 4 segments").contains("cma");
             assertThat(t.segments()).hasSizeLessThanOrEqualTo(4);
             t.close();
             a.close();
@@ -101,7 +101,7 @@ class LateAllocationTest extends RegistryFixture {
     @Test
     void explicitExporterIsUsedEvenIfRankedLower() {
         try (DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096).exporter("cma"))) {
-            assertThat(buf.exporterName()).contains("cma");
+            assertThat(buf.exporterService()).contains("cma");
         }
     }
 
@@ -126,7 +126,7 @@ class LateAllocationTest extends RegistryFixture {
     void failedAllocationFallsBackToTheNextExporter() {
         system.failAllocation = new DmaBufException("ioctl(DMA_HEAP_IOCTL_ALLOC)", "ENOMEM", "heap exhausted");
         try (DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096))) {
-            assertThat(buf.exporterName()).contains("cma");
+            assertThat(buf.exporterService()).contains("cma");
         }
     }
 

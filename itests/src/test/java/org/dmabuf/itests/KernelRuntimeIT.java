@@ -129,7 +129,7 @@ public class KernelRuntimeIT {
             try (Frame f = camera.next(Duration.ofSeconds(60))) {
                 assertNotNull("a frame from vivid", f);
                 assertEquals(640L * 180, f.bytesUsed());
-                assertEquals("v4l2:vivid:video0", f.buffer().exporterName().orElseThrow());
+                assertEquals("v4l2:vivid:video0", f.buffer().exporterService().orElseThrow());
             }
             context.ungetService(ref);
         } finally {

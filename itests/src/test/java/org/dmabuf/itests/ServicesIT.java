@@ -126,12 +126,12 @@ public class ServicesIT {
             try (DmaBuf plain = registry.create(BufferRequest.ofSize(4096))) {
                 plain.attach(Device.of("gpu", DeviceConstraints.NONE)).close();
                 plain.mmap();
-                assertEquals("no constraint: the best-ranked exporter", best, plain.exporterName().orElseThrow());
+                assertEquals("no constraint: the best-ranked exporter", best, plain.exporterService().orElseThrow());
             }
             try (DmaBuf frame = registry.create(BufferRequest.ofSize(65536).name("isp-frame"))) {
                 Attachment isp = frame.attach(Device.of("isp", DeviceConstraints.builder().contiguous(true).build()));
                 try (SgTable sg = isp.map(DmaDirection.FROM_DEVICE)) {
-                    assertEquals("itest-cma", frame.exporterName().orElseThrow());
+                    assertEquals("itest-cma", frame.exporterService().orElseThrow());
                     assertEquals(65536, sg.segments().stream().mapToLong(s -> s.length()).sum());
                 }
                 try (CpuAccess w = frame.beginCpuAccess(SyncDirection.WRITE)) {
@@ -165,27 +165,32 @@ public class ServicesIT {
         assertTrue(gogo("dmabuf:exporters"), gogo("dmabuf:exporters").matches("(?s).*memfd\\s+memfd\\s+100.*"));
         long before = registry.bufinfo().size();
         String alloc = gogo("dmabuf:alloc 65536 gogo-buf memfd");
-        assertTrue(alloc, alloc.matches("allocated inode \\d+ size 65536 exporter memfd kind memfd"));
-        long inode = Long.parseLong(alloc.split(" ")[2]);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("allocated inode (\\d+) size 65536 exporter memfd "
+                + "kind memfd exp_name memfd id ((\\d+):(\\d+)/\\1)").matcher(alloc);
+        assertTrue(alloc, m.matches());
+        long inode = Long.parseLong(m.group(1));
+        String id = m.group(2);
         String info = gogo("dmabuf:bufinfo");
-        assertTrue(info, info.matches("(?s).*65536\\s+memfd\\s+memfd\\s+" + inode + "\\s+1\\s+gogo-buf\\s+"
-                + "org\\.dmabuf\\.core \\[\\d+\\].*Total " + (before + 1) + " objects.*"));
+        assertTrue(info, info.matches("(?s).*65536\\s+memfd\\s+memfd\\s+memfd\\s+" + m.group(3) + ":" + m.group(4)
+                + "\\s+" + inode + "\\s+1\\s+gogo-buf\\s+org\\.dmabuf\\.core \\[\\d+\\].*Total " + (before + 1)
+                + " objects.*"));
 
         Path dir = Files.createTempDirectory("gogo", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         try (ChannelListener l = channels.listen(dir.resolve("share.sock"), ChannelOptions.sameUser())) {
+            // by inode alone: one buffer held from the shell has it
             String shared = gogo("dmabuf:share " + inode + " " + l.path() + " 99");
-            assertTrue(shared, shared.startsWith("shared inode " + inode + " with pid "));
+            assertTrue(shared, shared.startsWith("shared inode " + inode + " (id " + id + ") with pid "));
             try (BufferChannel ch = l.accept(Duration.ofSeconds(10));
                  ReceivedBuffer r = ch.receive(Duration.ofSeconds(10))) {
                 assertEquals(99, r.tag());
                 assertEquals("gogo-buf", r.name());
-                assertEquals(inode, r.buffer().inode());
+                assertEquals(id, r.buffer().id().toString());
             }
         }
-        assertEquals("released inode " + inode, gogo("dmabuf:release " + inode));
+        assertEquals("released inode " + inode + " (id " + id + ")", gogo("dmabuf:release " + id));
         assertTrue(gogo("dmabuf:bufinfo").strip().contains("Total " + before + " objects"));
-        assertTrue(gogo("dmabuf:release " + inode).contains("no buffer with inode"));
+        assertTrue(gogo("dmabuf:release " + id).contains("no buffer with id or inode " + id));
     }
 
     @Test
@@ -263,7 +268,7 @@ public class ServicesIT {
         b.put();
         assertNull(find("survivor"));
         try (DmaBuf next = registry.allocate(BufferRequest.ofSize(4096).exporter("memfd"))) {
-            assertEquals("memfd", next.exporterName().orElseThrow());
+            assertEquals("memfd", next.exporterService().orElseThrow());
         }
     }
 

@@ -1,6 +1,7 @@
 package org.dmabuf.exporter.heap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,9 +64,10 @@ abstract class ExporterContract {
     @ValueSource(longs = {4096, 65536, 1 << 20, 16 << 20, 64 << 20})
     void newBuffersOfEverySizeReadAsZeros(long size) {
         try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(size))) {
-            assertThat(buf.size()).isEqualTo(size);
+            assertThat(buf.size()).isEqualTo(size).isEqualTo(buf.requestedSize());
             assertThat(buf.kind()).contains(kind());
-            assertThat(buf.exporterName()).contains(exporterName());
+            assertThat(buf.exporterService()).contains(exporterName());
+            assertThat(buf.exporterName()).contains(kernelExpName());
             byte[] chunk = new byte[(int) Math.min(size, 1 << 20)];
             try (CpuAccess r = buf.beginCpuAccess(SyncDirection.READ)) {
                 for (long off = 0; off < size; off += chunk.length) {
@@ -104,6 +106,7 @@ abstract class ExporterContract {
     void importOfADuplicateFdReturnsTheSameBufferByInode() {
         try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(65536).name("shared"))) {
             try (Fd received = Sys.dup(buf.fd(), "received"); DmaBuf again = registry.get(received.get())) {
+                assertThat(again.id()).isEqualTo(buf.id()).isEqualTo(Sys.fstat(received.get()).id());
                 assertThat(again.inode()).isEqualTo(buf.inode()).isEqualTo(Sys.fstat(received.get()).inode());
                 assertThat(buf.refCount()).isEqualTo(2);
                 assertThat(again.mmap()).isSameAs(buf.mmap());
@@ -116,7 +119,9 @@ abstract class ExporterContract {
         var storage = exporter().allocate(new org.dmabuf.spi.AllocationRequest(8192, "outside", null,
                 org.dmabuf.api.DeviceConstraints.NONE));
         try (DmaBuf adopted = registry.get(storage.fd())) {
-            assertThat(adopted.exporterName()).contains(exporterName());
+            assertThat(adopted.exporterService()).contains(exporterName());
+            assertThat(adopted.exporterName()).contains(kernelExpName());
+            assertThat(adopted.id()).isEqualTo(Sys.fstat(storage.fd()).id());
             assertThat(adopted.inode()).isEqualTo(storage.inode());
             assertThat(adopted.kind()).contains(kind());
             try (CpuAccess w = adopted.beginCpuAccess(SyncDirection.READ_WRITE)) {
@@ -152,13 +157,63 @@ abstract class ExporterContract {
             buf.mmap();
             assertThat(registry.bufinfo()).singleElement().satisfies(i -> {
                 assertThat(i.inode()).isEqualTo(buf.inode());
+                assertThat(i.id()).isEqualTo(buf.id());
                 assertThat(i.exporter()).isEqualTo(exporterName());
+                assertThat(i.expName()).isEqualTo(kernelExpName());
                 assertThat(i.kind()).isEqualTo(kind() == BufferKind.MEMFD ? "memfd" : "dma-buf");
                 assertThat(i.name()).isEqualTo("info");
                 assertThat(i.cpuMapped()).isTrue();
                 assertThat(i.owner()).isEqualTo("test");
             });
         }
+    }
+
+    /** The kernel's exp_name of this exporter's buffers: fdinfo's for a dma-buf, {@code memfd} for a memfd. */
+    String kernelExpName() {
+        return kind() == BufferKind.MEMFD ? "memfd" : exporterName();
+    }
+
+    /** The size the kernel reports for the fd: fdinfo's {@code size:} for a dma-buf, statx's for a memfd. */
+    long kernelSize(int fd) {
+        return kind() == BufferKind.MEMFD ? Sys.fstat(fd).size() : fdinfo(fd).size();
+    }
+
+    @ParameterizedTest(name = "{0} bytes requested")
+    @ValueSource(longs = {1, 10000, 115200, 4096 * 3 + 1})
+    void theSizeIsTheKernelsAndBoundsEveryView(long requested) {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(requested).name("sized"))) {
+            long kernel = kernelSize(buf.fd());
+            assertThat(kernel).as("the kernel's size").isGreaterThanOrEqualTo(requested);
+            assertThat(buf.size()).as("DmaBuf.size() is the kernel's").isEqualTo(kernel);
+            assertThat(buf.requestedSize()).isEqualTo(requested);
+            assertThat(registry.bufinfo()).singleElement().satisfies(i -> {
+                assertThat(i.size()).isEqualTo(kernel);
+                assertThat(i.requestedSize()).isEqualTo(requested);
+            });
+            assertThat(buf.mmap().size()).as("the CPU view").isEqualTo(kernel);
+            try (CpuAccess a = buf.beginCpuAccess(SyncDirection.READ_WRITE)) {
+                a.putByte(kernel - 1, (byte) 7);
+                assertThat(a.getByte(kernel - 1)).isEqualTo((byte) 7);
+                assertThatThrownBy(() -> a.getByte(kernel)).as("a read at the kernel's size")
+                        .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("getByte")
+                        .hasMessageContaining("of " + kernel + " bytes");
+            }
+        }
+    }
+
+    @Test
+    void aNameWithAControlCharacterIsRefusedAndNothingChanges() {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(4096).name("clean"))) {
+            assertThatThrownBy(() -> buf.setName("x\nexp_name:\tudmabuf"))
+                    .isInstanceOf(org.dmabuf.api.InvalidArgumentException.class)
+                    .hasMessageContaining("setName").hasMessageContaining("U+000A");
+            assertThat(buf.name()).isEqualTo("clean");
+            if (kind() == BufferKind.DMA_BUF) {
+                assertThat(fdinfo(buf.fd()).name()).isEqualTo("clean");
+            }
+        }
+        assertThatThrownBy(() -> BufferRequest.ofSize(4096).name("a\u0000b"))
+                .isInstanceOf(org.dmabuf.api.InvalidArgumentException.class).hasMessageContaining("U+0000");
     }
 
     /** fds of dma-bufs and memfds this process holds. */

@@ -1,0 +1,138 @@
+package org.dmabuf.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DeviceConstraints;
+import org.dmabuf.api.Device;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.Sys;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lifecycles of references across clients and the core: whose a reference is, what the core's stop leaves
+ * behind, a lookup racing the last put, and a handle dropped together with its attachment.
+ */
+class RegistryLifecycleTest extends RegistryFixture {
+    @Test
+    void aReferenceTakenByAnotherClientIsThatClientsAndOutlivesTheProducer() {
+        OwnerScope producer = registry.open("producer");
+        OwnerScope consumer = registry.open("consumer");
+        DmaBuf made = producer.allocate(BufferRequest.ofSize(4096).name("frame"));
+        try (CpuAccess w = made.beginCpuAccess(SyncDirection.WRITE)) {
+            w.putInt(0, 42);
+        }
+        DmaBuf sameOwner = made.get();
+        DmaBuf taken = consumer.get(made);
+        assertThat(taken.id()).isEqualTo(made.id());
+        assertThat(made.refCount()).isEqualTo(3);
+        assertThat(registry.bufinfo()).singleElement().satisfies(i -> assertThat(i.owner()).isEqualTo("producer"));
+
+        producer.close(); // the producer bundle stops
+        assertThat(made.isPut()).isTrue();
+        assertThat(sameOwner.isPut()).as("DmaBuf.get() belongs to the producer").isTrue();
+        assertThat(taken.isPut()).as("registry.get(DmaBuf) belongs to the consumer").isFalse();
+        assertThat(taken.refCount()).isEqualTo(1);
+        try (CpuAccess r = taken.beginCpuAccess(SyncDirection.READ)) {
+            assertThat(r.getInt(0)).isEqualTo(42);
+        }
+        assertThat(system.released).hasValue(0);
+        consumer.close();
+        assertThat(system.released).hasValue(1);
+    }
+
+    @Test
+    void theCoreStoppingVoidsOutstandingReferencesWithoutUnderflowOrFalseLeaks() {
+        DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096).name("held"));
+        DmaBuf second = buf.get();
+        CpuAccess open = buf.beginCpuAccess(SyncDirection.READ);
+        int syncs = system.syncs.get();
+        dropAHandle(buf);
+
+        registry.deactivate(); // the core stops with all of these still out
+        assertThat(system.released).as("the storage was released").hasValue(1);
+        assertThat(warnings).anyMatch(w -> w.contains("core stopping") && w.contains("'held'"));
+
+        buf.put(); // no underflow
+        second.close();
+        open.close(); // no ioctl on the released storage's fd
+        assertThat(system.syncs).as("no end sync after the release").hasValue(syncs);
+        // the dropped handle's cleaner runs, and finds no leak: the core had voided that reference
+        await("the dropped handle is cleaned").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    System.gc();
+                    return scope.openCount() == 0;
+                });
+        assertThat(registry.leakCount()).isZero();
+        assertThat(warnings).noneMatch(w -> w.startsWith("leak:"));
+    }
+
+    /** Takes a reference and drops it unreachable, without put. */
+    private static void dropAHandle(DmaBuf buf) {
+        buf.get();
+    }
+
+    @Test
+    void getOfAnFdWhoseBufferIsBetweenItsLastPutAndForgetIsAdoptedAfresh() throws Exception {
+        DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Fd dup = Sys.dup(buf.fd(), "kept")) {
+            CountDownLatch entered = new CountDownLatch(1);
+            system.releaseGate = new CountDownLatch(1);
+            system.releaseEntered = entered;
+            Future<?> put = pool.submit(buf::put); // blocks inside the exporter's release
+            assertThat(entered.await(10, TimeUnit.SECONDS)).as("release entered").isTrue();
+
+            Future<DmaBuf> got = pool.submit(() -> scope.get(dup.get()));
+            DmaBuf fresh = got.get(10, TimeUnit.SECONDS); // a lookup that waited for the release would time out
+            try {
+                assertThat(fresh.id()).isEqualTo(Sys.fstat(dup.get()).id());
+                assertThat(fresh.kind()).contains(BufferKind.MEMFD);
+                assertThat(fresh.refCount()).as("a new object, not the one being released").isEqualTo(1);
+            } finally {
+                system.releaseEntered = null;
+                system.releaseGate.countDown();
+                put.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(registry.bufinfo()).singleElement().satisfies(i -> assertThat(i.id()).isEqualTo(fresh.id()));
+            try (DmaBuf again = scope.get(dup.get())) {
+                assertThat(again.refCount()).as("the fresh object is the known one now").isEqualTo(2);
+            }
+            fresh.close();
+        } finally {
+            pool.shutdownNow();
+            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void aHandleDroppedTogetherWithItsAttachmentIsReportedAsALeak() {
+        attachAndDrop();
+        await("the leak report").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            System.gc();
+            return registry.leakCount() == 1;
+        });
+        assertThat(warnings).anyMatch(w -> w.startsWith("leak:") && w.contains("'attached'"));
+        assertThat(warnings).anyMatch(w -> w.contains("still attached") && w.contains("'probe'"));
+        assertThat(system.released).hasValue(1);
+    }
+
+    /** A buffer with a device attached, both dropped without put or detach. */
+    private void attachAndDrop() {
+        DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096).name("attached"));
+        Attachment a = buf.attach(Device.of("probe", DeviceConstraints.NONE));
+        assertThat(a.buffer()).isSameAs(buf);
+    }
+}
