@@ -145,11 +145,15 @@ public final class V4l2ExporterComponent {
         }
     }
 
-    /** A frame source that starts capturing on the first {@code next}. Thread-safe. */
+    /**
+     * A frame source that starts capturing on the first {@code next}; once closed it stays closed ({@code next}
+     * throws). Thread-safe.
+     */
     static final class LazySource implements FrameSource {
         private final BufferFormat format;
         private final java.util.function.Supplier<FrameSource> start;
         private FrameSource capture;
+        private boolean closed;
 
         LazySource(BufferFormat format, java.util.function.Supplier<FrameSource> start) {
             this.format = format;
@@ -157,6 +161,9 @@ public final class V4l2ExporterComponent {
         }
 
         private synchronized FrameSource capture() {
+            if (closed) {
+                throw new org.dmabuf.api.DmaBufException("next", null, "the frame source is closed");
+            }
             if (capture == null) {
                 capture = start.get();
             }
@@ -185,9 +192,11 @@ public final class V4l2ExporterComponent {
 
         @Override
         public synchronized void close() {
+            closed = true;
             if (capture != null) {
-                capture.close();
+                FrameSource c = capture;
                 capture = null;
+                c.close();
             }
         }
     }
