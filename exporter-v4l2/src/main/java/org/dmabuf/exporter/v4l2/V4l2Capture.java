@@ -47,6 +47,10 @@ final class V4l2Capture implements FrameSource {
     private final int memory;
     private final Runnable onClose;
     private final List<DmaBuf> handles;
+    /** For {@code V4L2_MEMORY_DMABUF}: the device the buffers are attached to while the queue holds them. */
+    private final V4l2Importer importer;
+    /** The buffers' attachments to {@link #importer}, guarded by the device's lock. */
+    private final List<org.dmabuf.api.Attachment> attachments = new ArrayList<>();
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
 
@@ -77,12 +81,18 @@ final class V4l2Capture implements FrameSource {
      * @param onClose run once when the capture is closed, after its resources are released
      */
     V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory, Runnable onClose) {
+        this(device, format, handles, memory, null, onClose);
+    }
+
+    private V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory,
+            V4l2Importer importer, Runnable onClose) {
         this.device = device;
         this.format = format;
         this.handles = new ArrayList<>(handles);
         this.memory = memory;
         this.onClose = onClose;
         this.capacity = Math.max(1, handles.size() - 2);
+        this.importer = importer;
     }
 
     /**
@@ -98,6 +108,7 @@ final class V4l2Capture implements FrameSource {
     static V4l2Capture into(V4l2Device device, BufferFormat format, DmaBufRegistry registry, String exporter,
             int count) {
         long size = (format.planes().get(0).length() + 4095) & -4096L;
+        V4l2Importer importer = new V4l2Importer(device, device.queueAttachesDmaBufs());
         List<DmaBuf> buffers = new ArrayList<>();
         try {
             for (int i = 0; i < count; i++) {
@@ -108,7 +119,7 @@ final class V4l2Capture implements FrameSource {
             buffers.forEach(DmaBuf::close);
             throw e;
         }
-        return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, () -> {
+        return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, importer, () -> {
         });
     }
 
@@ -127,6 +138,9 @@ final class V4l2Capture implements FrameSource {
             try {
                 if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
                     device.requestBuffers(handles.size(), memory);
+                    for (DmaBuf h : handles) {
+                        attachments.add(h.attach(importer)); // videobuf2 attaches each at its first QBUF
+                    }
                 }
                 for (int i = 0; i < handles.size(); i++) {
                     queue(i);
@@ -158,10 +172,18 @@ final class V4l2Capture implements FrameSource {
             }
             if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
                 try {
-                    device.requestBuffers(0, memory);
+                    device.requestBuffers(0, memory); // videobuf2 detaches the dma-bufs
                 } catch (LinuxException e) {
                     failure.addSuppressed(e);
                 }
+                for (org.dmabuf.api.Attachment a : attachments) {
+                    try {
+                        a.close();
+                    } catch (RuntimeException e) {
+                        failure.addSuppressed(e);
+                    }
+                }
+                attachments.clear();
             }
         }
     }

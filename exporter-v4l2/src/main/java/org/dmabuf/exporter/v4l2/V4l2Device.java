@@ -313,10 +313,34 @@ final class V4l2Device implements AutoCloseable {
     }
 
     /**
+     * Whether the queue attaches the dma-bufs queued with {@code V4L2_MEMORY_DMABUF} ({@code dma_buf_attach}), which
+     * depends on videobuf2's memory allocator: found by exporting one MMAP buffer and reading its {@code exp_name}
+     * ({@code videobuf2_vmalloc} maps dma-bufs without attaching; {@code videobuf2_dma_contig} and
+     * {@code videobuf2_dma_sg} attach). A driver that cannot export is taken to attach. Only while the queue is
+     * idle: it requests one MMAP buffer and frees the queue again.
+     *
+     * @return false for the vmalloc allocator
+     */
+    boolean queueAttachesDmaBufs() {
+        try {
+            if (requestBuffers(1, V4l2Uapi.V4L2_MEMORY_MMAP) < 1) {
+                return true;
+            }
+            try (Fd probe = export(0, 0)) {
+                return !"videobuf2_vmalloc".equals(org.dmabuf.linux.FdInfo.read(probe.get()).expName());
+            } finally {
+                requestBuffers(0, V4l2Uapi.V4L2_MEMORY_MMAP);
+            }
+        } catch (LinuxException e) {
+            return true;
+        }
+    }
+
+    /**
      * The kernel's name of the device ({@code dev_name}): the name of the node's {@code device} link in sysfs,
      * found from the node's device number ({@code /sys/dev/char/MAJOR:MINOR/device}, the same folder as
      * {@code /sys/class/video4linux/videoN/device}), as debugfs {@code dma_buf/bufinfo} lists it under "Attached
-     * Devices": for example {@code vivid.0}.
+     * Devices" where the queue attaches dma-bufs: for example {@code vivid.0} (vivid's instances share it).
      *
      * @return the name, or empty where sysfs does not show it
      */

@@ -188,11 +188,13 @@ class V4l2KernelTest {
 
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
-    void heapBuffersQueuedAsDmabufReceiveFrames(String node) {
+    void heapBuffersQueuedAsDmabufReceiveFrames(String node) throws IOException {
         try (V4l2Device d = new V4l2Device(node);
              StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(),
                      TestSupport.RawSystemHeap.properties(1))) {
             BufferFormat f = d.setFormat(320, 240, YUYV);
+            assertThat(d.queueAttachesDmaBufs()).as("vivid's videobuf2_vmalloc maps dma-bufs, attaches none")
+                    .isFalse();
             try (FrameSource capture = V4l2Capture.into(d, f, r, "system", 3)) {
                 assertThat(r.bufinfo()).hasSize(3).allSatisfy(i -> assertThat(i.exporter()).isEqualTo("system"));
                 for (int n = 0; n < 2; n++) {
@@ -201,6 +203,11 @@ class V4l2KernelTest {
                         assertThat(frame.bytesUsed()).isEqualTo(640L * 180);
                         assertThat(frame.buffer().exporterName()).contains("system");
                         assertThat(FdInfo.read(frame.buffer().fd()).expName()).isEqualTo("system");
+                        for (org.dmabuf.api.BufferInfo i : r.bufinfo()) {
+                            assertThat(i.attachedDevices()).containsExactly("v4l2:vivid:" + node.substring(5));
+                            assertThat(i.kernelDevices()).as("the kernel devices are debugfs bufinfo's")
+                                    .isEqualTo(attachedDevices(i.inode()));
+                        }
                         try (CpuAccess a = frame.buffer().beginCpuAccess(SyncDirection.READ)) {
                             boolean nonZero = false;
                             for (int x = 0; x < 640 && !nonZero; x += 2) {
@@ -352,6 +359,18 @@ class V4l2KernelTest {
             }
         }
         throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
+    }
+
+    @Test
+    void theNodesKernelNameIsItsSysfsDevice() {
+        for (String node : List.of(VIDEO, VIDEO_MPLANE)) {
+            try (V4l2Device d = new V4l2Device(node)) {
+                assertThat(d.kernelName()).as(node + ": vivid's instances share one platform device")
+                        .contains("vivid.0");
+                assertThat(new V4l2Importer(d, true).kernelName()).contains("vivid.0");
+                assertThat(new V4l2Importer(d, false).kernelName()).isEmpty();
+            }
+        }
     }
 
     @Test
