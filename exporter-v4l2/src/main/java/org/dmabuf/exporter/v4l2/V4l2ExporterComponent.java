@@ -90,7 +90,7 @@ public final class V4l2ExporterComponent {
                     // already gone with the bundle
                 }
             }
-            source.close();
+            source.shutdown();
             if (exporter != null) {
                 exporter.close();
             }
@@ -146,8 +146,9 @@ public final class V4l2ExporterComponent {
     }
 
     /**
-     * A frame source that starts capturing on the first {@code next}; once closed it stays closed ({@code next}
-     * throws). Thread-safe.
+     * A frame source that starts capturing on the first {@code next}. The service is shared: {@link #close()} stops
+     * the current capture and a later {@code next} starts a new one; {@link #shutdown()}, at deactivation, stops it
+     * for good ({@code next} throws). Thread-safe.
      */
     static final class LazySource implements FrameSource {
         private final BufferFormat format;
@@ -190,14 +191,20 @@ public final class V4l2ExporterComponent {
             return capture == null ? 0 : capture.framesDropped();
         }
 
+        /** Stops the current capture, if any; the next {@code next} starts another. */
         @Override
         public synchronized void close() {
-            closed = true;
             if (capture != null) {
                 FrameSource c = capture;
                 capture = null;
                 c.close();
             }
+        }
+
+        /** Stops capturing for good. */
+        synchronized void shutdown() {
+            closed = true;
+            close();
         }
     }
 }
