@@ -15,9 +15,13 @@ int main(void) {
     P("sizeof(struct drm_mode_destroy_dumb)", sizeof(struct drm_mode_destroy_dumb));
     P("sizeof(struct drm_prime_handle)", sizeof(struct drm_prime_handle));
     P("sizeof(struct drm_gem_close)", sizeof(struct drm_gem_close));
+    P("sizeof(struct drm_auth)", sizeof(struct drm_auth));
     P("DRM_IOCTL_VERSION", DRM_IOCTL_VERSION);
     P("DRM_IOCTL_GEM_CLOSE", DRM_IOCTL_GEM_CLOSE);
     P("DRM_IOCTL_GET_CAP", DRM_IOCTL_GET_CAP);
+    P("DRM_IOCTL_AUTH_MAGIC", DRM_IOCTL_AUTH_MAGIC);
+    P("DRM_IOCTL_SET_MASTER", DRM_IOCTL_SET_MASTER);
+    P("DRM_IOCTL_DROP_MASTER", DRM_IOCTL_DROP_MASTER);
     P("DRM_IOCTL_PRIME_HANDLE_TO_FD", DRM_IOCTL_PRIME_HANDLE_TO_FD);
     P("DRM_IOCTL_PRIME_FD_TO_HANDLE", DRM_IOCTL_PRIME_FD_TO_HANDLE);
     P("DRM_IOCTL_MODE_CREATE_DUMB", DRM_IOCTL_MODE_CREATE_DUMB);

@@ -10,7 +10,9 @@ import org.dmabuf.spi.MappedMemory;
 /**
  * A dumb buffer exported with PRIME: the dma-buf fd plus the GEM handle it came from. CPU mappings go through the
  * dma-buf fd, or through {@code DRM_IOCTL_MODE_MAP_DUMB} where the driver cannot map its dma-bufs. Release closes
- * the fd and destroys the dumb buffer. Threads: as {@link FdBuffer}.
+ * the fd and drops the creation's reference to the GEM handle ({@link DrmDevice#releaseDumb}: the dumb buffer is
+ * destroyed once no import of it into the same file remains). The size is the kernel's ({@code lseek} of the
+ * dma-buf), which covers {@code CREATE_DUMB}'s {@code size}; MAP_DUMB maps all of it. Threads: as {@link FdBuffer}.
  */
 final class DrmBuffer extends FdBuffer {
     private final DrmDevice device;
@@ -55,7 +57,7 @@ final class DrmBuffer extends FdBuffer {
         try {
             super.release();
         } finally {
-            device.destroyDumb(handle);
+            device.releaseDumb(handle);
         }
     }
 }

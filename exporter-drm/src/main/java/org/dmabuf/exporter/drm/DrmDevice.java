@@ -1,25 +1,47 @@
 package org.dmabuf.exporter.drm;
 
 import com.sun.jna.Memory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.Mapping;
+import org.dmabuf.linux.Statx;
 import org.dmabuf.linux.Sys;
 
 /**
  * One open DRM node: the driver's name ({@code DRM_IOCTL_VERSION}), its capabilities ({@code DRM_IOCTL_GET_CAP}),
- * dumb buffers, PRIME export and import. GEM handles from {@code PRIME_FD_TO_HANDLE} are counted here: the kernel
- * hands out the same handle when the same buffer is imported again and does not count, so {@code GEM_CLOSE} runs
- * once, when the last import of a handle is released.
+ * dumb buffers, PRIME export and import.
  *
- * <p>Thread-safe: the kernel serialises ioctls on the node; the import table is guarded by this object.
+ * <p>GEM handles belong to the open file, and the kernel gives one object one handle per file: a dumb buffer's
+ * creation returns a handle, and {@code PRIME_FD_TO_HANDLE} of a dma-buf this file exported returns that same
+ * handle again, as does a second import of one dma-buf. So every handle this file holds is counted here, in one
+ * table shared by the exporter and the importer that use this instance: the creation of a dumb buffer counts one,
+ * each import one more, and only the release of the last closes the handle ({@code DRM_IOCTL_MODE_DESTROY_DUMB}
+ * when the exporter releases last, {@code DRM_IOCTL_GEM_CLOSE} when an import does). Without the count, an importer
+ * closing the exporter's own handle would make the exporter's later destroy fail, or destroy whatever buffer took
+ * the handle's number in between.
+ *
+ * <p>A primary node ({@code cardN}) makes the first process to open it DRM master; this class gives mastership up
+ * at once ({@code DRM_IOCTL_DROP_MASTER}), since it needs none and a compositor started later would fail to get
+ * it. {@link #openImportNode} prefers the device's render node for imports.
+ *
+ * <p>Thread-safe: the kernel serialises ioctls on the node; the handle table, and every ioctl that creates or
+ * closes a handle, are guarded by this object.
  */
 final class DrmDevice implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("org.dmabuf.exporter.drm");
+    private static final AtomicBoolean NOT_MASTER_LOGGED = new AtomicBoolean();
+
     /** A dumb buffer: its GEM handle, line pitch and size. */
     record Dumb(int handle, int pitch, long size) {
     }
@@ -27,22 +49,32 @@ final class DrmDevice implements AutoCloseable {
     private final Fd fd;
     private final String path;
     private final String driver;
-    private final Map<Integer, Integer> imports = new HashMap<>();
-    /** {@code GEM_CLOSE} calls made for imports, for tests. */
+    /** The node's folder in sysfs ({@code /sys/devices/.../drm/card0}), or null if sysfs does not show it. */
+    private final Path sysfs;
+    private final boolean primary;
+    /** References to each GEM handle of this file: one for a dumb buffer's creation, one per import. */
+    private final Map<Integer, Integer> handles = new HashMap<>();
+    /** Handles closed by imports ({@code DRM_IOCTL_GEM_CLOSE}), for tests. */
     final AtomicInteger gemCloses = new AtomicInteger();
 
     /**
-     * Opens a DRM node and names its driver.
+     * Opens a DRM node, names its driver and, for a primary node, drops DRM master.
      *
      * @param path {@code /dev/dri/card0} or a render node
-     * @throws LinuxException naming {@code open} or {@code ioctl(DRM_IOCTL_VERSION)}, the path and errno
-     *         ({@code ENOTTY} for a node that is not DRM); nothing stays open
+     * @throws LinuxException naming {@code open}, {@code statx} or {@code ioctl(DRM_IOCTL_VERSION)}, the path and
+     *         errno ({@code ENOTTY} for a node that is not DRM); nothing stays open
      */
     DrmDevice(String path) {
         this.path = path;
         this.fd = Sys.open(path, LibC.O_RDWR);
         try {
             this.driver = version();
+            this.sysfs = sysfsOf(fd.get(), path);
+            this.primary = sysfs != null ? sysfs.getFileName().toString().startsWith("card")
+                    : Path.of(path).getFileName().toString().startsWith("card");
+            if (primary) {
+                dropMaster();
+            }
         } catch (RuntimeException e) {
             fd.close();
             throw e;
@@ -51,14 +83,117 @@ final class DrmDevice implements AutoCloseable {
 
     private String version() {
         DrmUapi.Version v = new DrmUapi.Version();
-        Sys.ioctl(fd.get(), DrmUapi.VERSION, "DRM_IOCTL_VERSION", path, v); // first call: the lengths
+        DrmUapi.ioctl(fd.get(), DrmUapi.VERSION, "DRM_IOCTL_VERSION", path, v, null); // first call: the lengths
         Memory name = new Memory(v.name_len.longValue() + 1);
         name.clear();
         DrmUapi.Version w = new DrmUapi.Version();
         w.name_len = v.name_len;
         w.name = name;
-        Sys.ioctl(fd.get(), DrmUapi.VERSION, "DRM_IOCTL_VERSION", path, w);
+        DrmUapi.ioctl(fd.get(), DrmUapi.VERSION, "DRM_IOCTL_VERSION", path, w, name);
         return name.getString(0);
+    }
+
+    /**
+     * The node's folder in sysfs, found from the device number ({@code st_rdev}) rather than the path's text:
+     * {@code /sys/dev/char/MAJOR:MINOR} links to {@code /sys/devices/.../drm/card0}.
+     */
+    private static Path sysfsOf(int fd, String path) {
+        Statx st = new Statx();
+        try {
+            LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC, st.getPointer());
+        } catch (com.sun.jna.LastErrorException e) {
+            throw new LinuxException("statx", path + " (fd " + fd + ")", e.getErrorCode());
+        }
+        st.read();
+        if ((st.stx_mode & Statx.S_IFMT) != Statx.S_IFCHR) {
+            return null; // not a device node: the VERSION ioctl failed already for anything but DRM
+        }
+        try {
+            return Path.of("/sys/dev/char/" + st.stx_rdev_major + ":" + st.stx_rdev_minor).toRealPath();
+        } catch (IOException e) {
+            return null; // no sysfs (a container without /sys): the path's name decides, no render node
+        }
+    }
+
+    /**
+     * {@code DRM_IOCTL_DROP_MASTER}. A process that is not master gets {@code EINVAL} (or {@code EACCES} without
+     * {@code CAP_SYS_ADMIN}): that is logged once and otherwise ignored.
+     */
+    private void dropMaster() {
+        try {
+            DrmUapi.ioctl(fd.get(), DrmUapi.DROP_MASTER, "DRM_IOCTL_DROP_MASTER", path);
+        } catch (LinuxException e) {
+            if (e.errnoValue() != Errno.EINVAL && e.errnoValue() != Errno.EACCES) {
+                throw e;
+            }
+            if (NOT_MASTER_LOGGED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.DEBUG, path + " did not make this process DRM master (another process "
+                        + "holds it): " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The node to import into for a device: its render node ({@code renderD*} in the same sysfs device folder),
+     * which needs no DRM master or authentication, if it has one that opens; else the device itself.
+     *
+     * @param device an open node
+     * @return a newly opened render node, owned by the caller, or {@code device} itself
+     */
+    static DrmDevice openImportNode(DrmDevice device) {
+        Optional<String> render = device.renderNode();
+        if (render.isEmpty()) {
+            return device;
+        }
+        try {
+            return new DrmDevice(render.get());
+        } catch (LinuxException e) {
+            LOG.log(System.Logger.Level.WARNING, render.get() + " cannot be opened; imports go through " + device.path
+                    + ": " + e.getMessage());
+            return device;
+        }
+    }
+
+    /**
+     * The render node of this node's device.
+     *
+     * @return {@code /dev/dri/renderDN}, or empty if the device has none (or this is one)
+     */
+    Optional<String> renderNode() {
+        if (sysfs == null || !primary) {
+            return Optional.empty();
+        }
+        try (Stream<Path> nodes = Files.list(sysfs.getParent())) {
+            return nodes.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("renderD")).sorted()
+                    .findFirst().map(n -> "/dev/dri/" + n);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The kernel's name of the device ({@code dev_name}): the name of the node's {@code device} link in sysfs, as
+     * debugfs {@code dma_buf/bufinfo} lists it under "Attached Devices" ({@code vgem}, {@code 0000:00:02.0}).
+     *
+     * @return the name, or empty where sysfs does not show it
+     */
+    Optional<String> kernelName() {
+        if (sysfs == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(sysfs.resolve("device").toRealPath().getFileName().toString());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    boolean primary() {
+        return primary;
+    }
+
+    int fd() {
+        return fd.get();
     }
 
     String path() {
@@ -78,7 +213,7 @@ final class DrmDevice implements AutoCloseable {
     long cap(long capability) {
         DrmUapi.GetCap c = new DrmUapi.GetCap();
         c.capability = capability;
-        Sys.ioctl(fd.get(), DrmUapi.GET_CAP, "DRM_IOCTL_GET_CAP", path, c);
+        DrmUapi.ioctl(fd.get(), DrmUapi.GET_CAP, "DRM_IOCTL_GET_CAP", path, c, null);
         return c.value;
     }
 
@@ -97,7 +232,7 @@ final class DrmDevice implements AutoCloseable {
             }
             // drivers without modesetting (vgem) answer only a few caps: try a 1x1 dumb buffer instead
             try {
-                destroyDumb(createDumb(1, 1, 32).handle());
+                releaseDumb(createDumb(1, 1, 32).handle());
                 dumb = 1;
             } catch (LinuxException none) {
                 throw new LinuxException("ioctl(DRM_IOCTL_MODE_CREATE_DUMB)", path + " (driver " + driver
@@ -117,26 +252,49 @@ final class DrmDevice implements AutoCloseable {
     }
 
     /**
-     * {@code DRM_IOCTL_MODE_CREATE_DUMB}.
+     * {@code DRM_IOCTL_MODE_CREATE_DUMB}; the new handle counts one reference.
      *
+     * @return the dumb buffer; release it with {@link #releaseDumb(int)}
      * @throws LinuxException naming the ioctl, the node, the shape and errno ({@code EINVAL} for absurd sizes)
      */
-    Dumb createDumb(int width, int height, int bpp) {
+    synchronized Dumb createDumb(int width, int height, int bpp) {
         DrmUapi.CreateDumb c = new DrmUapi.CreateDumb();
         c.width = width;
         c.height = height;
         c.bpp = bpp;
-        Sys.ioctl(fd.get(), DrmUapi.MODE_CREATE_DUMB, "DRM_IOCTL_MODE_CREATE_DUMB", path + ", " + width + "x"
-                + height + "x" + bpp, c);
+        DrmUapi.ioctl(fd.get(), DrmUapi.MODE_CREATE_DUMB, "DRM_IOCTL_MODE_CREATE_DUMB", path + ", " + width + "x"
+                + height + "x" + bpp, c, null);
+        handles.merge(c.handle, 1, Integer::sum);
         return new Dumb(c.handle, c.pitch, c.size);
     }
 
-    /** {@code DRM_IOCTL_MODE_DESTROY_DUMB}. */
-    void destroyDumb(int handle) {
-        DrmUapi.DestroyDumb d = new DrmUapi.DestroyDumb();
-        d.handle = handle;
-        Sys.ioctl(fd.get(), DrmUapi.MODE_DESTROY_DUMB, "DRM_IOCTL_MODE_DESTROY_DUMB", path + ", handle " + handle,
-                d);
+    /**
+     * Drops the creation's reference to a dumb buffer's handle; if no import holds the handle any more,
+     * {@code DRM_IOCTL_MODE_DESTROY_DUMB}.
+     *
+     * @throws IllegalStateException if this file holds no reference to the handle
+     * @throws LinuxException naming the ioctl, the node, the handle and errno
+     */
+    synchronized void releaseDumb(int handle) {
+        if (unref(handle) == 0) {
+            DrmUapi.DestroyDumb d = new DrmUapi.DestroyDumb();
+            d.handle = handle;
+            DrmUapi.ioctl(fd.get(), DrmUapi.MODE_DESTROY_DUMB, "DRM_IOCTL_MODE_DESTROY_DUMB", path + ", handle "
+                    + handle, d, null);
+        }
+    }
+
+    private int unref(int handle) {
+        Integer n = handles.get(handle);
+        if (n == null) {
+            throw new IllegalStateException("GEM handle " + handle + " of " + path + " is not held");
+        }
+        if (n > 1) {
+            handles.put(handle, n - 1);
+            return n - 1;
+        }
+        handles.remove(handle);
+        return 0;
     }
 
     /**
@@ -149,8 +307,8 @@ final class DrmDevice implements AutoCloseable {
         p.handle = handle;
         p.flags = DrmUapi.DRM_CLOEXEC | DrmUapi.DRM_RDWR;
         p.fd = -1;
-        Sys.ioctl(fd.get(), DrmUapi.PRIME_HANDLE_TO_FD, "DRM_IOCTL_PRIME_HANDLE_TO_FD", path + ", handle " + handle,
-                p);
+        DrmUapi.ioctl(fd.get(), DrmUapi.PRIME_HANDLE_TO_FD, "DRM_IOCTL_PRIME_HANDLE_TO_FD", path + ", handle "
+                + handle, p, null);
         return new Fd(p.fd, "dma-buf of " + driver + " handle " + handle);
     }
 
@@ -158,53 +316,54 @@ final class DrmDevice implements AutoCloseable {
      * Maps a dumb buffer through the DRM node: {@code DRM_IOCTL_MODE_MAP_DUMB}, then {@code mmap} at the fake
      * offset.
      *
+     * @param size the bytes to map: the buffer's size as the kernel reports it
      * @return the mapping, owned by the caller
      */
     Mapping mapDumb(int handle, long size) {
         DrmUapi.MapDumb m = new DrmUapi.MapDumb();
         m.handle = handle;
-        Sys.ioctl(fd.get(), DrmUapi.MODE_MAP_DUMB, "DRM_IOCTL_MODE_MAP_DUMB", path + ", handle " + handle, m);
+        DrmUapi.ioctl(fd.get(), DrmUapi.MODE_MAP_DUMB, "DRM_IOCTL_MODE_MAP_DUMB", path + ", handle " + handle, m,
+                null);
         return Mapping.map(fd.get(), size, m.offset, LibC.PROT_READ | LibC.PROT_WRITE, path + " handle " + handle);
     }
 
     /**
-     * Imports a dma-buf ({@code DRM_IOCTL_PRIME_FD_TO_HANDLE}) and counts the import of its handle.
+     * Imports a dma-buf ({@code DRM_IOCTL_PRIME_FD_TO_HANDLE}) and counts one more reference to its handle, which
+     * may be a handle this file already holds: the exporter's own for a buffer it exported, or an earlier import's.
      *
      * @return the GEM handle; release it with {@link #releaseImport(int)}
      */
     synchronized int importFd(int dmabuf) {
         DrmUapi.PrimeHandle p = new DrmUapi.PrimeHandle();
         p.fd = dmabuf;
-        Sys.ioctl(fd.get(), DrmUapi.PRIME_FD_TO_HANDLE, "DRM_IOCTL_PRIME_FD_TO_HANDLE", path + ", dma-buf fd "
-                + dmabuf, p);
-        imports.merge(p.handle, 1, Integer::sum);
+        DrmUapi.ioctl(fd.get(), DrmUapi.PRIME_FD_TO_HANDLE, "DRM_IOCTL_PRIME_FD_TO_HANDLE", path + ", dma-buf fd "
+                + dmabuf, p, null);
+        handles.merge(p.handle, 1, Integer::sum);
         return p.handle;
     }
 
-    /** Drops one import of a handle; the last one closes it ({@code DRM_IOCTL_GEM_CLOSE}). */
+    /**
+     * Drops one import's reference to a handle; the last reference closes it ({@code DRM_IOCTL_GEM_CLOSE}).
+     *
+     * @throws IllegalStateException if this file holds no reference to the handle
+     */
     synchronized void releaseImport(int handle) {
-        Integer n = imports.get(handle);
-        if (n == null) {
-            throw new IllegalStateException("handle " + handle + " of " + path + " is not imported");
+        if (unref(handle) == 0) {
+            gemClose(handle);
+            gemCloses.incrementAndGet();
         }
-        if (n > 1) {
-            imports.put(handle, n - 1);
-            return;
-        }
-        imports.remove(handle);
-        gemClose(handle);
-        gemCloses.incrementAndGet();
     }
 
-    /** {@code DRM_IOCTL_GEM_CLOSE}. */
+    /** {@code DRM_IOCTL_GEM_CLOSE}, uncounted: for {@link #releaseImport} and tests. */
     void gemClose(int handle) {
         DrmUapi.GemClose c = new DrmUapi.GemClose();
         c.handle = handle;
-        Sys.ioctl(fd.get(), DrmUapi.GEM_CLOSE, "DRM_IOCTL_GEM_CLOSE", path + ", handle " + handle, c);
+        DrmUapi.ioctl(fd.get(), DrmUapi.GEM_CLOSE, "DRM_IOCTL_GEM_CLOSE", path + ", handle " + handle, c, null);
     }
 
-    synchronized int importCount(int handle) {
-        return imports.getOrDefault(handle, 0);
+    /** The references this file holds to a handle: 0 when it holds none. */
+    synchronized int references(int handle) {
+        return handles.getOrDefault(handle, 0);
     }
 
     @Override

@@ -66,7 +66,7 @@ final class DrmExporter implements DmaBufExporter {
         try {
             b = new DrmBuffer(device, dumb, device.primeExport(dumb.handle()), forceMapDumb);
         } catch (RuntimeException e) {
-            device.destroyDumb(dumb.handle()); // the fd, if there was one, was closed by the failing constructor
+            device.releaseDumb(dumb.handle()); // the fd, if there was one, was closed by the failing constructor
             throw e;
         }
         if (b.size() < request.size()) {

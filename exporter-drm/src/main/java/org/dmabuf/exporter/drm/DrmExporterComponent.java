@@ -21,7 +21,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * One DRM device, configured by a factory configuration (PID {@value #PID}) that names its node: registers the
  * device as a {@link DmaBufExporter} (dumb buffers + PRIME) and as an {@link ImporterDevice}. The services are
  * registered here rather than by SCR so that their properties can carry the driver's name, which is only known
- * once the node is open. A node that is not DRM, or a driver without dumb buffers or PRIME, fails activation with
+ * once the node is open. The configured node exports (with DRM master dropped right after opening, see
+ * {@link DrmDevice}); imports go through the device's render node when it has one (property
+ * {@code drm.import.node}). A node that is not DRM, or a driver without dumb buffers or PRIME, fails activation with
  * an error naming the path, the call and errno.
  *
  * <p>Threads: SCR calls activate and deactivate; the registered services are thread-safe.
@@ -47,23 +49,30 @@ public final class DrmExporterComponent {
 
     private final AtomicReference<Registered> registered = new AtomicReference<>();
 
-    /** What one device registered, and the device itself. */
-    record Registered(DrmDevice device, List<ServiceRegistration<?>> registrations) implements AutoCloseable {
+    /**
+     * What one device registered, and its open nodes: the configured node, which exports (dumb buffers need a
+     * primary node), and the node imports go through, its render node where it has one (else the same).
+     */
+    record Registered(DrmDevice device, DrmDevice importNode, List<ServiceRegistration<?>> registrations)
+            implements AutoCloseable {
         static Registered of(BundleContext context, String path, int ranking) {
             DrmDevice device = new DrmDevice(path);
+            DrmDevice importNode = device;
             List<ServiceRegistration<?>> regs = new ArrayList<>();
             try {
                 device.requireExportAndImport();
+                importNode = DrmDevice.openImportNode(device);
                 DrmExporter exporter = new DrmExporter(device);
                 Map<String, Object> props = exporter.properties(ranking);
                 regs.add(context.registerService(DmaBufExporter.class, exporter, new Hashtable<>(props)));
                 Hashtable<String, Object> dev = new Hashtable<>();
                 dev.put(DmaBufExporter.DEV_PATH, path);
                 dev.put("dmabuf.device.name", device.driver());
-                regs.add(context.registerService(ImporterDevice.class, new DrmImporter(device), dev));
-                return new Registered(device, regs);
+                dev.put("drm.import.node", importNode.path());
+                regs.add(context.registerService(ImporterDevice.class, new DrmImporter(importNode), dev));
+                return new Registered(device, importNode, regs);
             } catch (RuntimeException e) {
-                new Registered(device, regs).close();
+                new Registered(device, importNode, regs).close();
                 throw e;
             }
         }
@@ -76,6 +85,9 @@ public final class DrmExporterComponent {
                 } catch (IllegalStateException e) {
                     // the framework unregistered it as the bundle stopped
                 }
+            }
+            if (importNode != device) {
+                importNode.close();
             }
             device.close();
         }

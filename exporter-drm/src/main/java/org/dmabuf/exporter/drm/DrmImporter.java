@@ -1,5 +1,6 @@
 package org.dmabuf.exporter.drm;
 
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
 import org.dmabuf.api.DeviceConstraints;
@@ -8,20 +9,37 @@ import org.dmabuf.api.ImporterDevice;
 
 /**
  * A DRM device as an importer: attaching it to a buffer imports the buffer with
- * {@code DRM_IOCTL_PRIME_FD_TO_HANDLE}; detaching releases the import, and the last import of a GEM handle closes
- * it. The import is an {@link IntSupplier} of the GEM handle ({@code attachment.imported(IntSupplier.class)}).
- * Thread-safe.
+ * {@code DRM_IOCTL_PRIME_FD_TO_HANDLE}; detaching releases the import. The handle is counted in the node's table
+ * ({@link DrmDevice}), which the exporter of the same open node shares: importing a buffer that node exported
+ * yields the exporter's own handle, which stays open until both have let it go. The import is an
+ * {@link IntSupplier} of the GEM handle ({@code attachment.imported(IntSupplier.class)}). Thread-safe.
  */
 final class DrmImporter implements ImporterDevice {
     private final DrmDevice device;
 
+    private final Optional<String> kernelName;
+
     DrmImporter(DrmDevice device) {
         this.device = device;
+        this.kernelName = device.kernelName();
+    }
+
+    DrmDevice device() {
+        return device;
     }
 
     @Override
     public String name() {
         return device.driver();
+    }
+
+    /**
+     * The kernel's {@code dev_name} of the DRM device ({@code vgem}), as debugfs bufinfo lists it under "Attached
+     * Devices" while an import is live.
+     */
+    @Override
+    public Optional<String> kernelName() {
+        return kernelName;
     }
 
     @Override

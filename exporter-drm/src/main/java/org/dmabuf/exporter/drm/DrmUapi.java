@@ -4,7 +4,12 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 import com.sun.jna.Structure.FieldOrder;
+import java.lang.ref.Reference;
+import java.util.function.IntSupplier;
+import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
+import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Sys;
 
 /**
  * The DRM UAPI of {@code <drm/drm.h>} and {@code <drm/drm_mode.h>} this exporter uses. Request numbers come from
@@ -16,6 +21,9 @@ final class DrmUapi {
     static final long DRM_IOCTL_VERSION = Ioc.iowr(DRM_IOCTL_BASE, 0x00, Version.class);
     static final long DRM_IOCTL_GEM_CLOSE = Ioc.iow(DRM_IOCTL_BASE, 0x09, GemClose.class);
     static final long DRM_IOCTL_GET_CAP = Ioc.iowr(DRM_IOCTL_BASE, 0x0c, GetCap.class);
+    static final long DRM_IOCTL_AUTH_MAGIC = Ioc.iow(DRM_IOCTL_BASE, 0x11, Auth.class);
+    static final long DRM_IOCTL_SET_MASTER = Ioc.io(DRM_IOCTL_BASE, 0x1e);
+    static final long DRM_IOCTL_DROP_MASTER = Ioc.io(DRM_IOCTL_BASE, 0x1f);
     static final long DRM_IOCTL_PRIME_HANDLE_TO_FD = Ioc.iowr(DRM_IOCTL_BASE, 0x2d, PrimeHandle.class);
     static final long DRM_IOCTL_PRIME_FD_TO_HANDLE = Ioc.iowr(DRM_IOCTL_BASE, 0x2e, PrimeHandle.class);
     static final long DRM_IOCTL_MODE_CREATE_DUMB = Ioc.iowr(DRM_IOCTL_BASE, 0xB2, CreateDumb.class);
@@ -25,6 +33,9 @@ final class DrmUapi {
     static final NativeLong VERSION = Ioc.request(DRM_IOCTL_VERSION);
     static final NativeLong GEM_CLOSE = Ioc.request(DRM_IOCTL_GEM_CLOSE);
     static final NativeLong GET_CAP = Ioc.request(DRM_IOCTL_GET_CAP);
+    static final NativeLong AUTH_MAGIC = Ioc.request(DRM_IOCTL_AUTH_MAGIC);
+    static final NativeLong SET_MASTER = Ioc.request(DRM_IOCTL_SET_MASTER);
+    static final NativeLong DROP_MASTER = Ioc.request(DRM_IOCTL_DROP_MASTER);
     static final NativeLong PRIME_HANDLE_TO_FD = Ioc.request(DRM_IOCTL_PRIME_HANDLE_TO_FD);
     static final NativeLong PRIME_FD_TO_HANDLE = Ioc.request(DRM_IOCTL_PRIME_FD_TO_HANDLE);
     static final NativeLong MODE_CREATE_DUMB = Ioc.request(DRM_IOCTL_MODE_CREATE_DUMB);
@@ -45,6 +56,53 @@ final class DrmUapi {
     static final int DRM_RDWR = 2;
 
     private DrmUapi() {
+    }
+
+    /**
+     * An ioctl with a struct argument, as libdrm's {@code drmIoctl} makes it: repeated while it fails with
+     * {@code EINTR} or {@code EAGAIN}. The struct, and the native memory it points to ({@code keepAlive}), stay
+     * reachable until the call has returned.
+     *
+     * @param fd the DRM fd
+     * @param request the request
+     * @param name its name, for errors
+     * @param target the node and what the call is about, for errors
+     * @param arg the argument
+     * @param keepAlive native memory the struct points to, or null
+     * @return what the driver returns
+     * @throws LinuxException naming the ioctl, the target and errno
+     */
+    static int ioctl(int fd, NativeLong request, String name, String target, Structure arg, Object keepAlive) {
+        try {
+            return retrying(() -> Sys.ioctl(fd, request, name, target, arg));
+        } finally {
+            Reference.reachabilityFence(arg);
+            Reference.reachabilityFence(keepAlive);
+        }
+    }
+
+    /** {@link #ioctl(int, NativeLong, String, String, Structure, Object)} of an ioctl without an argument. */
+    static int ioctl(int fd, NativeLong request, String name, String target) {
+        return retrying(() -> Sys.ioctl(fd, request, name, target, (Pointer) null));
+    }
+
+    /**
+     * Runs a call again while it fails with {@code EINTR} (a signal came) or {@code EAGAIN} (the driver asks for
+     * another try), as {@code drmIoctl} does; any other error is thrown.
+     *
+     * @param call the call
+     * @return its result
+     */
+    static int retrying(IntSupplier call) {
+        while (true) {
+            try {
+                return call.getAsInt();
+            } catch (LinuxException e) {
+                if (e.errnoValue() != Errno.EINTR && e.errnoValue() != Errno.EAGAIN) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /**
@@ -73,6 +131,13 @@ final class DrmUapi {
         public NativeLong desc_len = new NativeLong();
         /** {@code char *desc}. */
         public Pointer desc;
+    }
+
+    /** {@code struct drm_auth { drm_magic_t magic; }}: {@code drm_magic_t} is C {@code unsigned int}. */
+    @FieldOrder({"magic"})
+    public static class Auth extends Structure {
+        /** {@code drm_magic_t magic}. */
+        public int magic;
     }
 
     /** {@code struct drm_get_cap { __u64 capability; __u64 value; }}. */

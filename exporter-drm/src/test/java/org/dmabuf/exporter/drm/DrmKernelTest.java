@@ -9,11 +9,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
 import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DeviceConstraints;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.Plane;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.core.StandaloneRegistry;
 import org.dmabuf.linux.TestSupport;
@@ -100,7 +102,8 @@ class DrmKernelTest {
                 try (CpuAccess rd = buf.beginCpuAccess(SyncDirection.READ)) {
                     assertThat(rd.getByte(65535)).isEqualTo((byte) 0x3c);
                 }
-                assertThat(buf.exporterName()).contains("drm:vgem:card0");
+                assertThat(buf.exporterService()).contains("drm:vgem:card0");
+                assertThat(buf.exporterName()).contains("drm");
             }
         }
     }
@@ -133,13 +136,162 @@ class DrmKernelTest {
             int handle = first.imported(IntSupplier.class).getAsInt();
             assertThat(second.imported(IntSupplier.class).getAsInt()).as("the kernel's handle is the same")
                     .isEqualTo(handle);
-            assertThat(device.importCount(handle)).isEqualTo(2);
+            assertThat(device.references(handle)).isEqualTo(2);
             first.close();
             assertThat(device.gemCloses).hasValue(0);
             second.close();
             assertThat(device.gemCloses).hasValue(1);
             assertThatThrownBy(() -> device.gemClose(handle)).as("the handle is gone: closed exactly once")
                     .isInstanceOf(LinuxException.class).hasMessageContaining("DRM_IOCTL_GEM_CLOSE): EINVAL");
+        }
+    }
+
+    /**
+     * The importer of the node that exported a buffer gets the exporter's own GEM handle back from
+     * {@code PRIME_FD_TO_HANDLE}; the handle must survive until both have let go, in either order, and never close
+     * a handle that a later buffer took.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "detach before release: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aBufferImportedIntoTheNodeThatExportedItKeepsOneHandleUntilBothLetGo(boolean detachFirst) throws Exception {
+        DrmExporter exporter = new DrmExporter(device);
+        DrmImporter sameNode = new DrmImporter(device);
+        DrmBuffer a = (DrmBuffer) exporter.allocate(new AllocationRequest(65536, "A", null, DeviceConstraints.NONE));
+        int handleA = a.handle();
+        AutoCloseable imported = sameNode.importBuffer(null, a.fd());
+        assertThat(((IntSupplier) imported).getAsInt()).as("PRIME_FD_TO_HANDLE on the exporting node gives back "
+                + "the exporter's own handle").isEqualTo(handleA);
+        DrmBuffer b;
+        if (detachFirst) {
+            imported.close();
+            a.release();
+            assertGone(handleA);
+            b = (DrmBuffer) exporter.allocate(new AllocationRequest(65536, "B", null, DeviceConstraints.NONE));
+        } else {
+            a.release();
+            assertThat(mapDumbOffset(handleA)).as("the import still holds the handle").isPositive();
+            b = (DrmBuffer) exporter.allocate(new AllocationRequest(65536, "B", null, DeviceConstraints.NONE));
+            imported.close();
+        }
+        try {
+            try (Mapping viaDumb = device.mapDumb(b.handle(), b.size()); Mapping viaDmaBuf = (Mapping) b.mmap()) {
+                for (long off = 0; off < b.size(); off += 4096) {
+                    viaDumb.pointer().setLong(off, ~off);
+                }
+                for (long off = 0; off < b.size(); off += 4096) {
+                    assertThat(viaDmaBuf.pointer().getLong(off)).isEqualTo(~off);
+                }
+            }
+            if (!detachFirst) {
+                assertGone(handleA);
+            }
+        } finally {
+            b.release();
+        }
+        assertGone(b.handle());
+    }
+
+    private void assertGone(int handle) {
+        assertThatThrownBy(() -> device.gemClose(handle)).as("no GEM handle " + handle + " is left")
+                .isInstanceOf(LinuxException.class).hasMessageContaining("DRM_IOCTL_GEM_CLOSE): EINVAL");
+        assertThat(device.references(handle)).isZero();
+    }
+
+    /** {@code DRM_IOCTL_MODE_MAP_DUMB} alone: succeeds while the handle is open, {@code ENOENT} once it is not. */
+    private long mapDumbOffset(int handle) {
+        DrmUapi.MapDumb m = new DrmUapi.MapDumb();
+        m.handle = handle;
+        DrmUapi.ioctl(device.fd(), DrmUapi.MODE_MAP_DUMB, "DRM_IOCTL_MODE_MAP_DUMB", CARD, m, null);
+        return m.offset;
+    }
+
+    @Test
+    void openingThePrimaryNodeLeavesDrmMasterToOthers() {
+        assertThat(device.primary()).isTrue();
+        assertThat(authMagicZero(device.fd())).as("AUTH_MAGIC(0) as libdrm's drmIsMaster asks it: EACCES for a "
+                + "file that is not master").isEqualTo("EACCES");
+        try (Fd other = Sys.open(CARD, LibC.O_RDWR)) {
+            DrmUapi.ioctl(other.get(), DrmUapi.SET_MASTER, "DRM_IOCTL_SET_MASTER", CARD);
+            assertThat(authMagicZero(other.get())).as("EINVAL for the master").isEqualTo("EINVAL");
+        }
+    }
+
+    @Test
+    void importsGoThroughTheRenderNodeOfTheDevice() {
+        assertThat(device.renderNode()).contains("/dev/dri/renderD128");
+        DrmDevice render = DrmDevice.openImportNode(device);
+        try {
+            assertThat(render.path()).isEqualTo("/dev/dri/renderD128");
+            assertThat(render.primary()).isFalse();
+            assertThat(render.driver()).isEqualTo("vgem");
+            DrmExporter exporter = new DrmExporter(device);
+            DrmImporter importer = new DrmImporter(render);
+            DrmBuffer a = (DrmBuffer) exporter.allocate(new AllocationRequest(8192, "A", null,
+                    DeviceConstraints.NONE));
+            try (AutoCloseable imported = importer.importBuffer(null, a.fd())) {
+                assertThat(((IntSupplier) imported).getAsInt()).isPositive();
+                assertThat(device.references(a.handle())).as("the render node's handles are its own").isEqualTo(1);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            } finally {
+                a.release();
+            }
+        } finally {
+            render.close();
+        }
+    }
+
+    @Test
+    void theImporterCarriesTheKernelsNameOfTheDevice() throws IOException {
+        DrmDevice render = DrmDevice.openImportNode(device);
+        try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(),
+                TestSupport.RawSystemHeap.properties(1));
+             DmaBuf buf = r.allocate(BufferRequest.ofSize(65536).name("kernel-name"))) {
+            for (DrmImporter importer : List.of(new DrmImporter(device), new DrmImporter(render))) {
+                assertThat(importer.kernelName()).contains("vgem");
+                try (Attachment a = buf.attach(importer)) {
+                    assertThat(attachedDevices(buf.inode())).as("debugfs bufinfo while the import is live")
+                            .containsExactly(importer.kernelName().orElseThrow());
+                    assertThat(r.bufinfo()).singleElement().satisfies(i -> assertThat(i.kernelDevices())
+                            .containsExactly(importer.kernelName().orElseThrow()));
+                }
+                assertThat(attachedDevices(buf.inode())).isEmpty();
+            }
+        } finally {
+            render.close();
+        }
+    }
+
+    /** A request that is not a page multiple: every size the project reports is the kernel's. */
+    @Test
+    void aDumbBufferReportsTheKernelsSizeAndMapDumbCoversIt() throws IOException {
+        DrmExporter exporter = new DrmExporter(device);
+        BufferFormat small = new BufferFormat(BufferFormat.fourcc("XR24"), 100, 10, List.of(new Plane(0, 4000,
+                400)));
+        for (AllocationRequest request : List.of(new AllocationRequest(10000, "bytes", null, DeviceConstraints.NONE),
+                new AllocationRequest(4000, "image", small, DeviceConstraints.NONE))) {
+            DrmBuffer b = (DrmBuffer) exporter.allocate(request);
+            try {
+                long fdinfo = FdInfo.read(b.fd()).size();
+                assertThat(fdinfo % 4096).as("the kernel rounds to pages").isZero();
+                assertThat(b.size()).as("ExportedBuffer.size() of " + request.name()).isEqualTo(fdinfo)
+                        .isEqualTo(bufinfoSize(Sys.fstat(b.fd()).inode())).isGreaterThan(request.size());
+                try (Mapping viaDumb = device.mapDumb(b.handle(), b.size()); Mapping viaDmaBuf = (Mapping) b.mmap()) {
+                    viaDumb.pointer().setByte(b.size() - 1, (byte) 0x5a);
+                    assertThat(viaDmaBuf.pointer().getByte(b.size() - 1)).isEqualTo((byte) 0x5a);
+                }
+            } finally {
+                b.release();
+            }
+        }
+        try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(exporter, exporter.properties(1));
+             DmaBuf buf = r.allocate(BufferRequest.ofSize(10000).name("odd-size"))) {
+            assertThat(buf.requestedSize()).isEqualTo(10000);
+            assertThat(buf.size()).isEqualTo(FdInfo.read(buf.fd()).size()).isEqualTo(bufinfoSize(buf.inode()))
+                    .isEqualTo(12288);
+            try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
+                w.fill(0, buf.size(), (byte) 7);
+            }
         }
     }
 
@@ -185,6 +337,29 @@ class DrmKernelTest {
                 return new FdBuffer(new Fd(fd, "udmabuf"), request.size(), BufferKind.DMA_BUF);
             }
         }
+    }
+
+    /** {@code DRM_IOCTL_AUTH_MAGIC} with magic 0, as libdrm's {@code drmIsMaster}: the errno's name. */
+    private static String authMagicZero(int fd) {
+        DrmUapi.Auth auth = new DrmUapi.Auth();
+        try {
+            DrmUapi.ioctl(fd, DrmUapi.AUTH_MAGIC, "DRM_IOCTL_AUTH_MAGIC", CARD, auth, null);
+            return "success";
+        } catch (LinuxException e) {
+            return org.dmabuf.linux.Errno.name(e.errnoValue());
+        }
+    }
+
+    /** The size column of the kernel's debugfs bufinfo for one dma-buf. */
+    static long bufinfoSize(long inode) throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(
+                "/sys/kernel/debug/dma_buf/bufinfo"))) {
+            String[] cols = line.split("\t+");
+            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
+                return Long.parseLong(cols[0].trim());
+            }
+        }
+        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
     }
 
     private static long openFds() {

@@ -11,7 +11,9 @@ import java.util.Map;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.Plane;
+import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
+import org.dmabuf.linux.LinuxException;
 import org.junit.jupiter.api.Test;
 
 /** On the host: the DRM numbers against a C probe, and the dumb shapes. */
@@ -28,9 +30,13 @@ class DrmUapiProbeTest {
         java.put("sizeof(struct drm_mode_destroy_dumb)", (long) Ioc.sizeOf(DrmUapi.DestroyDumb.class));
         java.put("sizeof(struct drm_prime_handle)", (long) Ioc.sizeOf(DrmUapi.PrimeHandle.class));
         java.put("sizeof(struct drm_gem_close)", (long) Ioc.sizeOf(DrmUapi.GemClose.class));
+        java.put("sizeof(struct drm_auth)", (long) Ioc.sizeOf(DrmUapi.Auth.class));
         java.put("DRM_IOCTL_VERSION", DrmUapi.DRM_IOCTL_VERSION);
         java.put("DRM_IOCTL_GEM_CLOSE", DrmUapi.DRM_IOCTL_GEM_CLOSE);
         java.put("DRM_IOCTL_GET_CAP", DrmUapi.DRM_IOCTL_GET_CAP);
+        java.put("DRM_IOCTL_AUTH_MAGIC", DrmUapi.DRM_IOCTL_AUTH_MAGIC);
+        java.put("DRM_IOCTL_SET_MASTER", DrmUapi.DRM_IOCTL_SET_MASTER);
+        java.put("DRM_IOCTL_DROP_MASTER", DrmUapi.DRM_IOCTL_DROP_MASTER);
         java.put("DRM_IOCTL_PRIME_HANDLE_TO_FD", DrmUapi.DRM_IOCTL_PRIME_HANDLE_TO_FD);
         java.put("DRM_IOCTL_PRIME_FD_TO_HANDLE", DrmUapi.DRM_IOCTL_PRIME_FD_TO_HANDLE);
         java.put("DRM_IOCTL_MODE_CREATE_DUMB", DrmUapi.DRM_IOCTL_MODE_CREATE_DUMB);
@@ -43,6 +49,29 @@ class DrmUapiProbeTest {
         java.put("DRM_CLOEXEC", (long) DrmUapi.DRM_CLOEXEC);
         java.put("DRM_RDWR", (long) DrmUapi.DRM_RDWR);
         assertThat(java).containsExactlyEntriesOf(c);
+    }
+
+    @Test
+    void ioctlsAreRepeatedOnEintrAndEagainAsDrmIoctlDoesAndOtherErrorsAreThrown() {
+        int[] calls = {0};
+        int r = DrmUapi.retrying(() -> {
+            calls[0]++;
+            if (calls[0] == 1) {
+                throw new LinuxException("ioctl(DRM_IOCTL_TEST)", "card", Errno.EINTR);
+            }
+            if (calls[0] == 2) {
+                throw new LinuxException("ioctl(DRM_IOCTL_TEST)", "card", Errno.EAGAIN);
+            }
+            return 42;
+        });
+        assertThat(r).isEqualTo(42);
+        assertThat(calls[0]).isEqualTo(3);
+        calls[0] = 0;
+        assertThatThrownBy(() -> DrmUapi.retrying(() -> {
+            calls[0]++;
+            throw new LinuxException("ioctl(DRM_IOCTL_TEST)", "card", Errno.EINVAL);
+        })).isInstanceOf(LinuxException.class).hasMessageContaining("ioctl(DRM_IOCTL_TEST): EINVAL");
+        assertThat(calls[0]).isEqualTo(1);
     }
 
     @Test

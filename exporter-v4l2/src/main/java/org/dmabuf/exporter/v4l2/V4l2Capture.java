@@ -1,43 +1,74 @@
 package org.dmabuf.exporter.v4l2;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameSource;
+import org.dmabuf.linux.LinuxException;
 
 /**
  * Captures into a set of buffers: the driver's own MMAP buffers (exported), or buffers of another exporter queued
- * with {@code V4L2_MEMORY_DMABUF} (zero copy from the device into, say, a dma-heap). {@code QBUF} all,
- * {@code STREAMON}, and a thread that dequeues each filled buffer and offers it as a {@link Frame}. The hand-off queue holds at most {@code buffers - 2} frames;
- * when it is full the oldest waiting frame goes back to the driver and counts as dropped, so the driver always has
- * buffers to fill. A frame goes back to the driver when its consumer closes it.
+ * with {@code V4L2_MEMORY_DMABUF} (zero copy from the device into, say, a dma-heap). The first {@link #next} queues
+ * every buffer ({@code QBUF}), starts streaming ({@code STREAMON}) and a capture thread that dequeues each filled
+ * buffer and offers it as a {@link Frame}. The hand-off queue holds at most {@code buffers - 2} frames; when it is
+ * full the oldest waiting frame goes back to the driver and counts as dropped, so the driver always has buffers to
+ * fill. A frame goes back to the driver when its consumer closes it.
  *
- * <p>Threads: one capture thread; {@link #next} and frame closes from any thread; queueing is serialised on the
- * device.
+ * <p>{@link #close()} is idempotent: it stops the capture thread and joins it, stops streaming ({@code STREAMOFF},
+ * which takes every buffer back from the driver), closes the frames still waiting in the queue and releases the
+ * capture's buffers; a second call waits for the first to finish. A {@link #next} waiting when the capture closes,
+ * or called after, throws a {@link DmaBufException} saying so. Frames handed out stay valid until their consumers
+ * close them, before or after the capture closes.
+ *
+ * <p>Threads: the capture thread is owned by this object: started by the first {@link #next}, stopped and joined by
+ * {@link #close()}. Any thread may call {@link #next}, {@link #close()} and close frames, concurrently.
  */
 final class V4l2Capture implements FrameSource {
+    /** The prefix of the capture thread's name. */
+    static final String THREAD_NAME = "v4l2-capture ";
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private enum State { NEW, STREAMING, FAILED, CLOSED }
+
     private final V4l2Device device;
     private final BufferFormat format;
     private final int memory;
     private final Runnable onClose;
     private final List<DmaBuf> handles;
-    private final BlockingQueue<V4l2Frame> ready;
+    /** For {@code V4L2_MEMORY_DMABUF}: the device the buffers are attached to while the queue holds them. */
+    private final V4l2Importer importer;
+    /** The buffers' attachments to {@link #importer}, guarded by the device's lock. */
+    private final List<org.dmabuf.api.Attachment> attachments = new ArrayList<>();
     private final AtomicLong captured = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
-    private final AtomicBoolean started = new AtomicBoolean();
-    private volatile boolean streaming;
-    private volatile RuntimeException failure;
+
+    /** Guards {@link #state} and {@link #thread}; held by start and by all of close. */
+    private final Object lifecycle = new Object();
+    private State state = State.NEW;
     private Thread thread;
+
+    /** Whether buffers go back to the driver: written under the device's lock, which queueing holds. */
+    private volatile boolean streaming;
+
+    /** The hand-off queue, guarded by {@link #queueLock}. */
+    private final ReentrantLock queueLock = new ReentrantLock();
+    private final Condition queueChanged = queueLock.newCondition();
+    private final Deque<V4l2Frame> ready = new ArrayDeque<>();
+    private final int capacity;
+    private boolean queueClosed;
+    private RuntimeException failure;
 
     /**
      * A capture into these buffers.
@@ -47,15 +78,21 @@ final class V4l2Capture implements FrameSource {
      * @param handles the buffers, index by index; owned by the capture from now on
      * @param memory {@code V4L2_MEMORY_MMAP} (the handles are the driver's exported buffers, already requested) or
      *        {@code V4L2_MEMORY_DMABUF} (the handles are another exporter's; the queue is requested at start)
-     * @param onClose run when the capture is closed
+     * @param onClose run once when the capture is closed, after its resources are released
      */
     V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory, Runnable onClose) {
+        this(device, format, handles, memory, null, onClose);
+    }
+
+    private V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory,
+            V4l2Importer importer, Runnable onClose) {
         this.device = device;
         this.format = format;
         this.handles = new ArrayList<>(handles);
         this.memory = memory;
         this.onClose = onClose;
-        this.ready = new ArrayBlockingQueue<>(Math.max(1, handles.size() - 2));
+        this.capacity = Math.max(1, handles.size() - 2);
+        this.importer = importer;
     }
 
     /**
@@ -71,6 +108,7 @@ final class V4l2Capture implements FrameSource {
     static V4l2Capture into(V4l2Device device, BufferFormat format, DmaBufRegistry registry, String exporter,
             int count) {
         long size = (format.planes().get(0).length() + 4095) & -4096L;
+        V4l2Importer importer = new V4l2Importer(device, device.queueAttachesDmaBufs());
         List<DmaBuf> buffers = new ArrayList<>();
         try {
             for (int i = 0; i < count; i++) {
@@ -81,10 +119,11 @@ final class V4l2Capture implements FrameSource {
             buffers.forEach(DmaBuf::close);
             throw e;
         }
-        return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, () -> {
+        return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, importer, () -> {
         });
     }
 
+    /** QBUF of one buffer; the caller holds the device's lock and has checked {@link #streaming} or is starting. */
     private void queue(int index) {
         if (memory == V4l2Uapi.V4L2_MEMORY_MMAP) {
             device.queueMmap(index);
@@ -93,72 +132,161 @@ final class V4l2Capture implements FrameSource {
         }
     }
 
-    private void start() {
+    /** Queues every buffer, streams and starts the capture thread; the caller holds {@link #lifecycle}. */
+    private void startLocked() {
         synchronized (device) {
-            if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
-                device.requestBuffers(handles.size(), memory);
+            try {
+                if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                    device.requestBuffers(handles.size(), memory);
+                    for (DmaBuf h : handles) {
+                        attachments.add(h.attach(importer)); // videobuf2 attaches each at its first QBUF
+                    }
+                }
+                for (int i = 0; i < handles.size(); i++) {
+                    queue(i);
+                }
+                device.streamOn();
+                streaming = true;
+            } catch (RuntimeException e) {
+                state = State.FAILED;
+                stopStreaming(e); // STREAMOFF takes back what was queued
+                fail(e);
+                throw e;
             }
-            for (int i = 0; i < handles.size(); i++) {
-                queue(i);
-            }
-            device.streamOn();
-            streaming = true;
         }
-        thread = new Thread(this::loop, "v4l2-capture " + device.path());
-        thread.setDaemon(true);
-        thread.start();
+        Thread t = new Thread(this::loop, THREAD_NAME + device.path());
+        t.setDaemon(true);
+        thread = t;
+        state = State.STREAMING;
+        t.start();
+    }
+
+    /** STREAMOFF and, for DMABUF, the queue's release; errors are added to {@code failure}. */
+    private void stopStreaming(RuntimeException failure) {
+        synchronized (device) {
+            streaming = false;
+            try {
+                device.streamOff();
+            } catch (LinuxException e) {
+                failure.addSuppressed(e);
+            }
+            if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                try {
+                    device.requestBuffers(0, memory); // videobuf2 detaches the dma-bufs
+                } catch (LinuxException e) {
+                    failure.addSuppressed(e);
+                }
+                for (org.dmabuf.api.Attachment a : attachments) {
+                    try {
+                        a.close();
+                    } catch (RuntimeException e) {
+                        failure.addSuppressed(e);
+                    }
+                }
+                attachments.clear();
+            }
+        }
     }
 
     private void loop() {
         try {
             while (streaming) {
-                V4l2Device.Dequeued d;
-                synchronized (device) {
-                    if (!streaming) {
-                        break;
-                    }
-                }
-                d = device.dequeue(memory, Duration.ofMillis(100));
+                V4l2Device.Dequeued d = device.dequeue(memory, POLL);
                 if (d == null) {
                     continue;
                 }
                 captured.incrementAndGet();
-                V4l2Frame f = new V4l2Frame(d);
-                while (!ready.offer(f)) {
-                    V4l2Frame oldest = ready.poll();
-                    if (oldest != null) {
-                        dropped.incrementAndGet();
-                        oldest.close();
-                    }
+                V4l2Frame oldest = offer(new V4l2Frame(d));
+                if (oldest != null) {
+                    oldest.close();
                 }
             }
         } catch (RuntimeException e) {
-            failure = e;
+            fail(e);
+        }
+    }
+
+    /** Adds a frame; returns the frame to give back: the oldest when the queue is full, or this one if closed. */
+    private V4l2Frame offer(V4l2Frame f) {
+        queueLock.lock();
+        try {
+            if (queueClosed) {
+                return f;
+            }
+            V4l2Frame oldest = null;
+            if (ready.size() >= capacity) {
+                oldest = ready.pollFirst();
+                dropped.incrementAndGet();
+            }
+            ready.addLast(f);
+            queueChanged.signalAll();
+            return oldest;
+        } finally {
+            queueLock.unlock();
+        }
+    }
+
+    private void fail(RuntimeException e) {
+        queueLock.lock();
+        try {
+            if (failure == null) {
+                failure = e;
+            }
+            queueChanged.signalAll();
+        } finally {
+            queueLock.unlock();
         }
     }
 
     private void requeue(int index) {
         synchronized (device) {
-            if (streaming) {
+            if (!streaming) {
+                return;
+            }
+            try {
                 queue(index);
+            } catch (LinuxException e) {
+                fail(e); // the consumer closing a frame is not to blame: next() reports it
             }
         }
     }
 
+    private DmaBufException closed() {
+        return new DmaBufException("next", null, "the capture on " + device.path() + " is closed");
+    }
+
     @Override
     public Frame next(Duration timeout) {
-        if (started.compareAndSet(false, true)) {
-            start();
+        synchronized (lifecycle) {
+            switch (state) {
+                case NEW -> startLocked();
+                case CLOSED -> throw closed();
+                default -> {
+                }
+            }
         }
-        RuntimeException f = failure;
-        if (f != null) {
-            throw new DmaBufException("next", null, "capture on " + device.path() + " failed: " + f.getMessage(), f);
-        }
+        long nanos = timeout.toNanos();
+        queueLock.lock();
         try {
-            return ready.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            while (ready.isEmpty()) {
+                if (queueClosed) {
+                    throw closed();
+                }
+                if (failure != null) {
+                    throw new DmaBufException("next", null, "capture on " + device.path() + " failed: "
+                            + failure.getMessage(), failure);
+                }
+                if (nanos <= 0) {
+                    return null;
+                }
+                nanos = queueChanged.awaitNanos(nanos);
+            }
+            return ready.pollFirst();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
+        } finally {
+            queueLock.unlock();
         }
     }
 
@@ -179,36 +307,77 @@ final class V4l2Capture implements FrameSource {
 
     @Override
     public void close() {
-        boolean wasStreaming;
-        synchronized (device) {
-            wasStreaming = streaming;
-            streaming = false;
-        }
-        if (thread != null) {
-            try {
-                thread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        RuntimeException error = null;
+        synchronized (lifecycle) {
+            if (state == State.CLOSED) {
+                return;
             }
-        }
-        if (wasStreaming) {
+            boolean wasStreaming = state == State.STREAMING;
+            state = State.CLOSED;
             synchronized (device) {
-                device.streamOff();
-                if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
-                    device.requestBuffers(0, memory);
+                streaming = false; // the loop ends within one poll; frames closed from now on are not queued
+            }
+            List<V4l2Frame> waiting = new ArrayList<>();
+            queueLock.lock();
+            try {
+                queueClosed = true;
+                waiting.addAll(ready);
+                ready.clear();
+                queueChanged.signalAll();
+            } finally {
+                queueLock.unlock();
+            }
+            Thread t = thread;
+            thread = null;
+            if (t != null && t != Thread.currentThread()) {
+                joinUninterruptibly(t);
+            }
+            if (wasStreaming) {
+                RuntimeException stop = new DmaBufException("close", null, "stopping the capture on "
+                        + device.path() + " failed");
+                stopStreaming(stop);
+                if (stop.getSuppressed().length > 0) {
+                    error = stop;
                 }
             }
+            for (V4l2Frame f : waiting) {
+                f.close();
+            }
+            for (DmaBuf h : handles) {
+                try {
+                    h.close();
+                } catch (RuntimeException e) {
+                    if (error == null) {
+                        error = e;
+                    } else {
+                        error.addSuppressed(e);
+                    }
+                }
+            }
+            handles.clear();
         }
-        V4l2Frame f;
-        while ((f = ready.poll()) != null) {
-            f.close();
-        }
-        handles.forEach(DmaBuf::close);
-        handles.clear();
         onClose.run();
+        if (error != null) {
+            throw error;
+        }
     }
 
-    /** One dequeued buffer; holds its own reference so it outlives a stopped capture. */
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One dequeued buffer; holds its own reference so it outlives a stopped capture. Thread-safe. */
     private final class V4l2Frame implements Frame {
         private final V4l2Device.Dequeued d;
         private final DmaBuf buffer;
@@ -244,11 +413,15 @@ final class V4l2Capture implements FrameSource {
             return format;
         }
 
+        /** Gives the buffer back to the driver while the capture streams; after it, only drops the reference. */
         @Override
         public void close() {
             if (closed.compareAndSet(false, true)) {
-                buffer.close();
-                requeue(d.index());
+                try {
+                    requeue(d.index());
+                } finally {
+                    buffer.close();
+                }
             }
         }
     }

@@ -1,14 +1,18 @@
 package org.dmabuf.exporter.v4l2;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.Plane;
 import org.dmabuf.linux.Errno;
@@ -16,12 +20,16 @@ import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.SocketLibC;
+import org.dmabuf.linux.Statx;
 import org.dmabuf.linux.Sys;
 
 /**
  * One open V4L2 capture node: {@code VIDIOC_QUERYCAP}, {@code S_FMT}, {@code REQBUFS}, {@code EXPBUF},
  * {@code QBUF}/{@code DQBUF}, {@code STREAMON}/{@code OFF}, for the single-planar and the multi-planar API (the
  * multi-planar one when the node offers it).
+ *
+ * <p>Every ioctl is repeated on {@code EINTR}, and the native memory it is given (the struct, and the plane array a
+ * multi-planar {@code struct v4l2_buffer} points to) stays reachable until it returns.
  *
  * <p>Threads: the kernel serialises ioctls on the node; callers serialise queueing (the capture thread and frame
  * owners synchronise on this object).
@@ -49,7 +57,7 @@ final class V4l2Device implements AutoCloseable {
         this.fd = Sys.open(path, LibC.O_RDWR | LibC.O_NONBLOCK);
         try {
             V4l2Uapi.Capability c = new V4l2Uapi.Capability();
-            Sys.ioctl(fd.get(), V4l2Uapi.QUERYCAP, "VIDIOC_QUERYCAP", path, c);
+            V4l2Uapi.ioctl(fd.get(), V4l2Uapi.QUERYCAP, "VIDIOC_QUERYCAP", path, c, null);
             this.driver = cString(c.driver);
             this.card = cString(c.card);
             int caps = (c.capabilities & V4l2Uapi.V4L2_CAP_DEVICE_CAPS) != 0 ? c.device_caps : c.capabilities;
@@ -102,7 +110,7 @@ final class V4l2Device implements AutoCloseable {
         ByteBuffer b = ByteBuffer.wrap(f.fmt).order(ByteOrder.nativeOrder());
         b.putInt(V4l2Uapi.PIX_WIDTH, width).putInt(V4l2Uapi.PIX_HEIGHT, height).putInt(V4l2Uapi.PIX_PIXELFORMAT,
                 fourcc).putInt(V4l2Uapi.PIX_FIELD, V4l2Uapi.V4L2_FIELD_NONE);
-        Sys.ioctl(fd.get(), V4l2Uapi.S_FMT, "VIDIOC_S_FMT", path, f);
+        V4l2Uapi.ioctl(fd.get(), V4l2Uapi.S_FMT, "VIDIOC_S_FMT", path, f, null);
         b = ByteBuffer.wrap(f.fmt).order(ByteOrder.nativeOrder());
         int got = b.getInt(V4l2Uapi.PIX_PIXELFORMAT);
         if (got != fourcc) {
@@ -145,7 +153,7 @@ final class V4l2Device implements AutoCloseable {
         r.count = count;
         r.type = bufType;
         r.memory = memory;
-        Sys.ioctl(fd.get(), V4l2Uapi.REQBUFS, "VIDIOC_REQBUFS", path + ", count " + count, r);
+        V4l2Uapi.ioctl(fd.get(), V4l2Uapi.REQBUFS, "VIDIOC_REQBUFS", path + ", count " + count, r, null);
         return r.count;
     }
 
@@ -160,7 +168,8 @@ final class V4l2Device implements AutoCloseable {
         e.index = index;
         e.plane = plane;
         e.flags = LibC.O_CLOEXEC | LibC.O_RDWR;
-        Sys.ioctl(fd.get(), V4l2Uapi.EXPBUF, "VIDIOC_EXPBUF", path + ", buffer " + index + " plane " + plane, e);
+        V4l2Uapi.ioctl(fd.get(), V4l2Uapi.EXPBUF, "VIDIOC_EXPBUF", path + ", buffer " + index + " plane " + plane,
+                e, null);
         return new Fd(e.fd, "dma-buf of " + path + " buffer " + index);
     }
 
@@ -194,7 +203,47 @@ final class V4l2Device implements AutoCloseable {
             b.m = new NativeLong(dmabufFd);
             b.length = (int) length;
         }
-        Sys.ioctl(fd.get(), V4l2Uapi.QBUF, "VIDIOC_QBUF", path + ", buffer " + index, b);
+        // the plane array is native memory only the struct's pointer refers to: keep it until the call returns
+        V4l2Uapi.ioctl(fd.get(), V4l2Uapi.QBUF, "VIDIOC_QBUF", path + ", buffer " + index, b, planes);
+    }
+
+    /**
+     * A {@code struct v4l2_buffer} for DQBUF or QUERYBUF, with a plane array of {@code VIDEO_MAX_PLANES} for the
+     * multi-planar API (held by the returned pair so that it stays reachable).
+     */
+    private record BufferArg(V4l2Uapi.Buffer buffer, V4l2Uapi.Plane[] planes) {
+    }
+
+    private BufferArg bufferArg(int index, int memory) {
+        V4l2Uapi.Buffer b = new V4l2Uapi.Buffer();
+        b.index = index;
+        b.type = bufType;
+        b.memory = memory;
+        V4l2Uapi.Plane[] planes = null;
+        if (mplane) {
+            planes = (V4l2Uapi.Plane[]) new V4l2Uapi.Plane().toArray(V4l2Uapi.VIDEO_MAX_PLANES);
+            for (V4l2Uapi.Plane pl : planes) {
+                pl.write();
+            }
+            b.m = new NativeLong(Pointer.nativeValue(planes[0].getPointer()));
+            b.length = V4l2Uapi.VIDEO_MAX_PLANES;
+        }
+        return new BufferArg(b, planes);
+    }
+
+    /**
+     * {@code VIDIOC_QUERYBUF}: the buffer's flags ({@code V4L2_BUF_FLAG_QUEUED} while the driver holds it,
+     * {@code V4L2_BUF_FLAG_DONE} while it waits to be dequeued).
+     *
+     * @param index the buffer
+     * @param memory the queue's memory type
+     * @return {@code V4L2_BUF_FLAG_*}
+     */
+    int queryFlags(int index, int memory) {
+        BufferArg a = bufferArg(index, memory);
+        V4l2Uapi.ioctl(fd.get(), V4l2Uapi.QUERYBUF, "VIDIOC_QUERYBUF", path + ", buffer " + index, a.buffer(),
+                a.planes());
+        return a.buffer().flags;
     }
 
     /**
@@ -214,36 +263,36 @@ final class V4l2Device implements AutoCloseable {
             }
         } catch (LastErrorException e) {
             if (e.getErrorCode() == Errno.EINTR) {
-                return null;
+                return null; // a signal: the caller waits again
             }
             throw new LinuxException("poll", path, e.getErrorCode());
         }
-        V4l2Uapi.Buffer b = new V4l2Uapi.Buffer();
-        b.type = bufType;
-        b.memory = memory;
-        V4l2Uapi.Plane[] planes = null;
-        if (mplane) {
-            planes = (V4l2Uapi.Plane[]) new V4l2Uapi.Plane().toArray(V4l2Uapi.VIDEO_MAX_PLANES);
-            for (V4l2Uapi.Plane pl : planes) {
-                pl.write();
-            }
-            b.m = new NativeLong(Pointer.nativeValue(planes[0].getPointer()));
-            b.length = V4l2Uapi.VIDEO_MAX_PLANES;
-        }
+        return dequeueReady(memory);
+    }
+
+    /**
+     * {@code VIDIOC_DQBUF} without waiting (the node is non-blocking): repeated on {@code EINTR}; {@code EAGAIN}
+     * means that no filled buffer is ready and returns null at once.
+     *
+     * @param memory the queue's memory type
+     * @return the buffer, or null if none is ready
+     * @throws LinuxException naming the ioctl, the node and errno ({@code EINVAL} when not streaming)
+     */
+    Dequeued dequeueReady(int memory) {
+        BufferArg a = bufferArg(0, memory);
+        V4l2Uapi.Buffer b = a.buffer();
         try {
-            b.write();
-            LibC.ioctl(fd.get(), V4l2Uapi.DQBUF, b.getPointer());
-            b.read();
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == Errno.EAGAIN) {
+            V4l2Uapi.ioctl(fd.get(), V4l2Uapi.DQBUF, "VIDIOC_DQBUF", path, b, a.planes());
+        } catch (LinuxException e) {
+            if (e.errnoValue() == Errno.EAGAIN) {
                 return null;
             }
-            throw new LinuxException("ioctl(VIDIOC_DQBUF)", path + " (fd " + fd.get() + ")", e.getErrorCode());
+            throw e;
         }
         long used = b.bytesused & 0xffffffffL;
-        if (planes != null) {
-            planes[0].read();
-            used = planes[0].bytesused & 0xffffffffL;
+        if (a.planes() != null) {
+            a.planes()[0].read();
+            used = a.planes()[0].bytesused & 0xffffffffL;
         }
         long ts = b.tv_sec.longValue() * 1_000_000_000L + b.tv_usec.longValue() * 1000L;
         return new Dequeued(b.index, b.sequence & 0xffffffffL, ts, used);
@@ -258,10 +307,56 @@ final class V4l2Device implements AutoCloseable {
     }
 
     private void stream(NativeLong request, String name) {
+        Memory type = new Memory(4);
+        type.setInt(0, bufType);
+        V4l2Uapi.ioctl(fd.get(), request, name, path, type);
+    }
+
+    /**
+     * Whether the queue attaches the dma-bufs queued with {@code V4L2_MEMORY_DMABUF} ({@code dma_buf_attach}), which
+     * depends on videobuf2's memory allocator: found by exporting one MMAP buffer and reading its {@code exp_name}
+     * ({@code videobuf2_vmalloc} maps dma-bufs without attaching; {@code videobuf2_dma_contig} and
+     * {@code videobuf2_dma_sg} attach). A driver that cannot export is taken to attach. Only while the queue is
+     * idle: it requests one MMAP buffer and frees the queue again.
+     *
+     * @return false for the vmalloc allocator
+     */
+    boolean queueAttachesDmaBufs() {
         try {
-            LibC.ioctl(fd.get(), request, new int[] {bufType});
+            if (requestBuffers(1, V4l2Uapi.V4L2_MEMORY_MMAP) < 1) {
+                return true;
+            }
+            try (Fd probe = export(0, 0)) {
+                return !"videobuf2_vmalloc".equals(org.dmabuf.linux.FdInfo.read(probe.get()).expName());
+            } finally {
+                requestBuffers(0, V4l2Uapi.V4L2_MEMORY_MMAP);
+            }
+        } catch (LinuxException e) {
+            return true;
+        }
+    }
+
+    /**
+     * The kernel's name of the device ({@code dev_name}): the name of the node's {@code device} link in sysfs,
+     * found from the node's device number ({@code /sys/dev/char/MAJOR:MINOR/device}, the same folder as
+     * {@code /sys/class/video4linux/videoN/device}), as debugfs {@code dma_buf/bufinfo} lists it under "Attached
+     * Devices" where the queue attaches dma-bufs: for example {@code vivid.0} (vivid's instances share it).
+     *
+     * @return the name, or empty where sysfs does not show it
+     */
+    Optional<String> kernelName() {
+        Statx st = new Statx();
+        try {
+            LibC.statx(fd.get(), "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC, st.getPointer());
         } catch (LastErrorException e) {
-            throw new LinuxException("ioctl(" + name + ")", path + " (fd " + fd.get() + ")", e.getErrorCode());
+            throw new LinuxException("statx", path + " (fd " + fd.get() + ")", e.getErrorCode());
+        }
+        st.read();
+        try {
+            return Optional.of(Path.of("/sys/dev/char/" + st.stx_rdev_major + ":" + st.stx_rdev_minor, "device")
+                    .toRealPath().getFileName().toString());
+        } catch (IOException e) {
+            return Optional.empty();
         }
     }
 

@@ -90,7 +90,7 @@ public final class V4l2ExporterComponent {
                     // already gone with the bundle
                 }
             }
-            source.close();
+            source.shutdown();
             if (exporter != null) {
                 exporter.close();
             }
@@ -145,11 +145,16 @@ public final class V4l2ExporterComponent {
         }
     }
 
-    /** A frame source that starts capturing on the first {@code next}. Thread-safe. */
+    /**
+     * A frame source that starts capturing on the first {@code next}. The service is shared: {@link #close()} stops
+     * the current capture and a later {@code next} starts a new one; {@link #shutdown()}, at deactivation, stops it
+     * for good ({@code next} throws). Thread-safe.
+     */
     static final class LazySource implements FrameSource {
         private final BufferFormat format;
         private final java.util.function.Supplier<FrameSource> start;
         private FrameSource capture;
+        private boolean closed;
 
         LazySource(BufferFormat format, java.util.function.Supplier<FrameSource> start) {
             this.format = format;
@@ -157,6 +162,9 @@ public final class V4l2ExporterComponent {
         }
 
         private synchronized FrameSource capture() {
+            if (closed) {
+                throw new org.dmabuf.api.DmaBufException("next", null, "the frame source is closed");
+            }
             if (capture == null) {
                 capture = start.get();
             }
@@ -183,12 +191,20 @@ public final class V4l2ExporterComponent {
             return capture == null ? 0 : capture.framesDropped();
         }
 
+        /** Stops the current capture, if any; the next {@code next} starts another. */
         @Override
         public synchronized void close() {
             if (capture != null) {
-                capture.close();
+                FrameSource c = capture;
                 capture = null;
+                c.close();
             }
+        }
+
+        /** Stops capturing for good. */
+        synchronized void shutdown() {
+            closed = true;
+            close();
         }
     }
 }

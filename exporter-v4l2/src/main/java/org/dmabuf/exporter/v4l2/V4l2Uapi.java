@@ -1,9 +1,15 @@
 package org.dmabuf.exporter.v4l2;
 
 import com.sun.jna.NativeLong;
+import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 import com.sun.jna.Structure.FieldOrder;
+import java.lang.ref.Reference;
+import java.util.function.IntSupplier;
+import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
+import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Sys;
 
 /**
  * The V4L2 UAPI of {@code <linux/videodev2.h>} this exporter uses, with request numbers from {@link Ioc} and
@@ -25,6 +31,7 @@ final class V4l2Uapi {
     static final NativeLong QUERYCAP = Ioc.request(VIDIOC_QUERYCAP);
     static final NativeLong S_FMT = Ioc.request(VIDIOC_S_FMT);
     static final NativeLong REQBUFS = Ioc.request(VIDIOC_REQBUFS);
+    static final NativeLong QUERYBUF = Ioc.request(VIDIOC_QUERYBUF);
     static final NativeLong QBUF = Ioc.request(VIDIOC_QBUF);
     static final NativeLong EXPBUF = Ioc.request(VIDIOC_EXPBUF);
     static final NativeLong DQBUF = Ioc.request(VIDIOC_DQBUF);
@@ -41,6 +48,8 @@ final class V4l2Uapi {
     static final int V4L2_MEMORY_DMABUF = 4;
     static final int V4L2_FIELD_NONE = 1;
     static final int VIDEO_MAX_PLANES = 8;
+    static final int V4L2_BUF_FLAG_QUEUED = 0x00000002;
+    static final int V4L2_BUF_FLAG_DONE = 0x00000004;
 
     /** Offsets in {@code struct v4l2_pix_format} (48 bytes). */
     static final int PIX_WIDTH = 0;
@@ -55,6 +64,60 @@ final class V4l2Uapi {
     static final int MP_NUM_PLANES = 180;
 
     private V4l2Uapi() {
+    }
+
+    /**
+     * An ioctl with a struct argument, repeated while it fails with {@code EINTR} (a signal came). {@code EAGAIN}
+     * is not repeated: from a non-blocking {@code VIDIOC_DQBUF} it means that no buffer is ready, which the caller
+     * decides about. The struct, and the native memory it points to ({@code keepAlive}: the plane array of a
+     * multi-planar {@code struct v4l2_buffer}), stay reachable until the call has returned.
+     *
+     * @param fd the node's fd
+     * @param request the request
+     * @param name its name, for errors
+     * @param target the node and what the call is about, for errors
+     * @param arg the argument
+     * @param keepAlive native memory the struct points to, or null
+     * @return what the driver returns
+     * @throws LinuxException naming the ioctl, the target and errno
+     */
+    static int ioctl(int fd, NativeLong request, String name, String target, Structure arg, Object keepAlive) {
+        try {
+            return retryingOnEintr(() -> Sys.ioctl(fd, request, name, target, arg));
+        } finally {
+            Reference.reachabilityFence(arg);
+            Reference.reachabilityFence(keepAlive);
+        }
+    }
+
+    /**
+     * An ioctl with a pointer argument, repeated while it fails with {@code EINTR}; the memory stays reachable
+     * until the call has returned.
+     */
+    static int ioctl(int fd, NativeLong request, String name, String target, com.sun.jna.Memory arg) {
+        try {
+            return retryingOnEintr(() -> Sys.ioctl(fd, request, name, target, (Pointer) arg));
+        } finally {
+            Reference.reachabilityFence(arg);
+        }
+    }
+
+    /**
+     * Runs a call again while it fails with {@code EINTR}; any other error, {@code EAGAIN} included, is thrown.
+     *
+     * @param call the call
+     * @return its result
+     */
+    static int retryingOnEintr(IntSupplier call) {
+        while (true) {
+            try {
+                return call.getAsInt();
+            } catch (LinuxException e) {
+                if (e.errnoValue() != Errno.EINTR) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /**

@@ -12,11 +12,17 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameSource;
 import org.dmabuf.api.SyncDirection;
@@ -73,7 +79,7 @@ class V4l2KernelTest {
     }
 
     @Test
-    void everyBufferIsExportedAsItsOwnDmaBuf() {
+    void everyBufferIsExportedAsItsOwnDmaBuf() throws IOException {
         try (V4l2Device d = new V4l2Device(VIDEO); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4)) {
             assertThat(e.bufferCount()).isEqualTo(4);
             Set<Long> inodes = new HashSet<>();
@@ -88,7 +94,11 @@ class V4l2KernelTest {
                     .containsEntry(DmaBufExporter.EXP_NAME, "videobuf2_vmalloc");
             try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(e, e.properties(50));
                  DmaBuf b = r.allocate(BufferRequest.ofSize(640 * 180))) {
-                assertThat(b.exporterName()).contains("v4l2:vivid:video0");
+                assertThat(b.exporterService()).contains("v4l2:vivid:video0");
+                assertThat(b.exporterName()).contains("videobuf2_vmalloc");
+                assertThat(b.requestedSize()).isEqualTo(640L * 180);
+                assertThat(b.size()).as("the dma-buf's size: the plane's length rounded to pages")
+                        .isEqualTo(FdInfo.read(b.fd()).size()).isEqualTo(bufinfoSize(b.inode())).isEqualTo(118784);
                 assertThatThrownBy(() -> r.allocate(BufferRequest.ofSize(1 << 20)))
                         .hasMessageContaining("exceeds the exporter's maximum of 115200 bytes");
             }
@@ -178,11 +188,13 @@ class V4l2KernelTest {
 
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
-    void heapBuffersQueuedAsDmabufReceiveFrames(String node) {
+    void heapBuffersQueuedAsDmabufReceiveFrames(String node) throws IOException {
         try (V4l2Device d = new V4l2Device(node);
              StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(),
                      TestSupport.RawSystemHeap.properties(1))) {
             BufferFormat f = d.setFormat(320, 240, YUYV);
+            assertThat(d.queueAttachesDmaBufs()).as("vivid's videobuf2_vmalloc maps dma-bufs, attaches none")
+                    .isFalse();
             try (FrameSource capture = V4l2Capture.into(d, f, r, "system", 3)) {
                 assertThat(r.bufinfo()).hasSize(3).allSatisfy(i -> assertThat(i.exporter()).isEqualTo("system"));
                 for (int n = 0; n < 2; n++) {
@@ -191,6 +203,11 @@ class V4l2KernelTest {
                         assertThat(frame.bytesUsed()).isEqualTo(640L * 180);
                         assertThat(frame.buffer().exporterName()).contains("system");
                         assertThat(FdInfo.read(frame.buffer().fd()).expName()).isEqualTo("system");
+                        for (org.dmabuf.api.BufferInfo i : r.bufinfo()) {
+                            assertThat(i.attachedDevices()).containsExactly("v4l2:vivid:" + node.substring(5));
+                            assertThat(i.kernelDevices()).as("the kernel devices are debugfs bufinfo's")
+                                    .isEqualTo(attachedDevices(i.inode()));
+                        }
                         try (CpuAccess a = frame.buffer().beginCpuAccess(SyncDirection.READ)) {
                             boolean nonZero = false;
                             for (int x = 0; x < 640 && !nonZero; x += 2) {
@@ -202,6 +219,157 @@ class V4l2KernelTest {
                 }
             }
             assertThat(r.bufinfo()).as("the capture released the heap buffers").isEmpty();
+        }
+    }
+
+    /** start (a first next) and close from several threads at once, many times over. */
+    @Test
+    void startAndCloseRacingFromSeveralThreadsLeaveNoThreadNoStreamingNoBuffer() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (V4l2Device d = new V4l2Device(VIDEO); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4);
+             StandaloneRegistry r = new StandaloneRegistry("test")) {
+            for (int round = 0; round < 25; round++) {
+                FrameSource source = e.capture(r);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<?>> calls = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    boolean closer = (t + round) % 2 == 0;
+                    calls.add(pool.submit(() -> {
+                        go.await();
+                        if (closer) {
+                            source.close();
+                        } else {
+                            nextOrClosed(source, Duration.ZERO);
+                        }
+                        return null;
+                    }));
+                }
+                go.countDown();
+                for (Future<?> f : calls) {
+                    f.get();
+                }
+                source.close();
+                assertThat(captureThreads()).as("round " + round + ": capture threads alive").isEmpty();
+                for (int i = 0; i < 4; i++) {
+                    assertThat(d.queryFlags(i, V4l2Uapi.V4L2_MEMORY_MMAP) & (V4l2Uapi.V4L2_BUF_FLAG_QUEUED
+                            | V4l2Uapi.V4L2_BUF_FLAG_DONE)).as("round " + round + ": buffer " + i
+                            + " is back from the driver (STREAMOFF)").isZero();
+                }
+                assertThat(r.bufinfo()).as("round " + round + ": the capture's handles are released").isEmpty();
+            }
+            try (FrameSource again = e.capture(r); Frame f = again.next(Duration.ofSeconds(30))) {
+                assertThat(f).as("the device still captures").isNotNull();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Consumers in next() while another thread closes: each gets frames, then the closed error; nothing is left. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void nextRacingCloseEndsEveryConsumerAndReturnsEveryFrame(String node) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try (V4l2Device d = new V4l2Device(node); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 4);
+             StandaloneRegistry r = new StandaloneRegistry("test")) {
+            FrameSource source = e.capture(r);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Integer>> consumers = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                consumers.add(pool.submit(() -> {
+                    go.await();
+                    int frames = 0;
+                    while (true) {
+                        try (Frame f = source.next(Duration.ofSeconds(30))) {
+                            if (f != null) {
+                                frames++;
+                            }
+                        } catch (DmaBufException closed) {
+                            assertThat(closed).hasMessageContaining("is closed");
+                            return frames;
+                        }
+                    }
+                }));
+            }
+            go.countDown();
+            await().atMost(Duration.ofSeconds(60)).until(() -> source.framesCaptured() >= 3);
+            source.close();
+            await().atMost(Duration.ofSeconds(60)).until(() -> consumers.stream().allMatch(Future::isDone));
+            int frames = 0;
+            for (Future<Integer> c : consumers) {
+                frames += c.get();
+            }
+            assertThat(frames).isPositive();
+            assertThat(captureThreads()).isEmpty();
+            for (int i = 0; i < 4; i++) {
+                assertThat(d.queryFlags(i, V4l2Uapi.V4L2_MEMORY_MMAP) & (V4l2Uapi.V4L2_BUF_FLAG_QUEUED
+                        | V4l2Uapi.V4L2_BUF_FLAG_DONE)).as("buffer " + i + " is back from the driver").isZero();
+            }
+            assertThat(r.bufinfo()).isEmpty();
+            assertThatThrownBy(() -> source.next(Duration.ZERO)).isInstanceOf(DmaBufException.class)
+                    .hasMessageContaining("is closed");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Streaming with no buffer queued: a non-blocking DQBUF's EAGAIN is "no frame", answered at once. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void aNonBlockingDqbufWithNothingFilledIsNoFrame(String node) {
+        try (V4l2Device d = new V4l2Device(node)) {
+            d.setFormat(320, 240, YUYV);
+            d.requestBuffers(2, V4l2Uapi.V4L2_MEMORY_MMAP);
+            d.streamOn();
+            try {
+                CompletableFuture<V4l2Device.Dequeued> none = CompletableFuture.supplyAsync(
+                        () -> d.dequeueReady(V4l2Uapi.V4L2_MEMORY_MMAP));
+                await().atMost(Duration.ofSeconds(60)).until(none::isDone);
+                assertThat(none.join()).isNull();
+            } finally {
+                d.streamOff();
+                d.requestBuffers(0, V4l2Uapi.V4L2_MEMORY_MMAP);
+            }
+            assertThatThrownBy(() -> d.dequeueReady(V4l2Uapi.V4L2_MEMORY_MMAP)).as("not streaming")
+                    .isInstanceOf(LinuxException.class).hasMessageContaining("VIDIOC_DQBUF): EINVAL");
+        }
+    }
+
+    private static Frame nextOrClosed(FrameSource source, Duration timeout) {
+        try (Frame f = source.next(timeout)) {
+            return f;
+        } catch (DmaBufException e) {
+            assertThat(e).hasMessageContaining("is closed");
+            return null;
+        }
+    }
+
+    private static List<String> captureThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith(V4l2Capture.THREAD_NAME)).toList();
+    }
+
+    /** The size column of the kernel's debugfs bufinfo for one dma-buf. */
+    static long bufinfoSize(long inode) throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(
+                "/sys/kernel/debug/dma_buf/bufinfo"))) {
+            String[] cols = line.split("\\t+");
+            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
+                return Long.parseLong(cols[0].trim());
+            }
+        }
+        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
+    }
+
+    @Test
+    void theNodesKernelNameIsItsSysfsDevice() {
+        for (String node : List.of(VIDEO, VIDEO_MPLANE)) {
+            try (V4l2Device d = new V4l2Device(node)) {
+                assertThat(d.kernelName()).as(node + ": vivid's instances share one platform device")
+                        .contains("vivid.0");
+                assertThat(new V4l2Importer(d, true).kernelName()).contains("vivid.0");
+                assertThat(new V4l2Importer(d, false).kernelName()).isEmpty();
+            }
         }
     }
 

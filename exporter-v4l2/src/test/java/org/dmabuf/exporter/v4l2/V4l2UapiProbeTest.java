@@ -1,12 +1,15 @@
 package org.dmabuf.exporter.v4l2;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import org.dmabuf.linux.CProbe;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
+import org.dmabuf.linux.LinuxException;
 import org.junit.jupiter.api.Test;
 
 /** On the host: the V4L2 sizes, offsets and numbers against a C probe. */
@@ -54,6 +57,27 @@ class V4l2UapiProbeTest {
         java.put("V4L2_MEMORY_DMABUF", (long) V4l2Uapi.V4L2_MEMORY_DMABUF);
         java.put("V4L2_FIELD_NONE", (long) V4l2Uapi.V4L2_FIELD_NONE);
         java.put("VIDEO_MAX_PLANES", (long) V4l2Uapi.VIDEO_MAX_PLANES);
+        java.put("V4L2_BUF_FLAG_QUEUED", (long) V4l2Uapi.V4L2_BUF_FLAG_QUEUED);
+        java.put("V4L2_BUF_FLAG_DONE", (long) V4l2Uapi.V4L2_BUF_FLAG_DONE);
         assertThat(java).containsExactlyEntriesOf(c);
+    }
+
+    @Test
+    void ioctlsAreRepeatedOnEintrButEagainIsTheCallersToDecide() {
+        int[] calls = {0};
+        int r = V4l2Uapi.retryingOnEintr(() -> {
+            if (++calls[0] < 3) {
+                throw new LinuxException("ioctl(VIDIOC_TEST)", "video", Errno.EINTR);
+            }
+            return 7;
+        });
+        assertThat(r).isEqualTo(7);
+        assertThat(calls[0]).isEqualTo(3);
+        calls[0] = 0;
+        assertThatThrownBy(() -> V4l2Uapi.retryingOnEintr(() -> {
+            calls[0]++;
+            throw new LinuxException("ioctl(VIDIOC_DQBUF)", "video", Errno.EAGAIN);
+        })).isInstanceOf(LinuxException.class).hasMessageContaining("ioctl(VIDIOC_DQBUF): EAGAIN");
+        assertThat(calls[0]).as("EAGAIN is not retried").isEqualTo(1);
     }
 }
