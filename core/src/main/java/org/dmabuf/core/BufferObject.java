@@ -403,7 +403,7 @@ final class BufferObject {
         checkLive("attach");
         AttachmentImpl a = new AttachmentImpl(this, handle, device);
         if (storage != null) {
-            String unmet = exporter.unmet(device.constraints(), size);
+            String unmet = exporter.unmetByStorage(device.constraints(), size);
             if (unmet != null) {
                 throw new ConstraintException("attach", "device '" + device.name() + "' cannot use " + describe()
                         + ": " + unmet + " (storage was committed before the device attached)");

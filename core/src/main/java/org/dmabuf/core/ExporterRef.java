@@ -111,6 +111,14 @@ final class ExporterRef implements Comparable<ExporterRef> {
         if (size > maxSize) {
             return "size " + size + " exceeds the exporter's maximum of " + maxSize + " bytes";
         }
+        return unmetByStorage(c, size);
+    }
+
+    /**
+     * What of the constraints storage this exporter already made of {@code size} bytes (the kernel's size) cannot
+     * meet: the exporter's maximum is about requests, not about storage that exists.
+     */
+    String unmetByStorage(DeviceConstraints c, long size) {
         if (c.contiguous() && !contiguous) {
             return "physically contiguous memory is required but exporter '" + name + "' is not contiguous";
         }

@@ -1,0 +1,202 @@
+package org.dmabuf.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.inject.Inject;
+import org.awaitility.Awaitility;
+import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferInfo;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufRegistry;
+import org.dmabuf.api.Frame;
+import org.dmabuf.api.FrameSource;
+import org.dmabuf.api.ImporterDevice;
+import org.dmabuf.linux.Sys;
+import org.junit.Test;
+import org.junit.experimental.categories.Category;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * The project's bufinfo says what the kernel's debugfs {@code dma_buf/bufinfo} says, in the guest, for buffers of
+ * every real exporter (system heap, udmabuf, vgem dumb buffers, vivid's V4L2 buffers), without and with an
+ * importer attached in the kernel (vgem through {@code PRIME_FD_TO_HANDLE}): size, {@code exp_name}, name, inode
+ * and attached devices agree, and the identity is the fd's ({@code st_dev}, {@code st_ino}).
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+@Category(KernelTests.class)
+public class KernelBufinfoIT {
+    private static final Path DEBUGFS_BUFINFO = Path.of("/sys/kernel/debug/dma_buf/bufinfo");
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private DmaBufRegistry registry;
+
+    @Inject
+    private ConfigurationAdmin configAdmin;
+
+    @org.ops4j.pax.exam.Configuration
+    public Option[] config() {
+        return new Option[] {DmabufOptions.base()};
+    }
+
+    /** One object of debugfs bufinfo. */
+    record KernelBuf(long size, String expName, long inode, String name, List<String> devices) {
+    }
+
+    /**
+     * Parses debugfs bufinfo as {@code dma_buf_debug_show()} prints it (6.12): a header line, then per object
+     * {@code size flags mode count exp_name ino name} separated by tabs, fence lines, "\tAttached Devices:", one
+     * "\tDEVICE" line each, and "Total N devices attached".
+     */
+    static Map<Long, KernelBuf> kernelBufinfo() throws IOException {
+        List<String> lines = Files.readAllLines(DEBUGFS_BUFINFO);
+        Map<Long, KernelBuf> out = new HashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String[] c = lines.get(i).split("\t", 7);
+            if (c.length < 7 || !c[0].matches("\\d+") || !c[5].matches("\\d+")) {
+                continue;
+            }
+            List<String> devices = new ArrayList<>();
+            int j = i + 1;
+            while (j < lines.size() && !lines.get(j).equals("\tAttached Devices:")) {
+                j++; // fences
+            }
+            for (j++; j < lines.size() && lines.get(j).startsWith("\t"); j++) {
+                devices.add(lines.get(j).substring(1));
+            }
+            out.put(Long.parseLong(c[5]), new KernelBuf(Long.parseLong(c[0]), c[4], Long.parseLong(c[5]),
+                    c[6].equals("<none>") ? "" : c[6], devices));
+        }
+        return out;
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier condition) {
+        Awaitility.await(what).atMost(60, TimeUnit.SECONDS).until(condition::getAsBoolean);
+    }
+
+    private boolean hasExporter(String name) {
+        return registry.exporters().stream().anyMatch(e -> e.name().equals(name));
+    }
+
+    private Configuration factory(String pid, String name, Map<String, Object> props) throws IOException {
+        Configuration c = configAdmin.getFactoryConfiguration(pid, name, "?");
+        c.update(new Hashtable<>(props));
+        return c;
+    }
+
+    /** Asserts that every dma-buf the project lists is in debugfs with the same values. */
+    private void assertAgree(String when, Collection<DmaBuf> buffers) throws IOException {
+        Map<Long, KernelBuf> kernel = kernelBufinfo();
+        List<BufferInfo> project = registry.bufinfo();
+        for (DmaBuf b : buffers) {
+            BufferInfo p = project.stream().filter(i -> i.id().equals(b.id())).findFirst().orElse(null);
+            assertNotNull(when + ": the project lists " + b, p);
+            KernelBuf k = kernel.get(p.inode());
+            assertNotNull(when + ": debugfs lists inode " + p.inode() + ":\n" + Files.readString(DEBUGFS_BUFINFO), k);
+            String what = when + ", " + p.exporter() + " buffer '" + p.name() + "' (inode " + p.inode() + ")";
+            assertEquals(what + ": size", k.size(), p.size());
+            assertEquals(what + ": size", k.size(), b.size());
+            assertEquals(what + ": exp_name", k.expName(), p.expName());
+            assertEquals(what + ": exp_name", k.expName(), b.exporterName().orElseThrow());
+            assertEquals(what + ": name", k.name(), p.name());
+            assertEquals(what + ": attached devices", sorted(k.devices()), sorted(p.kernelDevices()));
+            assertEquals(what + ": identity", Sys.fstat(b.fd()).id(), p.id());
+        }
+    }
+
+    private static List<String> sorted(List<String> l) {
+        return l.stream().sorted().toList();
+    }
+
+    @Test
+    public void theProjectsBufinfoAgreesWithTheKernelsForEveryExporterWithAndWithoutImporters() throws Exception {
+        await("the heap exporters", () -> hasExporter("system") && hasExporter("udmabuf"));
+        Configuration vgem = factory("org.dmabuf.exporter.drm", "bufinfo-vgem", Map.of("dev.path", "/dev/dri/card0"));
+        Configuration vivid = factory("org.dmabuf.exporter.v4l2", "bufinfo-vivid", Map.of("dev.path", "/dev/video0",
+                "width", 320, "height", 240));
+        List<DmaBuf> buffers = new ArrayList<>();
+        ServiceReference<FrameSource> cameraRef = null;
+        ServiceReference<ImporterDevice> importerRef = null;
+        Frame frame = null;
+        try {
+            await("vgem and vivid", () -> hasExporter("drm:vgem:card0")
+                    && context.getServiceReference(FrameSource.class) != null);
+            // sizes that are not page multiples: the kernel's size is the project's
+            buffers.add(registry.allocate(BufferRequest.ofSize(10000).name("cmp-system").exporter("system")));
+            buffers.add(registry.allocate(BufferRequest.ofSize(10000).name("cmp-udmabuf").exporter("udmabuf")));
+            buffers.add(registry.allocate(BufferRequest.ofSize(10000).name("cmp-vgem").exporter("drm:vgem:card0")));
+            cameraRef = context.getServiceReference(FrameSource.class);
+            frame = context.getService(cameraRef).next(Duration.ofSeconds(60));
+            assertNotNull("a frame from vivid", frame);
+            buffers.add(frame.buffer());
+            for (DmaBuf b : buffers.subList(0, 3)) {
+                assertTrue(b + " is larger than asked for", b.size() > b.requestedSize());
+            }
+            assertAgree("no importer", buffers);
+
+            ImporterDevice importer = null;
+            for (ServiceReference<ImporterDevice> r : context.getServiceReferences(ImporterDevice.class, null)) {
+                ImporterDevice d = context.getService(r);
+                if (importer == null && "vgem".equals(d.name())) {
+                    importer = d;
+                    importerRef = r;
+                } else {
+                    context.ungetService(r);
+                }
+            }
+            assertNotNull("the vgem importer device", importer);
+            assertEquals("the kernel's name of the vgem device", "vgem", importer.kernelName().orElseThrow());
+            List<Attachment> attachments = new ArrayList<>();
+            for (DmaBuf b : buffers) {
+                attachments.add(b.attach(importer));
+            }
+            assertAgree("vgem attached", buffers);
+            for (DmaBuf b : buffers) {
+                assertEquals(b + " lists vgem", List.of("vgem"), registry.bufinfo().stream()
+                        .filter(i -> i.id().equals(b.id())).findFirst().orElseThrow().kernelDevices());
+            }
+            attachments.forEach(Attachment::close);
+            assertAgree("vgem detached", buffers);
+        } finally {
+            if (frame != null) {
+                frame.close();
+            }
+            buffers.subList(0, Math.min(3, buffers.size())).forEach(DmaBuf::close);
+            if (importerRef != null) {
+                context.ungetService(importerRef);
+            }
+            if (cameraRef != null) {
+                context.ungetService(cameraRef);
+            }
+            vivid.delete();
+            vgem.delete();
+        }
+        await("the devices are removed", () -> !hasExporter("drm:vgem:card0")
+                && context.getServiceReference(FrameSource.class) == null);
+    }
+}
