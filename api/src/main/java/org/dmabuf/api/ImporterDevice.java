@@ -35,4 +35,15 @@ public interface ImporterDevice extends Device {
     default java.util.Optional<String> kernelName() {
         return java.util.Optional.empty();
     }
+
+    /**
+     * The kernel's name of this device for one of its imports: {@link #kernelName()}, or empty where that import
+     * made no kernel attachment (a DRM device importing a dma-buf it exported itself gets its own GEM object back).
+     *
+     * @param imported what {@link #importBuffer} returned
+     * @return the name debugfs bufinfo lists for that buffer while the import lives, or empty
+     */
+    default java.util.Optional<String> kernelName(AutoCloseable imported) {
+        return kernelName();
+    }
 }

@@ -81,8 +81,9 @@ final class AttachmentImpl implements Attachment {
 
     /** The kernel's name of the device while its import holds a kernel attachment; under the buffer's monitor. */
     java.util.Optional<String> kernelName() {
-        if (imported != null && device instanceof org.dmabuf.api.ImporterDevice d) {
-            return d.kernelName();
+        AutoCloseable i = imported;
+        if (i != null && device instanceof org.dmabuf.api.ImporterDevice d) {
+            return d.kernelName(i);
         }
         return java.util.Optional.empty();
     }

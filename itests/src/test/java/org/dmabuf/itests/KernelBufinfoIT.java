@@ -177,7 +177,9 @@ public class KernelBufinfoIT {
             }
             assertAgree("vgem attached", buffers);
             for (DmaBuf b : buffers) {
-                assertEquals(b + " lists vgem", List.of("vgem"), registry.bufinfo().stream()
+                // vgem importing its own dumb buffer gets its GEM object back: the kernel attaches nothing
+                List<String> expected = b == buffers.get(2) ? List.of() : List.of("vgem");
+                assertEquals(b + " attached in the kernel", expected, registry.bufinfo().stream()
                         .filter(i -> i.id().equals(b.id())).findFirst().orElseThrow().kernelDevices());
             }
             attachments.forEach(Attachment::close);

@@ -19,6 +19,8 @@ final class DrmBuffer extends FdBuffer {
     private final int handle;
     private final int pitch;
     private final boolean mapDumb;
+    /** The dma-buf's identity, recorded with the node while the buffer lives. */
+    private final org.dmabuf.api.BufferId id;
 
     DrmBuffer(DrmDevice device, DrmDevice.Dumb dumb, Fd fd, boolean mapDumb) {
         super(fd, dumb.size(), BufferKind.DMA_BUF);
@@ -26,6 +28,8 @@ final class DrmBuffer extends FdBuffer {
         this.handle = dumb.handle();
         this.pitch = dumb.pitch();
         this.mapDumb = mapDumb;
+        this.id = org.dmabuf.linux.Sys.fstat(fd()).id();
+        device.exported(id);
     }
 
     int handle() {
@@ -54,6 +58,7 @@ final class DrmBuffer extends FdBuffer {
 
     @Override
     public void release() {
+        device.unexported(id);
         try {
             super.release();
         } finally {

@@ -54,6 +54,8 @@ final class DrmDevice implements AutoCloseable {
     private final boolean primary;
     /** References to each GEM handle of this file: one for a dumb buffer's creation, one per import. */
     private final Map<Integer, Integer> handles = new HashMap<>();
+    /** The dma-bufs this node exported that are still alive, by identity: imports of them make no kernel attachment. */
+    private final java.util.Set<org.dmabuf.api.BufferId> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Handles closed by imports ({@code DRM_IOCTL_GEM_CLOSE}), for tests. */
     final AtomicInteger gemCloses = new AtomicInteger();
 
@@ -169,6 +171,24 @@ final class DrmDevice implements AutoCloseable {
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** Records a dma-buf this node exported ({@code PRIME_HANDLE_TO_FD}). */
+    void exported(org.dmabuf.api.BufferId id) {
+        exports.add(id);
+    }
+
+    /** Forgets a dma-buf this node exported, at its release. */
+    void unexported(org.dmabuf.api.BufferId id) {
+        exports.remove(id);
+    }
+
+    /**
+     * Whether this node exported the dma-buf and it is still alive: the kernel's {@code drm_gem_prime_import_dev}
+     * then hands the device its own GEM object back, without a dma-buf attachment.
+     */
+    boolean exports(org.dmabuf.api.BufferId id) {
+        return exports.contains(id);
     }
 
     /**

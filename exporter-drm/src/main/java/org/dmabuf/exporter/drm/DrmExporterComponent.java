@@ -69,7 +69,7 @@ public final class DrmExporterComponent {
                 dev.put(DmaBufExporter.DEV_PATH, path);
                 dev.put("dmabuf.device.name", device.driver());
                 dev.put("drm.import.node", importNode.path());
-                regs.add(context.registerService(ImporterDevice.class, new DrmImporter(importNode), dev));
+                regs.add(context.registerService(ImporterDevice.class, new DrmImporter(importNode, device), dev));
                 return new Registered(device, importNode, regs);
             } catch (RuntimeException e) {
                 new Registered(device, importNode, regs).close();

@@ -19,8 +19,22 @@ final class DrmImporter implements ImporterDevice {
 
     private final Optional<String> kernelName;
 
+    /** The node that exports this device's own buffers (the primary node), for telling self-imports apart. */
+    private final DrmDevice exportNode;
+
     DrmImporter(DrmDevice device) {
+        this(device, device);
+    }
+
+    /**
+     * An importer through {@code device} for the DRM device whose buffers {@code exportNode} exports.
+     *
+     * @param device the node imports go through (the render node where there is one)
+     * @param exportNode the node the same device's exporter uses
+     */
+    DrmImporter(DrmDevice device, DrmDevice exportNode) {
         this.device = device;
+        this.exportNode = exportNode;
         this.kernelName = device.kernelName();
     }
 
@@ -47,19 +61,32 @@ final class DrmImporter implements ImporterDevice {
         return DeviceConstraints.NONE;
     }
 
+    /**
+     * Empty for an import of a buffer this device exported itself: the kernel gives the device its own GEM object
+     * back and attaches nothing ({@code drm_gem_prime_import_dev}), so debugfs lists no attached device for it.
+     */
+    @Override
+    public Optional<String> kernelName(AutoCloseable imported) {
+        return imported instanceof GemImport g && g.selfImport ? Optional.empty() : kernelName;
+    }
+
     @Override
     public AutoCloseable importBuffer(DmaBuf buffer, int fd) {
+        boolean self = exportNode.exports(org.dmabuf.linux.Sys.fstat(fd).id());
         int handle = device.importFd(fd);
-        return new GemImport(handle);
+        return new GemImport(handle, self);
     }
 
     /** One import of a GEM handle; closing it releases that import once. */
     final class GemImport implements AutoCloseable, IntSupplier {
         private final int handle;
+        /** The buffer was exported by this device: no kernel attachment. */
+        final boolean selfImport;
         private final AtomicBoolean closed = new AtomicBoolean();
 
-        GemImport(int handle) {
+        GemImport(int handle, boolean selfImport) {
             this.handle = handle;
+            this.selfImport = selfImport;
         }
 
         @Override
