@@ -78,7 +78,15 @@ class ChannelProcessTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the peer exits").isTrue();
         assertThat(p.exitValue()).as("the peer's status; it said:%n%s", out).isZero();
+        closeStreams(p);
         return out;
+    }
+
+    /** The pipes to a child: the JDK closes them only when its reaper thread gets to it, after waitFor returns. */
+    private static void closeStreams(Process p) throws IOException {
+        p.getOutputStream().close();
+        p.getInputStream().close();
+        p.getErrorStream().close();
     }
 
     private void sendTo(Process peer, long tag, long size) throws Exception {
@@ -154,6 +162,7 @@ class ChannelProcessTest {
             assertThat(line).as("the peer holds the buffer").startsWith("peer: holding inode " + b.inode());
             p.destroyForcibly();
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            closeStreams(p);
             assertThatThrownBy(() -> ch.receive(Duration.ofSeconds(30))).isInstanceOf(DmaBufException.class)
                     .hasMessageContaining("EPIPE");
             assertThat(b.refCount()).as("the survivor's buffer is untouched").isEqualTo(1);

@@ -13,6 +13,7 @@ import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.Sys;
+import org.dmabuf.linux.TestSupport;
 import org.junit.jupiter.api.Test;
 
 /** registry.get(fd): the way back from an fd to a buffer. */
@@ -67,13 +68,22 @@ class GetFdTest extends RegistryFixture {
 
     @Test
     void aClosedFdIsEbadf() {
-        Fd memfd = Sys.memfd("test-closed", 0);
-        int number = memfd.get();
-        memfd.close();
+        int number;
+        try (Fd memfd = Sys.memfd("test-closed", 0)) {
+            // a number far above the ones in use: once closed, no other thread is given it meanwhile
+            Fd high = TestSupport.highDuplicate(memfd.get(), "a copy of test-closed");
+            number = high.get();
+            assertThat(Sys.fstat(number).id()).as("open before the close").isEqualTo(Sys.fstat(memfd.get()).id());
+            high.close();
+        }
         assertThatThrownBy(() -> scope.get(number)).isInstanceOf(LinuxException.class)
                 .hasMessageContaining("statx: EBADF").hasMessageContaining("fd " + number);
+        int never = TestSupport.neverOpenFd();
+        assertThatThrownBy(() -> scope.get(never)).isInstanceOf(LinuxException.class)
+                .hasMessageContaining("statx: EBADF").hasMessageContaining("fd " + never);
         assertThatThrownBy(() -> scope.get(-1)).isInstanceOf(LinuxException.class)
                 .hasMessageContaining("get: EBADF");
+        assertThat(registry.liveCount()).isZero();
     }
 
     @Test

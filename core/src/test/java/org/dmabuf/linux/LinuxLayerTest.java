@@ -26,14 +26,31 @@ class LinuxLayerTest {
 
     @Test
     void fdClosesOnceAndRefusesUseAfterClose() {
-        Fd fd = Sys.memfd("test-once", 0);
-        int n = fd.get();
-        fd.close();
-        fd.close();
-        assertThat(fd.isOpen()).isFalse();
-        assertThatThrownBy(fd::get).isInstanceOf(LinuxException.class).hasMessageContaining("EBADF");
-        assertThatThrownBy(() -> Sys.fstat(n)).isInstanceOf(LinuxException.class)
-                .hasMessageContaining("statx: EBADF: fd " + n);
+        try (Fd memfd = Sys.memfd("test-once", 0)) {
+            // a number far above the ones in use: once closed, no other thread is given it meanwhile, so a second
+            // close() that reached the kernel could not hit another owner's fd unnoticed, and fstat proves it closed
+            Fd fd = TestSupport.highDuplicate(memfd.get(), "a copy of test-once");
+            int n = fd.get();
+            assertThat(Sys.fstat(n).id()).as("open before the close").isEqualTo(Sys.fstat(memfd.get()).id());
+            fd.close();
+            fd.close();
+            assertThat(fd.isOpen()).isFalse();
+            assertThatThrownBy(fd::get).isInstanceOf(LinuxException.class).hasMessageContaining("EBADF");
+            assertThatThrownBy(() -> Sys.fstat(n)).isInstanceOf(LinuxException.class)
+                    .hasMessageContaining("statx: EBADF: fd " + n);
+            assertThat(memfd.isOpen()).isTrue();
+            assertThat(Sys.fstat(memfd.get()).size()).isZero();
+        }
+    }
+
+    @Test
+    void anFdNumberThatCannotBeOpenIsEbadf() {
+        int never = TestSupport.neverOpenFd();
+        assertThatThrownBy(() -> Sys.fstat(never)).isInstanceOf(LinuxException.class)
+                .hasMessage("statx: EBADF: fd " + never + ": Bad file descriptor")
+                .satisfies(e -> assertThat(((LinuxException) e).errnoValue()).isEqualTo(Errno.EBADF));
+        assertThatThrownBy(() -> Sys.dup(never, "nothing")).isInstanceOf(LinuxException.class)
+                .hasMessageContaining("fcntl(F_DUPFD_CLOEXEC): EBADF: fd " + never);
     }
 
     @Test

@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.spi.AllocationRequest;
@@ -23,19 +25,136 @@ public final class TestSupport {
     }
 
     /**
-     * Open fds of buffers and devices: dma-bufs, memfds, DRM, V4L2, heap and udmabuf nodes (the JVM's own jars
-     * and sockets vary, so they are not counted).
+     * Open fds of buffers and devices: dma-bufs, sync_files, memfds, DRM, V4L2, heap and udmabuf nodes. See
+     * {@link #openFds()} for every kind, sockets and pipes included.
      *
      * @return the count
      */
     public static long bufferFds() {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.map(TestSupport::link).filter(t -> t.startsWith("/dmabuf:") || t.startsWith("anon_inode:dmabuf")
+                    || t.startsWith("anon_inode:sync_file")
                     || t.startsWith("/memfd:") || t.startsWith("/dev/dri/") || t.startsWith("/dev/video")
                     || t.startsWith("/dev/dma_heap/") || t.startsWith("/dev/udmabuf")).count();
         } catch (IOException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /**
+     * Every open fd of a kind this project opens or could leave behind: sockets (but {@code AF_UNIX} stream ones,
+     * which the project never opens and the C library keeps for user lookups), pipes, anonymous inodes
+     * (dma-buf, sync_file, eventfd, epoll...), memfds, dma-bufs and the device nodes it opens ({@code /dev/dri/*},
+     * {@code /dev/video*}, {@code /dev/media*}, {@code /dev/udmabuf}, {@code /dev/dma_heap/*}). Regular files,
+     * folders and other device files are left out: the JVM opens its jars as classes load and keeps
+     * {@code /dev/urandom} once a SecureRandom (a temporary file's name) was made.
+     *
+     * @return the count
+     */
+    public static long openFds() {
+        return openFdTargets().size();
+    }
+
+    /**
+     * What {@link #openFds()} counts: each fd's number and link target, for assertion messages.
+     *
+     * @return "number -> target" for each counted fd
+     */
+    public static List<String> openFdTargets() {
+        List<String> fds = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            s.forEach(p -> {
+                String t = link(p);
+                if (counted(t)) {
+                    fds.add(p.getFileName() + " -> " + t);
+                }
+            });
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        if (fds.stream().anyMatch(f -> f.contains("socket:["))) {
+            Set<String> streams = unixStreamSockets();
+            fds.removeIf(f -> f.contains("socket:[") && streams.contains(f.substring(f.indexOf("socket:["))));
+        }
+        return fds;
+    }
+
+    /**
+     * {@code AF_UNIX} {@code SOCK_STREAM} sockets, as "socket:[inode]": the project's sockets are all
+     * {@code SOCK_SEQPACKET}; stream ones are the C library's own (a name service connection glibc opens on its first
+     * user lookup and keeps), not counted.
+     */
+    private static Set<String> unixStreamSockets() {
+        Set<String> streams = new HashSet<>();
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/net/unix"))) {
+                // Num RefCount Protocol Flags Type St Inode [Path]
+                String[] cols = l.trim().split("\\s+");
+                if (cols.length >= 7 && cols[4].equals("0001")) {
+                    streams.add("socket:[" + cols[6] + "]");
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return streams;
+    }
+
+    /** Whether an fd whose /proc/self/fd link reads {@code target} is counted by {@link #openFds()}. */
+    static boolean counted(String target) {
+        if (target.isEmpty()) {
+            return false; // closed between the listing and the readlink
+        }
+        return target.startsWith("/memfd:") || target.startsWith("/dmabuf:") || target.startsWith("/dev/dri/")
+                || target.startsWith("/dev/video") || target.startsWith("/dev/media")
+                || target.startsWith("/dev/udmabuf") || target.startsWith("/dev/dma_heap/")
+                // socket:[n], pipe:[n], anon_inode:dmabuf, anon_inode:sync_file, anon_inode:[eventfd]...
+                || !target.startsWith("/");
+    }
+
+    /**
+     * The soft {@code RLIMIT_NOFILE} of this process, from /proc/self/limits: every fd number is below it.
+     *
+     * @return the limit
+     */
+    public static int fdLimit() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (l.startsWith("Max open files")) {
+                    String soft = l.substring("Max open files".length()).trim().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Integer.MAX_VALUE : (int) Math.min(Long.parseLong(soft),
+                            Integer.MAX_VALUE);
+                }
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("no 'Max open files' in /proc/self/limits");
+    }
+
+    /**
+     * An fd number that cannot be open in this process: the soft {@code RLIMIT_NOFILE} itself (the kernel refuses
+     * every number at or above it, and nothing in the tests raises the limit). Unlike a just-closed number, no other
+     * thread can be given it meanwhile.
+     *
+     * @return the number
+     */
+    public static int neverOpenFd() {
+        return fdLimit();
+    }
+
+    /**
+     * Duplicates an fd to a number far above those the process uses ({@code F_DUPFD_CLOEXEC} from 4095, or the
+     * limit's last number if lower), where the kernel, which always gives the lowest free number, hands out no other
+     * fd: once this duplicate is closed its number stays closed, so a test may use it to prove EBADF.
+     *
+     * @param fd the fd to duplicate
+     * @param what what it is
+     * @return the owned duplicate
+     */
+    public static Fd highDuplicate(int fd, String what) {
+        int height = Math.min(fdLimit(), 4096) - 1;
+        return new Fd(Sys.fcntl(fd, LibC.F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC", height), what);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.ChannelOptions;
+import org.dmabuf.api.ChannelProtocolException;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.ReceivedBuffer;
@@ -17,8 +18,10 @@ import org.dmabuf.core.StandaloneRegistry;
  * The small consumer program shipped with the gateway: connects to the gateway's frame socket, receives every
  * frame as a buffer (zero copy: the same memory), checks the test pattern's frame number where there is one, and
  * reports what it saw. Run it outside OSGi:
- * {@code java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer work/run/frames.sock}. Exits 0 when it received
- * at least one frame, 1 otherwise. Single-threaded.
+ * {@code java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer work/run/frames.sock}. A frame the channel refuses
+ * (it breaks the wire format, or its fd is not a buffer) is counted and reported, and the program goes on with the
+ * next one; it ends at the gateway's end of stream. Exits 0 when it received at least one frame, 1 otherwise.
+ * Single-threaded.
  */
 public final class Consumer {
     private Consumer() {
@@ -49,6 +52,7 @@ public final class Consumer {
         }
         int received = 0;
         int verified = 0;
+        int refused = 0;
         try (StandaloneRegistry registry = new StandaloneRegistry("consumer");
              BufferChannel ch = registry.channels().connect(socket, ChannelOptions.sameUser())) {
             System.out.println("consumer: connected to pid " + ch.peer().pid() + " on " + socket);
@@ -58,9 +62,15 @@ public final class Consumer {
                     r = ch.receive(Duration.ofSeconds(wait));
                 } catch (DmaBufException e) {
                     if ("EPIPE".equals(e.errno())) {
-                        break; // the gateway closed the stream
+                        break; // the gateway ended the stream
                     }
-                    throw e;
+                    if (!refusedFrame(e)) {
+                        throw e;
+                    }
+                    // the channel closed the frame's fds and stays usable: the next frame may be good
+                    refused++;
+                    System.out.println("consumer: frame refused: " + e.getMessage());
+                    continue;
                 }
                 if (r == null) {
                     System.out.println("consumer: no frame for " + wait + " s; stopping");
@@ -91,7 +101,21 @@ public final class Consumer {
                 }
             }
         }
-        System.out.println("consumer: received " + received + " frames (" + verified + " pattern frames verified)");
+        System.out.println("consumer: received " + received + " frames (" + verified + " pattern frames verified), "
+                + refused + " refused");
         System.exit(received > 0 ? 0 : 1);
+    }
+
+    /**
+     * Whether a receive failed for the frame that arrived rather than for the connection: a frame that breaks the
+     * wire format, or whose fd is no buffer this process can take. The connection's own failures (the socket's
+     * calls) end the program.
+     */
+    static boolean refusedFrame(DmaBufException e) {
+        if (e instanceof ChannelProtocolException) {
+            return true;
+        }
+        String call = e.call();
+        return !(call.startsWith("recvmsg") || call.startsWith("poll") || call.startsWith("Fd.get"));
     }
 }

@@ -22,6 +22,8 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
@@ -63,6 +65,10 @@ public final class Main {
             "  --consumers N         wait for N consumers before producing (default 0)",
             "  --source auto|camera|pattern  auto: a configured V4L2 camera if there is one at start, else the",
             "                        test pattern; camera: wait for the configured camera",
+            "  --exporter NAME       the exporter of the test pattern's buffers (default: the best ranked)",
+            "  --fps N               the test pattern's frame rate (default 30; 0: as fast as it can)",
+            "  --queue N             frames that may wait for each consumer; when a consumer is that far behind,",
+            "                        frames are dropped for it (counted and reported), never waited for (default 32)",
             "  --conf DIR            ConfigAdmin files PID.cfg / FACTORYPID~NAME.cfg (default conf next to the jar)",
             "  --work DIR            the Felix cache (cleaned at start), JNA's native library and the job's output",
             "                        (default work next to the jar)",
@@ -90,6 +96,9 @@ public final class Main {
                     case "--output" -> options.put(MainJob.OUTPUT, Path.of(args[++i]).toAbsolutePath().toString());
                     case "--socket" -> options.put(MainJob.SOCKET, Path.of(args[++i]).toAbsolutePath().toString());
                     case "--source" -> options.put(MainJob.SOURCE, args[++i]);
+                    case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
+                    case "--fps" -> options.put(MainJob.FPS, Integer.toString(Integer.parseInt(args[++i])));
+                    case "--queue" -> options.put(MainJob.QUEUE, Integer.toString(Integer.parseInt(args[++i])));
                     case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());
                     case "--work" -> work = Path.of(args[++i]).toAbsolutePath();
                     case "--help", "-h" -> {
@@ -198,7 +207,13 @@ public final class Main {
     private static String missing(BundleContext ctx) {
         List<String> missing = new ArrayList<>();
         for (String type : List.of("org.dmabuf.api.DmaBufRegistry", "org.dmabuf.spi.DmaBufExporter")) {
-            if (ctx.getServiceReference(type) == null) {
+            ServiceReference<?>[] refs;
+            try {
+                refs = ctx.getAllServiceReferences(type, null); // all: the launcher does not import their packages
+            } catch (InvalidSyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+            if (refs == null) {
                 missing.add(type);
             }
         }

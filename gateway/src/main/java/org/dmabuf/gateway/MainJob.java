@@ -14,6 +14,7 @@ import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.ExporterInfo;
 import org.dmabuf.api.Frame;
@@ -26,19 +27,27 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The gateway's main job, run when the launcher was started with {@code --run}: a frame pipeline. A producer (a
  * V4L2 {@link FrameSource} when one is configured, otherwise the built-in test pattern in buffers from the best
- * exporter) feeds frames; every Nth frame is mapped under begin/end CPU access and turned into a JPEG thumbnail in
- * the output folder; every frame is offered on a Unix socket to the consumers connected there. The first frame's
- * fd is shared and turned back into a buffer with {@code registry.get(fd)} (it must be the same inode); test-pattern
- * frames are checked under the same READ access the thumbnail is made in. Progress on the console, the time from
- * the launcher's start to the first buffer, a bufinfo summary at the end, and the exit status reported to the
- * launcher.
+ * exporter, or the one named with {@code --exporter}) feeds frames; every Nth frame is mapped under begin/end CPU
+ * access and turned into a JPEG thumbnail in the output folder; every frame is offered on a Unix socket to the
+ * consumers connected there, each through its own bounded hand-off ({@link ConsumerFeed}), so that a consumer that
+ * stops reading loses frames (counted and reported) but never holds up the pipeline. The first frame's fd is shared
+ * and turned back into a buffer with {@code registry.get(fd)} (it must be the same buffer); test-pattern frames are
+ * checked under the same READ access the thumbnail is made in. Progress on the console, the time from the
+ * launcher's start to the first buffer, a bufinfo summary at the end, and the exit status reported to the launcher.
  *
- * <p>Threads: SCR activates it; the pipeline runs on its own thread and a second one accepts consumers;
- * {@link #deactivate()} interrupts both.
+ * <p>What the job owns it releases on every path, setup failures included: the test pattern's buffers, the frames
+ * it took from the source, the listening socket, the consumers' channels and threads, and every service it got
+ * (through {@link ServiceTracker}s it opens and closes). A camera is a shared service: the job takes frames from it
+ * and closes those, never the camera itself.
+ *
+ * <p>Threads: SCR activates and deactivates it. The job owns one pipeline thread, which owns the thread that accepts
+ * consumers and, through each {@link ConsumerFeed}, one sender thread per consumer; the pipeline thread stops and
+ * joins them before it ends. {@link #deactivate()} interrupts the pipeline thread and joins it.
  */
 @Component(immediate = true)
 public final class MainJob {
@@ -48,13 +57,25 @@ public final class MainJob {
     static final String SOCKET = "dmabuf.gateway.socket";
     static final String CONSUMERS = "dmabuf.gateway.consumers";
     static final String SOURCE = "dmabuf.gateway.source";
+    /** Framework property: the exporter of the test pattern's buffers (default: the best one). */
+    static final String EXPORTER = "dmabuf.gateway.exporter";
+    /** Framework property: the test pattern's frame rate (default 30; 0: as fast as it can). */
+    static final String FPS = "dmabuf.gateway.fps";
+    /** Framework property: how many frames may wait for each consumer before frames are dropped for it. */
+    static final String QUEUE = "dmabuf.gateway.consumer.queue";
+
+    /** How long one send to a consumer may block at the end of the run before the consumer is disconnected. */
+    static final Duration STALLED = Duration.ofSeconds(2);
+    private static final long JOIN_MILLIS = 30_000;
 
     private final DmaBufRegistry registry;
     private final BufferChannels channels;
     private final BundleContext context;
     private final PrintStream out = System.out;
-    private final List<BufferChannel> consumers = new CopyOnWriteArrayList<>();
-    private volatile Thread thread;
+    private final List<ConsumerFeed> consumers = new CopyOnWriteArrayList<>();
+    private final Object connected = new Object();
+    private final Thread thread;
+    private volatile boolean stopping;
 
     /**
      * Starts the job if the launcher asked for it.
@@ -71,15 +92,22 @@ public final class MainJob {
         if (Boolean.parseBoolean(context.getProperty(Main.RUN))) {
             thread = new Thread(this::run, "dmabuf-gateway-job");
             thread.start();
+        } else {
+            thread = null;
         }
     }
 
+    /** Stops the pipeline (it releases everything it holds on its way out) and joins its thread. */
     @Deactivate
     void deactivate() throws InterruptedException {
-        Thread t = thread;
-        if (t != null) {
-            t.interrupt();
-            t.join(10_000);
+        stopping = true;
+        if (thread != null) {
+            thread.interrupt();
+            thread.join(JOIN_MILLIS);
+            if (thread.isAlive()) {
+                out.println("dmabuf-gateway: the job's thread did not end within " + JOIN_MILLIS / 1000
+                        + " s of the stop; its stack: " + java.util.Arrays.toString(thread.getStackTrace()));
+            }
         }
     }
 
@@ -106,9 +134,12 @@ public final class MainJob {
         int frames = Integer.parseInt(prop(FRAMES, "30"));
         int every = Math.max(1, Integer.parseInt(prop(EVERY, "10")));
         int wantConsumers = Integer.parseInt(prop(CONSUMERS, "0"));
+        int fps = Integer.parseInt(prop(FPS, "30"));
+        int queue = Math.max(1, Integer.parseInt(prop(QUEUE, "32")));
+        String exporter = prop(EXPORTER, null);
         Path output = Path.of(prop(OUTPUT, "thumbnails"));
         Path socket = Path.of(prop(SOCKET, "run/frames.sock"));
-        Files.createDirectories(output);
+        long startNanos = Long.parseLong(prop(Main.START, Long.toString(System.nanoTime())));
 
         List<ExporterInfo> exporters = registry.exporters();
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -125,104 +156,258 @@ public final class MainJob {
                 .map(e -> e.name() + " (" + e.kind() + ", ranking " + e.ranking() + ")").toList()));
 
         String mode = prop(SOURCE, "auto");
-        FrameSource camera = "pattern".equals(mode) ? null : cameraService();
-        long cameraDeadline = System.nanoTime() + 30_000_000_000L;
-        while (camera == null && "camera".equals(mode)) {
-            if (System.nanoTime() > cameraDeadline) {
-                out.println("dmabuf-gateway: FAILED: --source camera, but no V4L2 camera (FrameSource) was configured "
-                        + "within 30 s: add a org.dmabuf.exporter.v4l2~NAME.cfg to the conf folder");
-                return 1;
-            }
-            Thread.sleep(50); // the camera's component activates from ConfigAdmin; bounded by the deadline
-            camera = cameraService();
-        }
-        PatternSource pattern = camera == null ? new PatternSource(registry) : null;
-        FrameSource source = camera != null ? camera : pattern;
-        out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
-                + source.format().width() + "x" + source.format().height()
-                : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " XR24 in buffers from "
-                        + pattern.exporter()));
-        long startNanos = Long.parseLong(context.getProperty(Main.START));
-        try (ChannelListener listener = channels.listen(socket, ChannelOptions.sameUser())) {
-            out.println("frames offered on " + listener.path());
-            Thread acceptor = new Thread(() -> accept(listener), "dmabuf-gateway-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-            long waitUntil = System.nanoTime() + 60_000_000_000L;
-            while (consumers.size() < wantConsumers) {
-                if (System.nanoTime() > waitUntil) {
-                    out.println("dmabuf-gateway: FAILED: " + consumers.size() + " of " + wantConsumers
-                            + " consumers connected within 60 s");
+        // every resource below is released in reverse order on every path out, a failing setup step included
+        try (Tracked<FrameSource> cameras = new Tracked<>(context, FrameSource.class)) {
+            FrameSource camera = null;
+            if ("camera".equals(mode)) {
+                // the camera's component activates from ConfigAdmin
+                camera = cameras.tracker.waitForService(30_000);
+                if (camera == null) {
+                    out.println("dmabuf-gateway: FAILED: --source camera, but no V4L2 camera (FrameSource) was "
+                            + "configured within 30 s: add a org.dmabuf.exporter.v4l2~NAME.cfg to the conf folder");
                     return 1;
                 }
-                Thread.sleep(20); // consumers are other processes; bounded by the deadline
+            } else if (!"pattern".equals(mode)) {
+                camera = cameras.tracker.getService();
             }
-            int thumbnails = 0;
-            int verified = 0;
-            long pipelineStart = System.nanoTime();
-            for (int i = 0; i < frames; i++) {
-                try (Frame f = source.next(Duration.ofSeconds(10))) {
-                    if (f == null) {
-                        out.println("dmabuf-gateway: FAILED: no frame from the source within 10 s");
+            try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter) : null) {
+                FrameSource source = camera != null ? camera : pattern;
+                out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
+                        + source.format().width() + "x" + source.format().height()
+                        : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " XR24 in buffers from "
+                                + pattern.exporter()));
+                Files.createDirectories(output);
+                // closed in reverse: the acceptor stops before the consumers it added are closed
+                try (ChannelListener listener = channels.listen(socket, ChannelOptions.sameUser());
+                     Feeds feeds = new Feeds();
+                     Acceptor acceptor = new Acceptor(listener, queue)) {
+                    out.println("frames offered on " + listener.path());
+                    if (!awaitConsumers(wantConsumers)) {
                         return 1;
                     }
-                    if (i == 0) {
-                        out.printf("first frame: inode %d, %d bytes, %.0f ms after start%n", f.buffer().inode(),
-                                f.buffer().size(), (System.nanoTime() - startNanos) / 1e6);
-                        String shared = shareAndGetBack(f.buffer());
-                        if (shared != null) {
-                            out.println("dmabuf-gateway: FAILED: " + shared);
-                            return 1;
-                        }
+                    int status = produce(source, pattern, frames, every, fps, output, startNanos);
+                    if (status != 0) {
+                        return status;
                     }
-                    if (i % every == 0) {
-                        Path jpg = output.resolve(String.format("frame-%04d.jpg", i));
-                        int h;
-                        try (CpuAccess a = f.buffer().beginCpuAccess(SyncDirection.READ)) {
-                            String wrong = pattern == null ? null : PatternSource.verify(a, f.sequence());
-                            if (wrong != null) {
-                                out.println("dmabuf-gateway: FAILED: the test pattern read back under "
-                                        + "beginCpuAccess(READ): " + wrong);
-                                return 1;
-                            }
-                            verified += pattern == null ? 0 : 1;
-                            h = Thumbnails.write(a, f.format(), jpg);
-                        }
-                        thumbnails++;
-                        out.printf("frame %d/%d (sequence %d): thumbnail %s (%dx%d), %d consumer(s)%n", i + 1,
-                                frames, f.sequence(), jpg, Math.min(Thumbnails.WIDTH, f.format().width()), h,
-                                consumers.size());
-                    }
-                    for (BufferChannel c : consumers) {
-                        try {
-                            c.send(f.buffer(), f.sequence());
-                        } catch (RuntimeException e) {
-                            out.println("consumer pid " + c.peer().pid() + " left: " + e.getMessage());
-                            consumers.remove(c);
-                            c.close();
-                        }
-                    }
+                    acceptor.close(); // no consumer joins after the last frame
+                    finish();
+                    printBufinfo("bufinfo");
                 }
-            }
-            double secs = (System.nanoTime() - pipelineStart) / 1e9;
-            out.printf("done: %d frames in %.2f s (%.1f fps), %d thumbnails in %s, %d consumer(s), %d dropped%n",
-                    frames, secs, frames / secs, thumbnails, output, consumers.size(), source.framesDropped());
-            if (pattern != null) {
-                out.println("test pattern verified under beginCpuAccess(READ) in " + verified + " of " + thumbnails
-                        + " thumbnail frames");
-            }
-            printBufinfo("bufinfo");
-        } finally {
-            consumers.forEach(BufferChannel::close);
-            consumers.clear();
-            if (pattern != null) {
-                pattern.close();
-            } else {
-                source.close();
             }
         }
         printBufinfo("bufinfo after release");
-        return registry.bufinfo().stream().anyMatch(i -> i.owner().startsWith("org.dmabuf.gateway")) ? 1 : 0;
+        // a camera's own buffers stay with the camera, which the job does not own
+        long left = registry.bufinfo().stream().filter(i -> i.owner().startsWith("org.dmabuf.gateway")).count();
+        out.println("buffers of the job left: " + left);
+        return left > 0 ? 1 : 0;
+    }
+
+    private boolean awaitConsumers(int want) throws InterruptedException {
+        long waitUntil = System.nanoTime() + 60_000_000_000L;
+        synchronized (connected) {
+            while (consumers.size() < want) {
+                long left = waitUntil - System.nanoTime();
+                if (left <= 0) {
+                    out.println("dmabuf-gateway: FAILED: " + consumers.size() + " of " + want
+                            + " consumers connected within 60 s");
+                    return false;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(connected, left);
+            }
+        }
+        return true;
+    }
+
+    private int produce(FrameSource source, PatternSource pattern, int frames, int every, int fps, Path output,
+            long startNanos) throws Exception {
+        int thumbnails = 0;
+        int verified = 0;
+        long pipelineStart = System.nanoTime();
+        long nextFrame = pipelineStart;
+        for (int i = 0; i < frames; i++) {
+            if (stopping || Thread.currentThread().isInterrupted()) {
+                throw new InterruptedException();
+            }
+            if (pattern != null && fps > 0) {
+                // the test pattern runs at a camera's pace; like a camera, it does not catch up in a burst when
+                // the pipeline was late (the first thumbnail loads the JPEG writer, say)
+                long now = System.nanoTime();
+                if (nextFrame > now) {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.sleep(nextFrame - now);
+                } else {
+                    nextFrame = now;
+                }
+                nextFrame += 1_000_000_000L / fps;
+            }
+            try (Frame f = source.next(Duration.ofSeconds(10))) {
+                if (f == null) {
+                    out.println("dmabuf-gateway: FAILED: no frame from the source within 10 s");
+                    return 1;
+                }
+                if (i == 0) {
+                    out.printf("first frame: inode %d, %d bytes, %.0f ms after start%n", f.buffer().inode(),
+                            f.buffer().size(), (System.nanoTime() - startNanos) / 1e6);
+                    String shared = shareAndGetBack(f.buffer());
+                    if (shared != null) {
+                        out.println("dmabuf-gateway: FAILED: " + shared);
+                        return 1;
+                    }
+                }
+                if (i % every == 0) {
+                    Path jpg = output.resolve(String.format("frame-%04d.jpg", i));
+                    int h;
+                    try (CpuAccess a = f.buffer().beginCpuAccess(SyncDirection.READ)) {
+                        String wrong = pattern == null ? null : PatternSource.verify(a, f.sequence());
+                        if (wrong != null) {
+                            out.println("dmabuf-gateway: FAILED: the test pattern read back under "
+                                    + "beginCpuAccess(READ): " + wrong);
+                            return 1;
+                        }
+                        verified += pattern == null ? 0 : 1;
+                        h = Thumbnails.write(a, f.format(), jpg);
+                    }
+                    thumbnails++;
+                    out.printf("frame %d/%d (sequence %d): thumbnail %s (%dx%d), %d consumer(s)%n", i + 1,
+                            frames, f.sequence(), jpg, Math.min(Thumbnails.WIDTH, f.format().width()), h,
+                            consumers.size());
+                }
+                for (ConsumerFeed c : consumers) {
+                    if (c.failure() != null) {
+                        leave(c);
+                    } else {
+                        c.offer(f.buffer(), f.sequence());
+                    }
+                }
+            }
+        }
+        double secs = (System.nanoTime() - pipelineStart) / 1e9;
+        out.printf("done: %d frames in %.2f s (%.1f fps), %d thumbnails in %s, %d consumer(s), %d dropped%n",
+                frames, secs, frames / secs, thumbnails, output, consumers.size(), source.framesDropped());
+        if (pattern != null) {
+            out.println("test pattern verified under beginCpuAccess(READ) in " + verified + " of " + thumbnails
+                    + " thumbnail frames");
+        }
+        return 0;
+    }
+
+    /** The end of the run: lets each consumer take what waits for it, unless it stopped reading, then reports. */
+    private void finish() throws InterruptedException {
+        for (ConsumerFeed c : consumers) {
+            if (!c.awaitDrained(STALLED) && c.failure() == null) {
+                out.println("consumer pid " + c.pid() + " stopped reading: disconnected");
+            }
+        }
+        for (ConsumerFeed c : consumers) {
+            if (c.failure() != null) {
+                leave(c);
+            } else {
+                consumers.remove(c);
+                c.close();
+                out.println("consumer pid " + c.pid() + ": " + c.sent() + " frames sent, " + c.dropped()
+                        + " dropped");
+            }
+        }
+    }
+
+    private void leave(ConsumerFeed c) {
+        consumers.remove(c);
+        c.close();
+        out.println("consumer pid " + c.pid() + " left: " + c.failure().getMessage() + " (" + c.sent()
+                + " frames sent, " + c.dropped() + " dropped)");
+    }
+
+    /** Closes every consumer still connected: their channels, hand-offs and sender threads. */
+    private final class Feeds implements AutoCloseable {
+        @Override
+        public void close() {
+            for (ConsumerFeed c : consumers) {
+                consumers.remove(c);
+                c.close();
+            }
+        }
+    }
+
+    /** The thread that accepts consumers, owned by the pipeline: {@link #close()} stops and joins it. */
+    private final class Acceptor implements AutoCloseable {
+        private final ChannelListener listener;
+        private final int queue;
+        private final Thread thread;
+        private volatile boolean closed;
+
+        Acceptor(ChannelListener listener, int queue) {
+            this.listener = listener;
+            this.queue = queue;
+            this.thread = new Thread(this::accept, "dmabuf-gateway-accept");
+            thread.start();
+        }
+
+        private void accept() {
+            while (!closed) {
+                BufferChannel c;
+                try {
+                    c = listener.accept(Duration.ofMillis(200));
+                } catch (DmaBufException e) {
+                    if (closed) {
+                        return;
+                    }
+                    if ("EACCES".equals(e.errno())) {
+                        out.println("consumer refused: " + e.getMessage());
+                        continue;
+                    }
+                    out.println("dmabuf-gateway: no more consumers accepted: " + e.getMessage());
+                    return;
+                }
+                if (c == null) {
+                    continue;
+                }
+                if (closed) {
+                    c.close();
+                    return;
+                }
+                ConsumerFeed feed = new ConsumerFeed(c, queue);
+                consumers.add(feed);
+                out.println("consumer connected: pid " + c.peer().pid() + ", uid " + c.peer().uid());
+                synchronized (connected) {
+                    connected.notifyAll();
+                }
+            }
+        }
+
+        /** Stops accepting and joins the thread, even when the pipeline was interrupted (then re-asserted). */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join(); // accept() waits in 200 ms slices and sees the flag
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A service tracker the job opens and closes: every service it got is released when it closes. */
+    private static final class Tracked<T> implements AutoCloseable {
+        final ServiceTracker<T, T> tracker;
+
+        Tracked(BundleContext context, Class<T> type) {
+            tracker = new ServiceTracker<>(context, type, null);
+            tracker.open();
+        }
+
+        @Override
+        public void close() {
+            tracker.close();
+        }
     }
 
     /**
@@ -243,25 +428,6 @@ public final class MainJob {
         return null;
     }
 
-    private void accept(ChannelListener listener) {
-        try {
-            while (!Thread.currentThread().isInterrupted()) {
-                BufferChannel c = listener.accept(Duration.ofMillis(200));
-                if (c != null) {
-                    consumers.add(c);
-                    out.println("consumer connected: pid " + c.peer().pid() + ", uid " + c.peer().uid());
-                }
-            }
-        } catch (RuntimeException e) {
-            // the listener was closed at the end of the pipeline
-        }
-    }
-
-    private FrameSource cameraService() {
-        ServiceReference<FrameSource> ref = context.getServiceReference(FrameSource.class);
-        return ref == null ? null : context.getService(ref);
-    }
-
     private void printBufinfo(String title) {
         List<BufferInfo> infos = registry.bufinfo();
         out.println(title + ": " + infos.size() + " buffer(s)");
@@ -271,15 +437,19 @@ public final class MainJob {
         }
     }
 
+    /** Hands the exit status to the launcher's {@link IntConsumer}; the service is released right after. */
     private void report(int status) {
         try {
             for (ServiceReference<IntConsumer> ref : context.getServiceReferences(IntConsumer.class,
                     "(" + Main.EXIT + "=true)")) {
-                IntConsumer exit = context.getService(ref);
-                if (exit != null) {
-                    exit.accept(status);
+                try {
+                    IntConsumer exit = context.getService(ref);
+                    if (exit != null) {
+                        exit.accept(status);
+                        return;
+                    }
+                } finally {
                     context.ungetService(ref);
-                    return;
                 }
             }
         } catch (InvalidSyntaxException | IllegalStateException e) {

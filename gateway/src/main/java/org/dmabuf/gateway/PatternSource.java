@@ -19,8 +19,9 @@ import org.dmabuf.api.SyncDirection;
 
 /**
  * The built-in producer where no camera is configured: a ring of XR24 buffers from the best exporter, each frame
- * moving colour bars with the frame number in its first eight bytes (little-endian, as the consumer checks).
- * Threads: one consumer thread calls {@link #next}.
+ * moving colour bars with the frame number in its first eight bytes (little-endian, as the consumer checks). The
+ * source owns the ring: {@link #close()} puts every buffer (a frame handed out keeps its own reference).
+ * Threads: one thread calls {@link #next} and {@link #close}.
  */
 final class PatternSource implements FrameSource {
     static final int RING = 4;
@@ -33,11 +34,18 @@ final class PatternSource implements FrameSource {
             List.of(new Plane(0, (long) WIDTH * HEIGHT * 4, WIDTH * 4)));
     private long sequence;
 
-    PatternSource(DmaBufRegistry registry) {
+    /**
+     * Allocates the ring; nothing stays allocated if one allocation fails.
+     *
+     * @param registry where the buffers come from
+     * @param exporter the exporter to take them from, or null for the best one
+     * @throws org.dmabuf.api.DmaBufException if the buffers cannot be allocated (no such exporter, say)
+     */
+    PatternSource(DmaBufRegistry registry, String exporter) {
         try {
             for (int i = 0; i < RING; i++) {
-                ring.add(registry.allocate(BufferRequest.ofSize((long) WIDTH * HEIGHT * 4).name("pattern-" + i)
-                        .format(format)));
+                BufferRequest r = BufferRequest.ofSize((long) WIDTH * HEIGHT * 4).name("pattern-" + i).format(format);
+                ring.add(registry.allocate(exporter == null ? r : r.exporter(exporter)));
             }
         } catch (RuntimeException e) {
             close();
@@ -45,8 +53,11 @@ final class PatternSource implements FrameSource {
         }
     }
 
+    /** The exporter service the ring came from, and the buffers' kind. */
     String exporter() {
-        return ring.get(0).exporterName().orElse("?") + " (" + ring.get(0).kind().map(Enum::name).orElse("?") + ")";
+        DmaBuf first = ring.get(0);
+        return first.exporterService().or(first::exporterName).orElse("?") + " ("
+                + first.kind().map(Enum::name).orElse("?") + ")";
     }
 
     /** One line of frame {@code n}: the bars, XR24 (B, G, R, X bytes). */

@@ -1,6 +1,7 @@
 package org.dmabuf.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
@@ -9,16 +10,20 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.dmabuf.linux.UnixSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the distribution as a user would: {@code java -jar dmabuf-gateway.jar --run} with the shipped consumer
- * program connected, and the interactive Gogo shell fed from standard input, on this machine's embedded default
- * (sealed memfds). Each run gets its own work folder under the test's temporary folder.
+ * program connected (and one that stops reading), and the interactive Gogo shell fed from standard input, on this
+ * machine's embedded default (sealed memfds). Each run gets its own work folder under the test's temporary folder.
  */
 class GatewayIT {
     @TempDir
@@ -91,6 +96,39 @@ class GatewayIT {
         BufferedImage second = ImageIO.read(jpgs.get(1).toFile());
         assertThat(first.getRGB(5, 60) & 0xe0e0e0).as("the bars move from frame to frame")
                 .isNotEqualTo(second.getRGB(5, 60) & 0xe0e0e0);
+    }
+
+    @Test
+    void aConsumerThatStopsReadingLosesFramesWithoutHoldingUpThePipelineOrTheOtherConsumer() throws Exception {
+        Path socket = tmp.resolve("run/frames.sock");
+        Process reader = new ProcessBuilder(java(), "-cp", jar().toString(), "org.dmabuf.gateway.Consumer",
+                socket.toString(), "60").redirectErrorStream(true).start();
+        Process gateway = new ProcessBuilder(java(), "-jar", jar().toString(), "--run", "--frames", "400", "--every",
+                "200", "--fps", "60", "--consumers", "2", "--output", tmp.resolve("thumbs").toString(),
+                "--socket", socket.toString(), "--work", tmp.resolve("work").toString()).redirectErrorStream(true)
+                .start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(socket));
+        long me = ProcessHandle.current().pid();
+        // a consumer that connects and never reads: its socket fills up (the sender's 208 KiB of socket memory holds
+        // a couple of hundred frames' messages), then its hand-off (32 frames)
+        try (UnixSocket stalled = UnixSocket.connect(socket)) {
+            String out = finish(gateway, "the gateway");
+            String seen = finish(reader, "the reading consumer");
+
+            assertThat(out).contains("consumer connected: pid " + me)
+                    .contains("consumer connected: pid " + reader.pid())
+                    .containsPattern("done: 400 frames in [0-9.]+ s \\([0-9.]+ fps\\), 2 thumbnails")
+                    .contains("consumer pid " + reader.pid() + ": 400 frames sent, 0 dropped")
+                    .contains("consumer pid " + me + " stopped reading: disconnected")
+                    .contains("bufinfo after release: 0 buffer(s)");
+            Matcher m = Pattern.compile("consumer pid " + me + ": (\\d+) frames sent, (\\d+) dropped").matcher(out);
+            assertThat(m.find()).as("the stalled consumer's count in:%n%s", out).isTrue();
+            long sent = Long.parseLong(m.group(1));
+            long dropped = Long.parseLong(m.group(2));
+            assertThat(dropped).as("frames dropped for the consumer that stopped reading").isPositive();
+            assertThat(sent + dropped).as("every frame sent or dropped").isEqualTo(400);
+            assertThat(seen).contains("consumer: received 400 frames (400 pattern frames verified), 0 refused");
+        }
     }
 
     @Test

@@ -1,0 +1,202 @@
+package org.dmabuf.gateway;
+
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.DmaBuf;
+
+/**
+ * One consumer of the pipeline: a bounded hand-off of frames and the thread that sends them on the consumer's
+ * channel, so that the pipeline never waits on a consumer. {@link #offer} takes a reference of its own on the
+ * frame's buffer and queues it; when the hand-off is full (the consumer stopped reading, or reads slower than the
+ * source), the frame is dropped for this consumer and counted. A frame still queued when the feed closes counts as
+ * dropped too, so that at the end {@link #sent()} + {@link #dropped()} is every frame offered.
+ *
+ * <p>Threads: one thread (the pipeline) calls {@link #offer}, {@link #awaitDrained} and {@link #close}; the feed
+ * owns its sender thread, started by the constructor, stopped and joined by {@link #close}. The counters may be
+ * read from any thread.
+ */
+final class ConsumerFeed implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("org.dmabuf.gateway");
+
+    private record Pending(DmaBuf buffer, long tag) {
+    }
+
+    private final BufferChannel channel;
+    private final BlockingQueue<Pending> handoff;
+    private final Thread sender;
+    private final Object progress = new Object();
+    private volatile boolean closing;
+    private volatile long sendingSince; // System.nanoTime() when the send in progress began, 0 when none
+    private final AtomicLong accepted = new AtomicLong(); // frames put into the hand-off
+    private final AtomicLong done = new AtomicLong(); // frames the sender took out of it, sent or not
+    private volatile long sent;
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile RuntimeException failure;
+
+    /**
+     * Starts feeding one consumer.
+     *
+     * @param channel the consumer's channel, owned by this feed from now on
+     * @param capacity how many frames may wait for the consumer
+     */
+    ConsumerFeed(BufferChannel channel, int capacity) {
+        this.channel = channel;
+        this.handoff = new ArrayBlockingQueue<>(Math.max(1, capacity));
+        this.sender = new Thread(this::sendLoop, "dmabuf-gateway-send-" + channel.peer().pid());
+        sender.start();
+    }
+
+    /**
+     * The consumer's process.
+     *
+     * @return its pid
+     */
+    long pid() {
+        return channel.peer().pid();
+    }
+
+    /**
+     * Hands a frame to the consumer without waiting: a reference on the buffer goes into the hand-off, or, when
+     * it is full or the consumer is gone, the frame is dropped for this consumer.
+     *
+     * @param buffer the frame's buffer; the caller keeps its own reference
+     * @param tag the frame's sequence number
+     * @return false if the frame was dropped
+     */
+    boolean offer(DmaBuf buffer, long tag) {
+        if (closing || failure != null) {
+            dropped.incrementAndGet();
+            return false;
+        }
+        DmaBuf ref = buffer.get();
+        accepted.incrementAndGet();
+        if (!handoff.offer(new Pending(ref, tag))) {
+            accepted.decrementAndGet();
+            ref.close();
+            dropped.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Why the consumer is gone, if it is: its channel failed (it closed the connection or died).
+     *
+     * @return the failure, or null while the consumer is there
+     */
+    RuntimeException failure() {
+        return failure;
+    }
+
+    /**
+     * Frames sent to the consumer.
+     *
+     * @return a count
+     */
+    long sent() {
+        return sent;
+    }
+
+    /**
+     * Frames dropped for the consumer: its hand-off was full, or it was gone or closed before they were sent.
+     *
+     * @return a count
+     */
+    long dropped() {
+        return dropped.get();
+    }
+
+    /**
+     * Waits until every queued frame was sent, the consumer is gone, or one send has been blocked for longer than
+     * {@code stalled} (a consumer that stopped reading: its socket is full).
+     *
+     * @param stalled how long one send may block
+     * @return true if every queued frame was sent
+     * @throws InterruptedException if the caller is interrupted
+     */
+    boolean awaitDrained(Duration stalled) throws InterruptedException {
+        synchronized (progress) {
+            while (true) {
+                if (failure != null) {
+                    return false;
+                }
+                if (done.get() == accepted.get()) {
+                    return true;
+                }
+                long since = sendingSince;
+                long left = since == 0 ? stalled.toNanos() : since + stalled.toNanos() - System.nanoTime();
+                if (since != 0 && left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(progress, left);
+            }
+        }
+    }
+
+    private void sendLoop() {
+        try {
+            while (!closing) {
+                Pending p = handoff.poll(100, TimeUnit.MILLISECONDS); // in slices: close() also interrupts
+                if (p == null) {
+                    continue;
+                }
+                sendingSince = System.nanoTime();
+                try (DmaBuf b = p.buffer()) {
+                    channel.send(b, p.tag());
+                    sent++;
+                } catch (RuntimeException e) {
+                    dropped.incrementAndGet();
+                    if (!closing) {
+                        failure = e;
+                    }
+                    return;
+                } finally {
+                    sendingSince = 0;
+                    done.incrementAndGet();
+                    synchronized (progress) {
+                        progress.notifyAll();
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // close(): stop
+        } finally {
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Disconnects the consumer: closing its channel wakes a send blocked on its full socket; then the sender thread
+     * is joined and every frame still queued is put and counted as dropped.
+     */
+    @Override
+    public void close() {
+        closing = true;
+        channel.close(); // shutdown(2): a sendmsg blocked on the consumer's full socket returns EPIPE
+        sender.interrupt();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                sender.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the sender ends once its channel is shut down; finish the join, then re-assert
+            }
+        }
+        for (Pending p; (p = handoff.poll()) != null; ) {
+            p.buffer().close();
+            dropped.incrementAndGet();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.log(System.Logger.Level.DEBUG, "consumer pid " + pid() + " closed: " + sent + " sent, " + dropped
+                + " dropped");
+    }
+}
