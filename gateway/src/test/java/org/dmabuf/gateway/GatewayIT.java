@@ -142,8 +142,10 @@ class GatewayIT {
         String out = finish(gateway, "the interactive gateway");
         assertThat(out).contains("Welcome to Apache Felix Gogo")
                 .containsPattern("memfd\\s+memfd\\s+100")
-                .containsPattern("allocated inode (\\d+) size 65536 exporter memfd kind memfd")
-                .containsPattern("65536\\s+memfd\\s+memfd\\s+\\d+\\s+1\\s+shell-buf")
+                .containsPattern("allocated inode (\\d+) size 65536 exporter memfd kind memfd exp_name memfd "
+                        + "id \\d+:\\d+/\\d+")
+                // SIZE KIND EXP_NAME EXPORTER DEV INODE COUNT NAME
+                .containsPattern("65536\\s+memfd\\s+memfd\\s+memfd\\s+\\d+:\\d+\\s+\\d+\\s+1\\s+shell-buf")
                 .doesNotContain("Command not found");
     }
 
