@@ -49,14 +49,15 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId) {
     }
 
     /**
-     * Processes of these users (add this process's own uid if it should be allowed too). A user other than this
+     * Processes of these users (add this process's own uid if it should be allowed too; a uid given twice counts
+     * once). A user other than this
      * process's own and root can only reach a listener through a group: see {@link #withGroup}.
      *
      * @param uids the user ids
      * @return the options
      */
     public static ChannelOptions allowUids(Integer... uids) {
-        return new ChannelOptions(Set.of(uids));
+        return new ChannelOptions(new java.util.HashSet<>(java.util.Arrays.asList(uids)));
     }
 
     /**

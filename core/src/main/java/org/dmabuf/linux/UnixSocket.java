@@ -223,6 +223,9 @@ public final class UnixSocket implements AutoCloseable {
 
     private boolean await(short events, Duration timeout, String call) {
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        if (closing) {
+            throw new LinuxException(call, what + ": the socket was closed", Errno.EPIPE);
+        }
         SocketLibC.Pollfd p = new SocketLibC.Pollfd();
         p.fd = fd.get();
         p.events = events;
@@ -315,6 +318,9 @@ public final class UnixSocket implements AutoCloseable {
         }
         sendLock.lock();
         try {
+            if (closing) {
+                throw new LinuxException("sendmsg", what + ": the socket was closed", Errno.EPIPE);
+            }
             if (sendData == null) {
                 sendData = new Memory(BUFFER);
                 sendControl = new Memory(SocketLibC.cmsgSpace(4 * MAX_FDS));
