@@ -211,6 +211,11 @@ final class Channels implements BufferChannels, AutoCloseable {
                             + group + ": users outside group " + gid + ", or its members, could reach or replace the "
                             + "socket; use " + mode + " in group " + gid);
                 }
+                if (group != gid || !p.contains(PosixFilePermission.GROUP_EXECUTE)) {
+                    throw new DmaBufException("listen", "EACCES", "folder " + dir + " has mode " + has + " in group "
+                            + group + ": the members of group " + gid + " could not reach the socket; use " + mode
+                            + " in group " + gid);
+                }
             }
         } catch (com.sun.jna.LastErrorException e) {
             throw new LinuxException("chown", dir + " (group " + gid + ")", e.getErrorCode());

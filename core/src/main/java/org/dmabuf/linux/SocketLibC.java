@@ -252,7 +252,8 @@ public final class SocketLibC {
      * @param fd the socket
      * @param msg the message buffers; {@code msg_flags} is set on return
      * @param flags {@link #MSG_CMSG_CLOEXEC}
-     * @return bytes received; 0 at the peer's orderly shutdown
+     * @return bytes received; 0 at the peer's orderly shutdown, and for a message of 0 bytes (which, with
+     *         {@link #SO_PASSCRED} set, comes with an {@link #SCM_CREDENTIALS} control message)
      * @throws LastErrorException with errno
      */
     public static native long recvmsg(int fd, Msghdr msg, int flags) throws LastErrorException;

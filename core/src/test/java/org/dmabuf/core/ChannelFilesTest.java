@@ -159,6 +159,11 @@ class ChannelFilesTest {
         assertThatThrownBy(() -> registry.channels().listen(dir.resolve("s.sock"),
                 ChannelOptions.sameUser().withGroup(gid)))
                 .hasMessageContaining("listen: EACCES").hasMessageContaining("rwxrwx---");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        assertThatThrownBy(() -> registry.channels().listen(dir.resolve("s.sock"),
+                ChannelOptions.sameUser().withGroup(gid)))
+                .as("a folder the group cannot enter would admit nobody").hasMessageContaining("listen: EACCES")
+                .hasMessageContaining("could not reach the socket");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
         assertThatThrownBy(() -> registry.channels().listen(dir.resolve("s.sock"), ChannelOptions.sameUser()))
                 .as("without a group the same folder is too open").hasMessageContaining("listen: EACCES");
