@@ -8,9 +8,16 @@
  *                              connection and check that it wrote tag * 5 as a u64 at offset 8; exit 0
  *   channel_peer flood SOCKET N  connect, send one well-formed frame of a 4096-byte memfd with the same fd N times
  *                              (a hostile peer: more fds than the receiver's control buffer holds), exit 0
+ *   channel_peer truncate SOCKET ROUNDS
+ *                              connect; ROUNDS times: make an unsealed memfd of 65536 bytes, start a thread that
+ *                              resizes it in a loop (4096, 65536, 131072, 8192 bytes) until the receiver's seal
+ *                              stops it (EPERM) or a bounded number of times, send it as a frame of size 65536, tag
+ *                              ROUND, named "truncated", and join the thread; then wait until the peer closes and
+ *                              say how many rounds the seal stopped; exit 0 (a hostile peer)
  * Any failure prints a line and exits 1. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -129,10 +136,59 @@ static int do_flood(const char *path, int count) {
     return 0;
 }
 
+static void send_frame(int s, int fd, uint64_t size, uint64_t tag, const char *name, const char *exporter) {
+    uint8_t f[HEADER + 31 + 63] = {0};
+    size_t nl = strlen(name), el = strlen(exporter), len = HEADER + nl + el;
+    put32(f, 0x31424D44); put16(f + 4, 1); put16(f + 6, 1); put32(f + 8, len); put32(f + 12, 0);
+    put64(f + 16, size); put64(f + 24, tag);
+    f[48] = nl; f[49] = el;
+    memcpy(f + HEADER, name, nl); memcpy(f + HEADER + nl, exporter, el);
+    union { char space[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec iov = {f, len};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) die("sendmsg");
+}
+
+#define TRUNCATIONS 2000000L
+static void *truncator(void *arg) {
+    int fd = *(int *)arg;
+    static const off_t sizes[] = {4096, 65536, 131072, 8192};
+    for (long i = 0; i < TRUNCATIONS; i++)
+        if (ftruncate(fd, sizes[i & 3])) {
+            if (errno == EPERM) return (void *)1;   /* sealed by the receiver */
+            die("ftruncate");
+        }
+    return (void *)0;
+}
+
+static int do_truncate(const char *path, int rounds) {
+    int s = connect_to(path), stopped = 0;
+    for (int r = 0; r < rounds; r++) {
+        int fd = memfd_create("truncated", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0 || ftruncate(fd, 65536)) die("memfd");
+        pthread_t t;
+        void *sealed;
+        if (pthread_create(&t, NULL, truncator, &fd)) fail("pthread_create");
+        send_frame(s, fd, 65536, r, "truncated", "memfd");
+        pthread_join(t, &sealed);
+        stopped += sealed != 0;
+        close(fd);
+    }
+    char b[1];
+    while (recv(s, b, 1, 0) > 0) { }
+    printf("channel_peer: %d rounds, %d stopped by the seal\n", rounds, stopped);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && !strcmp(argv[1], "truncate")) return do_truncate(argv[2], atoi(argv[3]));
     if (argc == 4 && !strcmp(argv[1], "flood")) return do_flood(argv[2], atoi(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "recv")) return do_recv(argv[2]);
     if (argc == 5 && !strcmp(argv[1], "send")) return do_send(argv[2], strtoull(argv[3], 0, 0), strtoull(argv[4], 0, 0));
-    fprintf(stderr, "usage: channel_peer recv SOCKET | send SOCKET SIZE TAG\n");
+    fprintf(stderr, "usage: channel_peer recv SOCKET | send SOCKET SIZE TAG | flood SOCKET N | truncate SOCKET ROUNDS\n");
     return 2;
 }

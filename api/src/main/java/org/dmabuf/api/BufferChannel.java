@@ -19,19 +19,40 @@ public interface BufferChannel extends AutoCloseable {
      *
      * @param buffer the buffer, committed to storage first if needed
      * @param tag anything the caller wants the peer to see, for example a frame number
-     * @throws DmaBufException naming {@code sendmsg} and errno ({@code EPIPE} when the peer is gone)
+     * @throws DmaBufException naming {@code sendmsg} and errno ({@code EPIPE} when the peer is gone);
+     *         {@code EINVAL} if the buffer's format would be refused by the receiver (a stride smaller than a
+     *         line, an image larger than the buffer); nothing is sent then
      */
     void send(DmaBuf buffer, long tag);
 
     /**
+     * Sends a buffer as {@link #send(DmaBuf, long)} does, waiting at most {@code timeout} for the peer to make room
+     * (a peer that stops reading fills the socket's queue). When the time runs out nothing was sent: a frame is
+     * queued whole or not at all, and the peer gets no fd.
+     *
+     * @param buffer the buffer, committed to storage first if needed
+     * @param tag anything the caller wants the peer to see
+     * @param timeout how long to wait for room; zero tries once
+     * @throws DmaBufException {@code EAGAIN} naming {@code sendmsg} when the peer did not read in time, as
+     *         {@code sendmsg} with {@code MSG_DONTWAIT} or {@code SO_SNDTIMEO} reports it; {@code EPIPE} when the
+     *         peer is gone; {@code EINVAL} for a null or negative timeout
+     * @since 1.1
+     */
+    void send(DmaBuf buffer, long tag, Duration timeout);
+
+    /**
      * Receives the next buffer. A frame that breaks the wire format (bad magic, version, type or lengths, too
-     * long, a wrong number of fds, a size larger than the fd's buffer) is refused with every fd that came with it
-     * closed; the channel stays usable.
+     * long, a message of 0 bytes, a wrong number of fds, a size other than the fd's buffer's, a name or exporter
+     * that is not UTF-8 or holds NUL or other control characters, a format whose stride is smaller than a line or
+     * whose image is larger than the buffer) is refused with every fd that came with it closed and the buffer put;
+     * the channel stays usable. A peer that died delivers every frame it sent before the end of stream.
      *
      * @param timeout how long to wait; null waits forever
      * @return the buffer, owned by the caller, or null if the time ran out
      * @throws ChannelProtocolException ({@code EPROTO}, {@code EMSGSIZE}) for a refused frame
-     * @throws DmaBufException ({@code EPIPE}) when the peer closed the connection or died
+     * @throws DmaBufException ({@code EPIPE}) when the peer closed the connection or died, or this channel was
+     *         closed; {@code EINVAL} or {@code EPERM} from {@link DmaBufRegistry#get(int)} for an fd that is no
+     *         buffer or a memfd that cannot be sealed
      */
     ReceivedBuffer receive(Duration timeout);
 

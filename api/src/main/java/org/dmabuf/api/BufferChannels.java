@@ -13,14 +13,19 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface BufferChannels {
     /**
-     * Listens on a socket file. Its folder is created with mode 0700 if absent, and refused if it exists and other
-     * users can reach it; the socket file gets mode 0600. A stale socket file nobody listens on is replaced.
+     * Listens on a socket file. Its folder is created with mode 0700 (0750 in the options' group) if absent; an
+     * existing one is refused if another user owns it, or if users outside the options allow can reach it (any
+     * group or other permission without a group; group write, another group, or any other permission with one).
+     * The socket file gets mode 0600 (0660 in the group). A socket file nobody listens on
+     * ({@code connect} fails with {@code ECONNREFUSED}) is replaced; any other file is left in place.
      *
      * @param socket the socket file's path (at most 107 bytes)
-     * @param options the peers to allow
+     * @param options the peers to allow, and the group that may reach the socket (see {@link ChannelOptions})
      * @return the listener, owned by the caller
      * @throws DmaBufException naming the call, the path and errno ({@code EADDRINUSE} when another process
-     *         listens there, {@code EACCES} for a folder others can reach)
+     *         listens there or the file is not a socket, {@code EPERM} for a folder owned by another user,
+     *         {@code EACCES} for a folder others can reach, {@code EINVAL} for allowed users no file mode lets in,
+     *         the errno of {@code connect} when the file's state cannot be told)
      */
     ChannelListener listen(Path socket, ChannelOptions options);
 

@@ -14,7 +14,7 @@ public interface ChannelListener extends AutoCloseable {
     /**
      * The socket file.
      *
-     * @return its path (mode 0600, in a folder of mode 0700)
+     * @return its path (mode 0600 in a folder of mode 0700, or 0660 in a folder of 0750 with a group)
      */
     Path path();
 

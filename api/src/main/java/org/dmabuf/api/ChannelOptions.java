@@ -1,17 +1,42 @@
 package org.dmabuf.api;
 
+import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * How a channel checks its peer. Immutable and thread-safe.
+ * How a channel checks its peer, and who can reach a listener's socket file. Immutable and thread-safe.
+ *
+ * <p>File modes decide who can connect at all, the uid check who is kept: without a group, a listener's socket file
+ * is {@code 0600} in a folder of mode {@code 0700}, so only this process's user (and root, whom modes do not stop)
+ * can connect. To admit another user, give a group both users belong to ({@link #withGroup}): the folder is then
+ * {@code 0750} and the socket file {@code 0660}, both in that group, and the kernel lets the group's members
+ * connect; the allowed uids are then checked at accept. Listening with an allowed uid other than this process's own
+ * and root's but no group is refused ({@code EINVAL}): nobody with that uid could ever connect.
  *
  * @param allowedUids the user ids whose processes may connect or be connected to ({@code SO_PEERCRED}); empty
  *        means only this process's own uid
+ * @param groupId the group whose members may reach a listener's socket file; empty for none
  */
-public record ChannelOptions(Set<Integer> allowedUids) {
+public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId) {
     /** Copies the set. */
     public ChannelOptions {
         allowedUids = Set.copyOf(allowedUids);
+        Objects.requireNonNull(groupId, "groupId");
+        if (groupId.isPresent() && groupId.getAsInt() < 0) {
+            throw new InvalidArgumentException("ChannelOptions", "group id " + groupId.getAsInt()
+                    + " is negative");
+        }
+    }
+
+    /**
+     * Options without a group.
+     *
+     * @param allowedUids the user ids whose processes may connect or be connected to; empty means this process's
+     *        own uid only
+     */
+    public ChannelOptions(Set<Integer> allowedUids) {
+        this(allowedUids, OptionalInt.empty());
     }
 
     /**
@@ -24,12 +49,26 @@ public record ChannelOptions(Set<Integer> allowedUids) {
     }
 
     /**
-     * Processes of these users (add this process's own uid if it should be allowed too).
+     * Processes of these users (add this process's own uid if it should be allowed too; a uid given twice counts
+     * once). A user other than this
+     * process's own and root can only reach a listener through a group: see {@link #withGroup}.
      *
      * @param uids the user ids
      * @return the options
      */
     public static ChannelOptions allowUids(Integer... uids) {
-        return new ChannelOptions(Set.of(uids));
+        return new ChannelOptions(new java.util.HashSet<>(java.util.Arrays.asList(uids)));
+    }
+
+    /**
+     * These options with a group that may reach a listener's socket file: folder {@code 0750} and socket file
+     * {@code 0660} in that group. This process must be allowed to give files that group (be a member, or root).
+     *
+     * @param gid the group id
+     * @return the options
+     * @since 1.1
+     */
+    public ChannelOptions withGroup(int gid) {
+        return new ChannelOptions(allowedUids, OptionalInt.of(gid));
     }
 }

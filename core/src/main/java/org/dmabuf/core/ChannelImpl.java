@@ -2,6 +2,7 @@ package org.dmabuf.core;
 
 import java.time.Duration;
 import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.ChannelProtocolException;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufException;
@@ -9,6 +10,7 @@ import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.PeerCredentials;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.linux.Errno;
+import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.UnixSocket;
 
@@ -20,23 +22,37 @@ final class ChannelImpl implements BufferChannel {
     private final UnixSocket socket;
     private final DmaBufRegistry registry;
     private final PeerCredentials peer;
+    private final Runnable onClose;
 
-    ChannelImpl(UnixSocket socket, DmaBufRegistry registry, PeerCredentials peer) {
+    ChannelImpl(UnixSocket socket, DmaBufRegistry registry, PeerCredentials peer, Runnable onClose) {
         this.socket = socket;
         this.registry = registry;
         this.peer = peer;
+        this.onClose = onClose;
     }
 
     @Override
     public void send(DmaBuf buffer, long tag) {
-        int fd = buffer.fd();
-        if (buffer.kind().orElse(null) == org.dmabuf.api.BufferKind.MEMFD) {
-            // no peer may shrink the memory under a reader, this process included
-            org.dmabuf.linux.FdBuffer.sealAgainstResize(fd, "send");
+        socket.send(frame(buffer, tag), buffer.fd());
+    }
+
+    @Override
+    public void send(DmaBuf buffer, long tag, Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new org.dmabuf.api.InvalidArgumentException("send", "timeout " + timeout + " is not a duration");
         }
-        byte[] frame = WireFormat.encode(buffer.size(), tag, buffer.name(), buffer.exporterName().orElse(""),
+        socket.send(frame(buffer, tag), timeout, buffer.fd());
+    }
+
+    /** The frame for a buffer, whose size is the kernel's; a memfd is sealed first. */
+    private static byte[] frame(DmaBuf buffer, long tag) {
+        int fd = buffer.fd();
+        if (buffer.kind().orElse(null) == BufferKind.MEMFD) {
+            // no peer may shrink the memory under a reader, this process included
+            FdBuffer.sealAgainstResize(fd, "send");
+        }
+        return WireFormat.encode(buffer.size(), tag, buffer.name(), buffer.exporterName().orElse(""),
                 buffer.format().orElse(null));
-        socket.send(frame, fd);
     }
 
     @Override
@@ -60,13 +76,19 @@ final class ChannelImpl implements BufferChannel {
                         + m.fds().size() + "; frame refused and its fds closed");
             }
             DmaBuf buf = registry.get(m.fds().get(0).get());
-            if (buf.size() < f.size()) {
-                long actual = buf.size();
+            try {
+                WireFormat.checkAgainst(f, buf.size());
+                return new ReceivedBuffer(buf, f.tag(), f.name(), f.exporter(), f.format());
+            } catch (RuntimeException | Error e) {
                 buf.close();
-                throw new ChannelProtocolException("EPROTO", "the frame says " + f.size() + " bytes but the fd's "
-                        + "buffer has " + actual + "; frame refused");
+                throw e;
             }
-            return new ReceivedBuffer(buf, f.tag(), f.name(), f.exporter(), f.format());
+        } catch (DmaBufException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // the fd's file could not be read as a buffer (a hostile fdinfo, say): no untyped error leaves here
+            throw new ChannelProtocolException("EPROTO", "the frame's fd could not be taken as a buffer (" + e
+                    + "); frame refused and its fds closed", e);
         }
     }
 
@@ -77,11 +99,21 @@ final class ChannelImpl implements BufferChannel {
 
     @Override
     public void close() {
-        socket.close();
+        try {
+            socket.close();
+        } finally {
+            onClose.run();
+        }
     }
 
     static PeerCredentials check(UnixSocket socket, java.util.Set<Integer> allowed, String call, String where) {
-        int[] c = socket.peerCredentials();
+        int[] c;
+        try {
+            c = socket.peerCredentials();
+        } catch (RuntimeException e) {
+            socket.close();
+            throw e;
+        }
         PeerCredentials p = new PeerCredentials(c[0], c[1], c[2]);
         if (!allowed.contains(p.uid())) {
             socket.close();

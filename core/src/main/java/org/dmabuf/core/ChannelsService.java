@@ -14,7 +14,9 @@ import org.osgi.service.component.annotations.ServiceScope;
 
 /**
  * The {@link BufferChannels} service, one instance per client bundle: buffers received on its channels belong to
- * that bundle and are released when it stops. Thread-safe; any thread.
+ * that bundle and are released when it stops, and the listeners and channels it opened are closed then (socket
+ * files removed, blocked receives woken with {@code EPIPE}); later calls fail with {@code ENODEV}. Thread-safe; any
+ * thread, deactivation included.
  */
 @Component(service = BufferChannels.class, scope = ServiceScope.BUNDLE)
 public final class ChannelsService implements BufferChannels {
@@ -29,13 +31,24 @@ public final class ChannelsService implements BufferChannels {
      */
     @Activate
     public ChannelsService(@Reference BufferRegistry registry, ComponentContext context) {
-        this.scope = registry.open(RegistryService.ownerName(context.getUsingBundle()));
-        this.channels = new Channels(scope);
+        String owner = RegistryService.ownerName(context.getUsingBundle());
+        this.scope = registry.open(owner);
+        this.channels = new Channels(scope, owner);
     }
 
+    /** Closes every listener and channel the bundle left open, then releases its buffers. */
     @Deactivate
     void deactivate() {
-        scope.close();
+        try {
+            channels.close();
+        } finally {
+            scope.close();
+        }
+    }
+
+    /** Listeners and channels still open, for tests. */
+    int openCount() {
+        return channels.openCount();
     }
 
     @Override

@@ -5,22 +5,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.ChannelListener;
-import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.linux.UnixSocket;
 
-/** A listening socket file. Threads: one accepting thread at a time; {@link #close()} from any thread. */
+/**
+ * A listening socket file. Channels it accepts are tracked by the {@link Channels} that opened it.
+ * Threads: one accepting thread at a time; {@link #close()} from any thread.
+ */
 final class ListenerImpl implements ChannelListener {
     private final UnixSocket socket;
     private final Path path;
-    private final DmaBufRegistry registry;
+    private final Channels channels;
     private final Set<Integer> allowed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    ListenerImpl(UnixSocket socket, Path path, DmaBufRegistry registry, Set<Integer> allowed) {
+    ListenerImpl(UnixSocket socket, Path path, Channels channels, Set<Integer> allowed) {
         this.socket = socket;
         this.path = path;
-        this.registry = registry;
+        this.channels = channels;
         this.allowed = allowed;
     }
 
@@ -35,16 +39,21 @@ final class ListenerImpl implements ChannelListener {
         if (s == null) {
             return null;
         }
-        return new ChannelImpl(s, registry, ChannelImpl.check(s, allowed, "accept", path.toString()));
+        return channels.channel(s, allowed, "accept", path.toString());
     }
 
     @Override
     public void close() {
-        socket.close();
+        if (!closed.compareAndSet(false, true)) {
+            return; // the file is not ours any more: another listener may have taken its name
+        }
         try {
+            socket.close();
             Files.deleteIfExists(path);
         } catch (IOException e) {
             // the folder went away or is not ours any more: nothing left to clean
+        } finally {
+            channels.untrack(this);
         }
     }
 }

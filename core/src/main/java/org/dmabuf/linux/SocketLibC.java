@@ -26,22 +26,41 @@ public final class SocketLibC {
     public static final int SOCK_SEQPACKET = 5;
     /** {@code SOCK_CLOEXEC}. */
     public static final int SOCK_CLOEXEC = 0x80000;
+    /** {@code SOCK_NONBLOCK}. */
+    public static final int SOCK_NONBLOCK = 0x800;
     /** {@code SOL_SOCKET}. */
     public static final int SOL_SOCKET = 1;
     /** {@code SO_PEERCRED}. */
     public static final int SO_PEERCRED = 17;
+    /**
+     * {@code SO_PASSCRED}: every message received comes with an {@code SCM_CREDENTIALS} control message, which
+     * tells a message of 0 bytes from the end of the stream.
+     */
+    public static final int SO_PASSCRED = 16;
     /** {@code SCM_RIGHTS}. */
     public static final int SCM_RIGHTS = 1;
+    /** {@code SCM_CREDENTIALS}: a {@code struct ucred} (12 bytes). */
+    public static final int SCM_CREDENTIALS = 2;
+    /** {@code sizeof(struct ucred)}. */
+    public static final int UCRED_SIZE = 12;
     /** {@code MSG_TRUNC}: the message was longer than the buffer. */
     public static final int MSG_TRUNC = 0x20;
     /** {@code MSG_CTRUNC}: control data was lost for lack of space (fds were dropped). */
     public static final int MSG_CTRUNC = 0x8;
+    /** {@code MSG_DONTWAIT}: fail with {@code EAGAIN} instead of blocking. */
+    public static final int MSG_DONTWAIT = 0x40;
     /** {@code MSG_NOSIGNAL}: no SIGPIPE on a closed peer. */
     public static final int MSG_NOSIGNAL = 0x4000;
     /** {@code MSG_CMSG_CLOEXEC}: received fds get {@code O_CLOEXEC}. */
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
     /** {@code POLLIN}. */
     public static final short POLLIN = 0x1;
+    /** {@code POLLOUT}. */
+    public static final short POLLOUT = 0x4;
+    /** {@code ECONNREFUSED}: nobody listens on the socket file. */
+    public static final int ECONNREFUSED = 111;
+    /** {@code ECONNRESET}: the peer closed with messages of ours unread. */
+    public static final int ECONNRESET = 104;
     /** {@code SHUT_RDWR}. */
     public static final int SHUT_RDWR = 2;
 
@@ -233,7 +252,8 @@ public final class SocketLibC {
      * @param fd the socket
      * @param msg the message buffers; {@code msg_flags} is set on return
      * @param flags {@link #MSG_CMSG_CLOEXEC}
-     * @return bytes received; 0 at the peer's orderly shutdown
+     * @return bytes received; 0 at the peer's orderly shutdown, and for a message of 0 bytes (which, with
+     *         {@link #SO_PASSCRED} set, comes with an {@link #SCM_CREDENTIALS} control message)
      * @throws LastErrorException with errno
      */
     public static native long recvmsg(int fd, Msghdr msg, int flags) throws LastErrorException;
@@ -251,6 +271,20 @@ public final class SocketLibC {
      */
     public static native int getsockopt(int fd, int level, int name, Ucred value, int[] len)
             throws LastErrorException;
+
+    /**
+     * {@code int setsockopt(int fd, int level, int name, const void *value, socklen_t len)} for an {@code int}
+     * option.
+     *
+     * @param fd the socket
+     * @param level {@link #SOL_SOCKET}
+     * @param name {@link #SO_PASSCRED}
+     * @param value one int
+     * @param len 4
+     * @return 0
+     * @throws LastErrorException with errno
+     */
+    public static native int setsockopt(int fd, int level, int name, int[] value, int len) throws LastErrorException;
 
     /**
      * {@code int poll(struct pollfd *fds, nfds_t n, int timeout)}.
@@ -282,6 +316,17 @@ public final class SocketLibC {
      * @throws LastErrorException with errno
      */
     public static native int chmod(String path, int mode) throws LastErrorException;
+
+    /**
+     * {@code int chown(const char *path, uid_t owner, gid_t group)}.
+     *
+     * @param path the path
+     * @param owner the user id, -1 to keep it
+     * @param group the group id, -1 to keep it
+     * @return 0
+     * @throws LastErrorException with errno
+     */
+    public static native int chown(String path, int owner, int group) throws LastErrorException;
 
     /**
      * {@code uid_t getuid(void)}.

@@ -17,6 +17,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code SCM_RIGHTS}, received with {@code MSG_CMSG_CLOEXEC}. A truncated message or control message is an error,
  * and every fd that arrived with a refused message is closed, never leaked.
  *
+ * <p>A connected socket has {@code SO_PASSCRED} set, so that every message received carries an
+ * {@code SCM_CREDENTIALS} control message: a message of 0 bytes (which a peer may send) has one, the end of the
+ * stream (where {@code recvmsg} also returns 0) has none. A peer that closes with messages of ours unread makes the
+ * kernel report {@code ECONNRESET} once; its messages still queued are delivered after it, then the end of stream.
+ *
  * <p>Thread-safe: one thread at a time sends and one at a time receives (each direction has its own lock and
  * buffers); {@link #close()} from any thread.
  */
@@ -69,11 +74,42 @@ public final class UnixSocket implements AutoCloseable {
         return a;
     }
 
-    private static int newSocket(String what) {
+    private static int newSocket(String what, int flags) {
         try {
-            return SocketLibC.socket(SocketLibC.AF_UNIX, SocketLibC.SOCK_SEQPACKET | SocketLibC.SOCK_CLOEXEC, 0);
+            return SocketLibC.socket(SocketLibC.AF_UNIX, SocketLibC.SOCK_SEQPACKET | SocketLibC.SOCK_CLOEXEC | flags,
+                    0);
         } catch (LastErrorException e) {
             throw new LinuxException("socket(AF_UNIX, SOCK_SEQPACKET)", what, e.getErrorCode());
+        }
+    }
+
+    /** Sets {@code SO_PASSCRED} on a connected socket; closes it if that fails. */
+    private UnixSocket passCredentials() {
+        try {
+            SocketLibC.setsockopt(fd.get(), SocketLibC.SOL_SOCKET, SocketLibC.SO_PASSCRED, new int[] {1}, 4);
+            return this;
+        } catch (LastErrorException e) {
+            close();
+            throw new LinuxException("setsockopt(SO_PASSCRED)", what, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Tries to connect without waiting, to learn whether somebody listens on a socket file, and disconnects.
+     *
+     * @param path the socket file
+     * @return 0 if a listener accepted the connection into its backlog; otherwise the errno of {@code connect}:
+     *         {@code ECONNREFUSED} when nobody listens (a stale file), {@code EAGAIN} when a listener's backlog is
+     *         full, {@code EACCES}, {@code ENOENT}...
+     * @throws LinuxException naming {@code socket} or the path if it is too long
+     */
+    public static int probe(Path path) {
+        SocketLibC.SockaddrUn a = address(path, "connect");
+        try (UnixSocket s = new UnixSocket(newSocket(path.toString(), SocketLibC.SOCK_NONBLOCK), path.toString())) {
+            SocketLibC.connect(s.fd.get(), a, a.size());
+            return 0;
+        } catch (LastErrorException e) {
+            return e.getErrorCode();
         }
     }
 
@@ -87,14 +123,14 @@ public final class UnixSocket implements AutoCloseable {
      */
     public static UnixSocket connect(Path path) {
         SocketLibC.SockaddrUn a = address(path, "connect");
-        UnixSocket s = new UnixSocket(newSocket(path.toString()), path.toString());
+        UnixSocket s = new UnixSocket(newSocket(path.toString(), 0), path.toString());
         try {
             SocketLibC.connect(s.fd.get(), a, a.size());
-            return s;
         } catch (LastErrorException e) {
             s.close();
             throw new LinuxException("connect", path.toString(), e.getErrorCode());
         }
+        return s.passCredentials();
     }
 
     /**
@@ -106,13 +142,41 @@ public final class UnixSocket implements AutoCloseable {
      * @throws LinuxException naming {@code bind}, the path and errno ({@code EADDRINUSE} if the file exists)
      */
     public static UnixSocket listen(Path path, int mode) {
+        return listen(path, mode, -1);
+    }
+
+    /**
+     * Binds and listens, giving the socket file a group.
+     *
+     * @param path the socket file to create; its folder must exist
+     * @param mode the socket file's mode, set right after bind (0600, or 0660 with a group)
+     * @param gid the socket file's group, set right after bind; -1 keeps the process's
+     * @return the listening socket, owned by the caller
+     * @throws LinuxException naming {@code bind}, {@code chown} or {@code chmod}, the path and errno
+     *         ({@code EADDRINUSE} if the file exists, {@code EPERM} for a group this process may not give); the
+     *         socket file is removed again if {@code chown} or {@code chmod} fails
+     */
+    public static UnixSocket listen(Path path, int mode, int gid) {
         SocketLibC.SockaddrUn a = address(path, "bind");
-        UnixSocket s = new UnixSocket(newSocket(path.toString()), "listening on " + path);
+        UnixSocket s = new UnixSocket(newSocket(path.toString(), 0), "listening on " + path);
         String call = "bind";
         try {
             SocketLibC.bind(s.fd.get(), a, a.size());
-            call = "chmod";
-            SocketLibC.chmod(path.toString(), mode);
+            try {
+                call = "chown";
+                if (gid != -1) {
+                    SocketLibC.chown(path.toString(), -1, gid);
+                }
+                call = "chmod";
+                SocketLibC.chmod(path.toString(), mode);
+            } catch (LastErrorException e) {
+                try {
+                    java.nio.file.Files.deleteIfExists(path);
+                } catch (java.io.IOException io) {
+                    e.addSuppressed(io);
+                }
+                throw e;
+            }
             call = "listen";
             SocketLibC.listen(s.fd.get(), 16);
             return s;
@@ -135,8 +199,15 @@ public final class UnixSocket implements AutoCloseable {
         } catch (LastErrorException e) {
             throw new LinuxException("socketpair(AF_UNIX, SOCK_SEQPACKET)", "new pair", e.getErrorCode());
         }
-        return new UnixSocket[] {new UnixSocket(sv[0], "socketpair end 0"), new UnixSocket(sv[1],
-                "socketpair end 1")};
+        UnixSocket a = new UnixSocket(sv[0], "socketpair end 0");
+        UnixSocket b = new UnixSocket(sv[1], "socketpair end 1");
+        try {
+            a.passCredentials();
+        } catch (LinuxException e) {
+            b.close();
+            throw e;
+        }
+        return new UnixSocket[] {a, b.passCredentials()};
     }
 
     /**
@@ -147,13 +218,20 @@ public final class UnixSocket implements AutoCloseable {
      * @throws LinuxException naming {@code poll}, the socket and errno
      */
     public boolean awaitReadable(Duration timeout) {
+        return await(SocketLibC.POLLIN, timeout, "poll");
+    }
+
+    private boolean await(short events, Duration timeout, String call) {
         long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        if (closing) {
+            throw new LinuxException(call, what + ": the socket was closed", Errno.EPIPE);
+        }
         SocketLibC.Pollfd p = new SocketLibC.Pollfd();
         p.fd = fd.get();
-        p.events = SocketLibC.POLLIN;
+        p.events = events;
         while (true) {
             if (closing) {
-                throw new LinuxException("poll", what + ": the socket is being closed", Errno.EBADF);
+                throw new LinuxException(call, what + ": the socket was closed", Errno.EPIPE);
             }
             long left = deadline == Long.MAX_VALUE ? POLL_SLICE_MS : (deadline - System.nanoTime()) / 1_000_000;
             if (left < 0) {
@@ -186,7 +264,7 @@ public final class UnixSocket implements AutoCloseable {
                 return null;
             }
             return new UnixSocket(SocketLibC.accept4(fd.get(), null, null, SocketLibC.SOCK_CLOEXEC),
-                    "connection accepted on " + what);
+                    "connection accepted on " + what).passCredentials();
         } catch (LastErrorException e) {
             throw new LinuxException("accept4", what, e.getErrorCode());
         } finally {
@@ -219,12 +297,30 @@ public final class UnixSocket implements AutoCloseable {
      * @throws LinuxException naming {@code sendmsg}, the socket and errno ({@code EPIPE} when the peer is gone)
      */
     public void send(byte[] data, int... fds) {
+        send(data, null, fds);
+    }
+
+    /**
+     * Sends one message with fds attached ({@code SCM_RIGHTS}), waiting at most {@code timeout} for room in the
+     * socket's send buffer (the peer not reading fills it). A {@code SOCK_SEQPACKET} message is queued whole or not
+     * at all: when the time runs out nothing was sent and the fds stay the caller's only.
+     *
+     * @param data the bytes, at most 4096
+     * @param timeout how long to wait for room; null waits forever
+     * @param fds the fds to pass, at most 16; may be empty
+     * @throws LinuxException {@code EAGAIN} naming {@code sendmsg} and the socket when the time ran out;
+     *         {@code EPIPE} when the peer is gone; naming {@code sendmsg} and errno otherwise
+     */
+    public void send(byte[] data, Duration timeout, int... fds) {
         if (data.length > BUFFER || fds.length > MAX_FDS) {
             throw new LinuxException("sendmsg", what + ": " + data.length + " bytes, " + fds.length + " fds",
                     Errno.EMSGSIZE);
         }
         sendLock.lock();
         try {
+            if (closing) {
+                throw new LinuxException("sendmsg", what + ": the socket was closed", Errno.EPIPE);
+            }
             if (sendData == null) {
                 sendData = new Memory(BUFFER);
                 sendControl = new Memory(SocketLibC.cmsgSpace(4 * MAX_FDS));
@@ -249,13 +345,25 @@ public final class UnixSocket implements AutoCloseable {
                 msg.msg_control = sendControl;
                 msg.msg_controllen = new SizeT(space);
             }
+            long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+            int flags = SocketLibC.MSG_NOSIGNAL | (timeout == null ? 0 : SocketLibC.MSG_DONTWAIT);
             while (true) {
+                if (closing) {
+                    throw new LinuxException("sendmsg", what + ": the socket was closed", Errno.EPIPE);
+                }
                 try {
-                    SocketLibC.sendmsg(fd.get(), msg, SocketLibC.MSG_NOSIGNAL);
+                    SocketLibC.sendmsg(fd.get(), msg, flags);
                     return;
                 } catch (LastErrorException e) {
-                    if (e.getErrorCode() != Errno.EINTR) {
-                        throw new LinuxException("sendmsg", what, e.getErrorCode());
+                    int err = e.getErrorCode();
+                    if (err == Errno.EAGAIN && timeout != null) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0 || !await(SocketLibC.POLLOUT, Duration.ofNanos(left), "sendmsg")) {
+                            throw new LinuxException("sendmsg", what + ": the peer did not read within " + timeout
+                                    + "; nothing was sent", Errno.EAGAIN);
+                        }
+                    } else if (err != Errno.EINTR) {
+                        throw new LinuxException("sendmsg", what, err);
                     }
                 }
             }
@@ -271,8 +379,9 @@ public final class UnixSocket implements AutoCloseable {
      * @param maxBytes the longest message accepted, at most 4096
      * @param timeout how long to wait; null waits forever
      * @return the message, or null if the time ran out
-     * @throws LinuxException {@code EPIPE} naming the socket when the peer closed the connection;
-     *         {@code EMSGSIZE} for a message or control data too long; naming {@code recvmsg} and errno otherwise
+     * @throws LinuxException {@code EPIPE} naming the socket when the peer closed the connection (after every
+     *         message it sent) or this socket was closed; {@code EMSGSIZE} for a message or control data too long;
+     *         naming {@code recvmsg} and errno otherwise
      */
     public Message receive(int maxBytes, Duration timeout) {
         recvLock.lock();
@@ -282,7 +391,8 @@ public final class UnixSocket implements AutoCloseable {
             }
             if (recvData == null) {
                 recvData = new Memory(BUFFER + 1);
-                recvControl = new Memory(SocketLibC.cmsgSpace(4 * MAX_FDS));
+                recvControl = new Memory(SocketLibC.cmsgSpace(4 * MAX_FDS)
+                        + SocketLibC.cmsgSpace(SocketLibC.UCRED_SIZE));
             }
             int limit = Math.min(maxBytes, BUFFER);
             SocketLibC.Iovec iov = new SocketLibC.Iovec();
@@ -301,12 +411,20 @@ public final class UnixSocket implements AutoCloseable {
                     n = SocketLibC.recvmsg(fd.get(), msg, SocketLibC.MSG_CMSG_CLOEXEC);
                     break;
                 } catch (LastErrorException e) {
+                    if (e.getErrorCode() == SocketLibC.ECONNRESET) {
+                        // the peer closed with messages of ours unread: the kernel says so once, before the
+                        // messages it had sent, which are still queued; read on to them, then to the end of stream
+                        msg.msg_controllen = new SizeT(recvControl.size());
+                        msg.msg_flags = 0;
+                        continue;
+                    }
                     if (e.getErrorCode() != Errno.EINTR) {
                         throw new LinuxException("recvmsg", what, e.getErrorCode());
                     }
                 }
             }
-            List<Fd> fds = takeFds(recvControl, msg.msg_controllen.longValue());
+            boolean[] credentials = new boolean[1];
+            List<Fd> fds = takeFds(recvControl, msg.msg_controllen.longValue(), credentials);
             if ((msg.msg_flags & SocketLibC.MSG_CTRUNC) != 0) {
                 fds.forEach(Fd::close);
                 throw new LinuxException("recvmsg", what + ": control data truncated (more than " + MAX_FDS
@@ -317,8 +435,10 @@ public final class UnixSocket implements AutoCloseable {
                 throw new LinuxException("recvmsg", what + ": message longer than " + limit
                         + " bytes; refused and its fds closed", Errno.EMSGSIZE);
             }
-            if (n == 0 && fds.isEmpty()) {
-                throw new LinuxException("recvmsg", what + ": the peer closed the connection", Errno.EPIPE);
+            if (n == 0 && fds.isEmpty() && !credentials[0]) {
+                // no message at all (every message has SCM_CREDENTIALS): the end of the stream
+                throw new LinuxException("recvmsg", what + (closing ? ": the socket was closed"
+                        : ": the peer closed the connection"), Errno.EPIPE);
             }
             return new Message(recvData.getByteArray(0, (int) n), fds);
         } finally {
@@ -326,7 +446,7 @@ public final class UnixSocket implements AutoCloseable {
         }
     }
 
-    private List<Fd> takeFds(Pointer control, long controlLen) {
+    private List<Fd> takeFds(Pointer control, long controlLen, boolean[] credentials) {
         List<Fd> fds = new ArrayList<>();
         long off = 0;
         while (off + SocketLibC.CMSG_HDR <= controlLen) {
@@ -335,6 +455,9 @@ public final class UnixSocket implements AutoCloseable {
             int type = control.getInt(off + Native.SIZE_T_SIZE + 4);
             if (len < SocketLibC.CMSG_HDR || off + len > controlLen) {
                 break;
+            }
+            if (level == SocketLibC.SOL_SOCKET && type == SocketLibC.SCM_CREDENTIALS) {
+                credentials[0] = true;
             }
             if (level == SocketLibC.SOL_SOCKET && type == SocketLibC.SCM_RIGHTS) {
                 int count = (int) ((len - SocketLibC.CMSG_HDR) / 4);

@@ -2,6 +2,8 @@ package org.dmabuf.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.jna.Memory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -14,14 +16,18 @@ import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.api.SyncDirection;
-import org.dmabuf.linux.TestSupport;
+import org.dmabuf.linux.DmaBufUapi;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.Ioc;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.Sys;
+import org.dmabuf.linux.TestSupport;
+import org.dmabuf.linux.UnixSocket;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.DmaBufExporter;
 import org.dmabuf.spi.ExportedBuffer;
@@ -81,6 +87,68 @@ class ChannelKernelTest {
                     assertThat(a.getByte(4095)).isEqualTo(PeerMain.pattern(4095, 2));
                 }
             }
+        }
+    }
+
+    private static StandaloneRegistry heapRegistry(String owner) {
+        return new StandaloneRegistry(owner).addExporter(new TestSupport.RawSystemHeap(),
+                TestSupport.RawSystemHeap.properties(1));
+    }
+
+    @Test
+    void onTheGuestKernelAZeroLengthMessageIsAMalformedFrameNotTheEndOfStream() {
+        try (StandaloneRegistry alice = heapRegistry("alice");
+             StandaloneRegistry bob = new StandaloneRegistry("bob");
+             ChannelListener listener = bob.channels().listen(tmp.resolve("run/z.sock"), ChannelOptions.sameUser());
+             UnixSocket hostile = UnixSocket.connect(listener.path());
+             BufferChannel in = listener.accept(Duration.ofSeconds(10));
+             DmaBuf real = alice.allocate(BufferRequest.ofSize(4096).name("z"))) {
+            ChannelTest.zeroLengthMessages(hostile, in, real);
+        }
+    }
+
+    @Test
+    void onTheGuestKernelAResetPeersFramesAreDeliveredBeforeTheEndOfStream() {
+        try (StandaloneRegistry alice = heapRegistry("alice");
+             StandaloneRegistry bob = new StandaloneRegistry("bob");
+             ChannelListener listener = bob.channels().listen(tmp.resolve("run/r.sock"), ChannelOptions.sameUser());
+             UnixSocket peer = UnixSocket.connect(listener.path());
+             BufferChannel in = listener.accept(Duration.ofSeconds(10));
+             DmaBuf real = alice.allocate(BufferRequest.ofSize(4096).name("r"))) {
+            ChannelTest.resetWithQueuedFrames(peer, in, real);
+        }
+    }
+
+    /** Names a dma-buf with the raw ioctl, as a hostile peer would, bypassing any check of the project's. */
+    private static void rawName(int fd, String name) {
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        try (Memory m = new Memory(utf8.length + 1)) {
+            m.clear();
+            m.write(0, utf8, 0, utf8.length);
+            Sys.ioctl(fd, Ioc.request(DmaBufUapi.DMA_BUF_SET_NAME_B), "DMA_BUF_SET_NAME", "fd " + fd, m);
+        }
+    }
+
+    @Test
+    void aDmaBufWhoseNameForgesFdinfoKeysNeverGivesAnUntypedError() {
+        try (StandaloneRegistry alice = heapRegistry("alice");
+             StandaloneRegistry bob = new StandaloneRegistry("bob");
+             ChannelListener listener = bob.channels().listen(tmp.resolve("run/n.sock"), ChannelOptions.sameUser());
+             UnixSocket hostile = UnixSocket.connect(listener.path());
+             BufferChannel in = listener.accept(Duration.ofSeconds(10))) {
+            for (String name : new String[] {"x\nsize:\tz", "x\nexp_name:\tudmabuf", "x\nsize:\t1"}) {
+                try (DmaBuf b = alice.allocate(BufferRequest.ofSize(8192))) {
+                    rawName(b.fd(), name);
+                    hostile.send(WireFormat.encode(b.size(), 1, "hostile", "system", null), b.fd());
+                    try (ReceivedBuffer r = in.receive(Duration.ofSeconds(10))) {
+                        assertThat(r.buffer().size()).as("taken for what it is").isEqualTo(b.size());
+                        assertThat(r.buffer().kind()).contains(BufferKind.DMA_BUF);
+                    } catch (DmaBufException e) {
+                        assertThat(e.errno()).as("a typed refusal: %s", e).isNotNull();
+                    }
+                }
+            }
+            assertThat(bob.bufinfo()).isEmpty();
         }
     }
 }

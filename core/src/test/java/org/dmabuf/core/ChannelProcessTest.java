@@ -23,6 +23,8 @@ import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.linux.CProbe;
+import org.dmabuf.linux.LibC;
+import org.dmabuf.linux.Sys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -149,6 +151,43 @@ class ChannelProcessTest {
                     .hasMessageContaining("control data truncated");
         }
         finish(p);
+    }
+
+    @Test
+    void aPeerTruncatingAMemfdWhileSendingItIsRefusedOrGivesTheSealedSize() throws Exception {
+        int rounds = 200;
+        Process p = cPeer("truncate", listener.path().toString(), Integer.toString(rounds));
+        int accepted = 0;
+        int refused = 0;
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60))) {
+            assertThat(ch).as("the peer connects").isNotNull();
+            for (int round = 0; round < rounds; round++) {
+                try (ReceivedBuffer r = ch.receive(Duration.ofSeconds(60))) {
+                    DmaBuf b = r.buffer();
+                    assertThat(r.tag()).isEqualTo(round);
+                    int seals = Sys.fcntl(b.fd(), LibC.F_GET_SEALS, "F_GET_SEALS", 0);
+                    assertThat(seals & (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW)).as("sealed")
+                            .isEqualTo(LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW);
+                    assertThat(b.size()).as("the size once sealed, which the frame said")
+                            .isEqualTo(Sys.fstat(b.fd()).size()).isEqualTo(65536);
+                    byte[] all = new byte[(int) b.size()];
+                    try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {
+                        a.read(0, all, 0, all.length); // every byte: past the file's end would be a SIGBUS
+                    }
+                    accepted++;
+                } catch (ChannelProtocolException e) {
+                    assertThat(e.errno()).isEqualTo("EPROTO");
+                    assertThat(e).hasMessageContaining("the frame says 65536 bytes but the fd's buffer has");
+                    refused++;
+                } catch (DmaBufException e) {
+                    assertThat(e.errno()).as("refused because sealing failed: %s", e).isEqualTo("EPERM");
+                    refused++;
+                }
+            }
+        }
+        String out = finish(p);
+        assertThat(accepted + refused).as("every round answered; the peer said %s", out).isEqualTo(rounds);
+        assertThat(out).contains(rounds + " rounds, " + rounds + " stopped by the seal");
     }
 
     @Test
