@@ -27,6 +27,9 @@ final class ConsumerFeed implements AutoCloseable {
 
     private final BufferChannel channel;
     private final BlockingQueue<Pending> handoff;
+    /** How long one send waits for room before it looks whether the feed is closing; then it tries again. */
+    private static final Duration SEND_SLICE = Duration.ofMillis(200);
+
     private final Thread sender;
     private final Object progress = new Object();
     private volatile boolean closing;
@@ -146,7 +149,17 @@ final class ConsumerFeed implements AutoCloseable {
                 }
                 sendingSince = System.nanoTime();
                 try (DmaBuf b = p.buffer()) {
-                    channel.send(b, p.tag());
+                    // in slices, so that close() needs no signal to end a send to a consumer that stopped reading
+                    while (true) {
+                        try {
+                            channel.send(b, p.tag(), SEND_SLICE);
+                            break;
+                        } catch (org.dmabuf.api.DmaBufException e) {
+                            if (closing || !"EAGAIN".equals(e.errno())) {
+                                throw e;
+                            }
+                        }
+                    }
                     sent++;
                 } catch (RuntimeException e) {
                     dropped.incrementAndGet();
