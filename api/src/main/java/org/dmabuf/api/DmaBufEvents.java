@@ -18,13 +18,27 @@ public final class DmaBufEvents {
     /** Every topic, as a wildcard subscription. */
     public static final String TOPIC_ALL = "org/dmabuf/*";
 
-    /** Property (Long): the buffer's inode, 0 while it has no storage. */
+    /**
+     * Property (Long): the buffer's inode, 0 while it has no storage; unique only together with {@link #DEV}.
+     */
     public static final String INODE = "dmabuf.inode";
+    /**
+     * Property (Long): the device of the buffer's file ({@code st_dev}), 0 while it has no storage: with
+     * {@link #INODE}, the buffer's identity ({@link BufferId}).
+     *
+     * @since 1.1
+     */
+    public static final String DEV = "dmabuf.dev";
+    /** Property (String): the kernel's {@code exp_name}, empty while it has no storage. @since 1.1 */
+    public static final String EXP_NAME = "dmabuf.exp_name";
     /** Property (Long): the buffer's size. */
     public static final String SIZE = "dmabuf.size";
     /** Property (String): the buffer's name. */
     public static final String NAME = "dmabuf.name";
-    /** Property (String): the exporter's name, empty while the buffer has no storage. */
+    /**
+     * Property (String): the exporter service's name ({@code dmabuf.exporter.name}), empty while the buffer has no
+     * storage.
+     */
     public static final String EXPORTER = "dmabuf.exporter";
     /** Property (String): the buffer's owner. */
     public static final String OWNER = "dmabuf.owner";

@@ -43,6 +43,8 @@ public final class EventPublisher implements RegistryListener {
     private static Map<String, Object> buffer(BufferInfo i) {
         Map<String, Object> p = new HashMap<>();
         p.put(DmaBufEvents.INODE, i.inode());
+        p.put(DmaBufEvents.DEV, i.id().dev());
+        p.put(DmaBufEvents.EXP_NAME, i.expName());
         p.put(DmaBufEvents.SIZE, i.size());
         p.put(DmaBufEvents.NAME, i.name());
         p.put(DmaBufEvents.EXPORTER, i.exporter());

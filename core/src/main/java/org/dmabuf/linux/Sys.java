@@ -138,6 +138,28 @@ public final class Sys {
     }
 
     /**
+     * Runs a call again while it fails with {@code EINTR} (a signal came), and with {@code alsoEagain} while it
+     * fails with {@code EAGAIN} (the driver asks for another try, as libdrm's {@code drmIoctl} retries it; not for a
+     * non-blocking call, where {@code EAGAIN} is an answer); any other error is thrown.
+     *
+     * @param call the call
+     * @param alsoEagain whether {@code EAGAIN} is retried too
+     * @return its result
+     * @throws LinuxException the call's, for any other errno
+     */
+    public static int retrying(java.util.function.IntSupplier call, boolean alsoEagain) {
+        while (true) {
+            try {
+                return call.getAsInt();
+            } catch (LinuxException e) {
+                if (e.errnoValue() != Errno.EINTR && !(alsoEagain && e.errnoValue() == Errno.EAGAIN)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
      * An ioctl with a struct argument: writes the struct, calls, reads it back.
      *
      * @param fd the fd

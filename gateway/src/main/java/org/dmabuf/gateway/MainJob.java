@@ -418,9 +418,8 @@ public final class MainJob {
     private String shareAndGetBack(DmaBuf buf) {
         int fd = buf.fd();
         try (DmaBuf again = registry.get(fd)) {
-            if (again.inode() != buf.inode()) {
-                return "registry.get(" + fd + ") gave inode " + again.inode() + ", not the shared buffer's "
-                        + buf.inode();
+            if (!again.id().equals(buf.id())) {
+                return "registry.get(" + fd + ") gave " + again.id() + ", not the shared buffer " + buf.id();
             }
             out.printf("shared fd %d, registry.get(fd): the same buffer (inode %d, refcount %d)%n", fd,
                     again.inode(), again.refCount());

@@ -141,21 +141,12 @@ class MainJobTest {
         nothingLeft();
     }
 
-    @Test
-    void theTestPatternIsReleasedWhenTheOutputFolderCannotBeMade() throws Exception {
+    /** A setup step after the ring's allocation fails: the output folder, or the socket, under a plain file. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} under a file")
+    @org.junit.jupiter.params.provider.CsvSource({MainJob.OUTPUT + ",thumbs", MainJob.SOCKET + ",frames.sock"})
+    void theTestPatternIsReleasedWhenALaterSetupStepFails(String option, String under) throws Exception {
         Path file = Files.writeString(tmp.resolve("a-file"), "not a folder");
-        framework(Map.of(MainJob.SOURCE, "pattern", MainJob.OUTPUT, file.resolve("thumbs").toString()));
-        String out = runJob();
-        assertThat(out).startsWith("1\n").contains("dmabuf-gateway: FAILED: ").contains(file.toString());
-        assertThat(exporter.allocated).as("the ring was allocated before the failing step")
-                .hasValue(PatternSource.RING);
-        nothingLeft();
-    }
-
-    @Test
-    void theTestPatternIsReleasedWhenTheSocketCannotBeListenedOn() throws Exception {
-        Path file = Files.writeString(tmp.resolve("a-file"), "not a folder");
-        framework(Map.of(MainJob.SOURCE, "pattern", MainJob.SOCKET, file.resolve("frames.sock").toString()));
+        framework(Map.of(MainJob.SOURCE, "pattern", option, file.resolve(under).toString()));
         String out = runJob();
         assertThat(out).startsWith("1\n").contains("dmabuf-gateway: FAILED: ").contains(file.toString());
         assertThat(exporter.allocated).as("the ring was allocated before the failing step")

@@ -208,8 +208,12 @@ public class ServicesIT {
             assertEquals("evented", created.getProperty(DmaBufEvents.NAME));
             assertEquals("memfd", created.getProperty(DmaBufEvents.EXPORTER));
             assertEquals("watcher", next(events, DmaBufEvents.TOPIC_BUFFER_ATTACHED).getProperty(DmaBufEvents.DEVICE));
-            assertEquals(created.getProperty(DmaBufEvents.INODE),
-                    next(events, DmaBufEvents.TOPIC_BUFFER_RELEASED).getProperty(DmaBufEvents.INODE));
+            assertEquals("memfd", created.getProperty(DmaBufEvents.EXP_NAME));
+            Event released = next(events, DmaBufEvents.TOPIC_BUFFER_RELEASED);
+            assertEquals(created.getProperty(DmaBufEvents.INODE), released.getProperty(DmaBufEvents.INODE));
+            assertEquals("the identity is (dev, inode)", created.getProperty(DmaBufEvents.DEV),
+                    released.getProperty(DmaBufEvents.DEV));
+            assertTrue("a memfd's st_dev is not 0", (Long) created.getProperty(DmaBufEvents.DEV) != 0L);
             ServiceRegistration<DmaBufExporter> cma = registerContiguous();
             assertEquals("itest-cma", next(events, DmaBufEvents.TOPIC_EXPORTER_ADDED)
                     .getProperty(DmaBufEvents.EXPORTER));

@@ -6,7 +6,6 @@ import com.sun.jna.Structure;
 import com.sun.jna.Structure.FieldOrder;
 import java.lang.ref.Reference;
 import java.util.function.IntSupplier;
-import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.Sys;
@@ -94,15 +93,7 @@ final class DrmUapi {
      * @return its result
      */
     static int retrying(IntSupplier call) {
-        while (true) {
-            try {
-                return call.getAsInt();
-            } catch (LinuxException e) {
-                if (e.errnoValue() != Errno.EINTR && e.errnoValue() != Errno.EAGAIN) {
-                    throw e;
-                }
-            }
-        }
+        return Sys.retrying(call, true);
     }
 
     /**

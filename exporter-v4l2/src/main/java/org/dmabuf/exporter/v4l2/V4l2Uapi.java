@@ -6,7 +6,6 @@ import com.sun.jna.Structure;
 import com.sun.jna.Structure.FieldOrder;
 import java.lang.ref.Reference;
 import java.util.function.IntSupplier;
-import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
 import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.Sys;
@@ -109,15 +108,7 @@ final class V4l2Uapi {
      * @return its result
      */
     static int retryingOnEintr(IntSupplier call) {
-        while (true) {
-            try {
-                return call.getAsInt();
-            } catch (LinuxException e) {
-                if (e.errnoValue() != Errno.EINTR) {
-                    throw e;
-                }
-            }
-        }
+        return Sys.retrying(call, false);
     }
 
     /**
