@@ -13,6 +13,7 @@ import org.dmabuf.core.StandaloneRegistry;
 import org.dmabuf.linux.DmaBufUapi;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdInfo;
+import org.dmabuf.linux.InodeCollision;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.Sys;
 import org.junit.jupiter.api.AfterEach;
@@ -30,9 +31,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @Tag("kernel")
 class IdentityKernelTest {
-    /** Raw allocations tried before giving up on meeting an inode number: far more than the counters' gap. */
-    private static final int BUDGET = 1_000_000;
-
     private DmaHeapExporter heap;
     private UdmabufExporter udmabuf;
     private StandaloneRegistry registry;
@@ -56,66 +54,19 @@ class IdentityKernelTest {
         assertThat(ExporterContract.bufferFds()).as("buffer fds left open").isEqualTo(fdsBefore);
     }
 
-    /** glibc's scheduling calls, to keep the allocating thread on one CPU. */
-    private static final class Sched {
-        static {
-            com.sun.jna.Native.register("c");
-        }
-
-        static native int sched_getcpu();
-
-        static native int sched_setaffinity(int pid, long size, long[] mask);
-
-        static native int sched_getaffinity(int pid, long size, long[] mask);
-    }
-
     /**
-     * Allocates until a dma-buf of {@code exporter} and a memfd buffer with the same inode number are both alive,
-     * then turns a duplicate of each fd back into a buffer. Both counters hand out numbers in per-CPU batches, so
-     * the thread stays on one CPU while the lower counter is advanced (cheaply, with raw allocations) to the higher
-     * one's number.
+     * Allocates until a dma-buf of {@code exporter} and a memfd buffer with the same inode number are both alive
+     * ({@link InodeCollision}), then turns a duplicate of each fd back into a buffer.
      */
     @ParameterizedTest(name = "{0} among memfds")
     @ValueSource(strings = {"system", "udmabuf"})
     void aDmaBufAndAMemfdWithTheSameInodeNumberStayApart(String exporter) {
-        long[] saved = new long[16];
-        assertThat(Sched.sched_getaffinity(0, saved.length * 8L, saved)).isZero();
-        long[] one = new long[16];
-        int cpu = Sched.sched_getcpu();
-        one[cpu / 64] = 1L << (cpu % 64);
-        assertThat(Sched.sched_setaffinity(0, one.length * 8L, one)).as("pin to CPU %d", cpu).isZero();
-        DmaBuf memfd = null;
-        DmaBuf dmabuf = null;
+        DmaBuf[] both = InodeCollision.make(
+                new InodeCollision.Side(() -> allocate("memfd", "memfd-side", 0x11), InodeCollision::advanceMemfd),
+                new InodeCollision.Side(() -> allocate(exporter, "dmabuf-side", 0x22), InodeCollision::advanceDmaBuf));
+        DmaBuf memfd = both[0];
+        DmaBuf dmabuf = both[1];
         try {
-            memfd = allocate("memfd", "memfd-side", 0x11);
-            dmabuf = allocate(exporter, "dmabuf-side", 0x22);
-            int raw = 0;
-            for (int rounds = 0; memfd.inode() != dmabuf.inode(); rounds++) {
-                assertThat(rounds + raw).as("allocations to make a %s dma-buf and a memfd share an inode number "
-                        + "(memfd %d, dma-buf %d)", exporter, memfd.inode(), dmabuf.inode()).isLessThan(BUDGET);
-                if (memfd.inode() < dmabuf.inode()) {
-                    // the shm counter is behind: raw memfds up to just below the dma-buf's number, then a buffer
-                    for (long ino = memfd.inode(); ino + 2 < dmabuf.inode() && raw < BUDGET; raw++) {
-                        try (Fd f = Sys.memfd("advance", 0)) {
-                            ino = Sys.fstat(f.get()).inode();
-                        }
-                    }
-                    DmaBuf next = allocate("memfd", "memfd-side", 0x11);
-                    memfd.close();
-                    memfd = next;
-                } else {
-                    // the dma-buf counter is behind: raw heap dma-bufs, then a buffer of the exporter under test
-                    for (long ino = dmabuf.inode(); ino + 2 < memfd.inode() && raw < BUDGET; raw++) {
-                        try (Fd f = heap.allocateFd(4096, LibC.O_RDWR | LibC.O_CLOEXEC, 0)) {
-                            ino = Sys.fstat(f.get()).inode();
-                        }
-                    }
-                    DmaBuf next = allocate(exporter, "dmabuf-side", 0x22);
-                    dmabuf.close();
-                    dmabuf = next;
-                }
-            }
-            Sched.sched_setaffinity(0, saved.length * 8L, saved);
             long inode = memfd.inode();
             assertThat(dmabuf.inode()).isEqualTo(inode);
             assertThat(dmabuf.id()).as("same inode number, other filesystem").isNotEqualTo(memfd.id());
@@ -135,18 +86,13 @@ class IdentityKernelTest {
                 assertThat(got.exporterName()).contains("memfd");
                 assertThat(read(got)).as("the memfd's bytes").isEqualTo(0x11);
             }
-            List<BufferInfo> both = registry.bufinfo().stream().filter(i -> i.inode() == inode).toList();
-            assertThat(both).as("bufinfo lists both").hasSize(2)
+            List<BufferInfo> listed = registry.bufinfo().stream().filter(i -> i.inode() == inode).toList();
+            assertThat(listed).as("bufinfo lists both").hasSize(2)
                     .extracting(BufferInfo::kind).containsExactlyInAnyOrder("memfd", "dma-buf");
-            assertThat(both).extracting(BufferInfo::id).containsExactlyInAnyOrder(memfd.id(), dmabuf.id());
+            assertThat(listed).extracting(BufferInfo::id).containsExactlyInAnyOrder(memfd.id(), dmabuf.id());
         } finally {
-            Sched.sched_setaffinity(0, saved.length * 8L, saved);
-            if (memfd != null) {
-                memfd.close();
-            }
-            if (dmabuf != null) {
-                dmabuf.close();
-            }
+            memfd.close();
+            dmabuf.close();
         }
     }
 
