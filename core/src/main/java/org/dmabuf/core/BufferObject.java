@@ -18,7 +18,7 @@ import org.dmabuf.api.Segment;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.ExportedBuffer;
 import org.dmabuf.linux.FdInfo;
-import org.dmabuf.linux.FileStat;
+import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.Sys;
 
 /**
@@ -86,8 +86,10 @@ final class BufferObject {
      * exporter; refuses storage smaller than the request.
      */
     private void measure(ExportedBuffer s, String exporterName) {
-        FileStat st = Sys.fstat(s.fd());
-        long real = Sys.sizeOf(s.fd(), s.kind());
+        // the Linux layer's FdBuffer measured its fd with statx and lseek when it took it; others are measured here
+        FdBuffer fb = s instanceof FdBuffer f && f.fd() >= 0 ? f : null;
+        BufferId fileId = fb != null ? fb.id() : Sys.fstat(s.fd()).id();
+        long real = fb != null ? fb.kernelSize() : Sys.sizeOf(s.fd(), s.kind());
         if (real < requestedSize) {
             throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' returned " + real
                     + " bytes (as the kernel reports fd " + s.fd() + ") for " + describe() + " of "
@@ -98,7 +100,7 @@ final class BufferObject {
                     + " bytes for " + describe() + " where the kernel reports " + real + " for fd " + s.fd());
         }
         size = real;
-        id = st.id();
+        id = fileId;
     }
 
     String describe() {

@@ -24,6 +24,8 @@ public class FdBuffer implements ExportedBuffer {
     protected final Fd fd;
     /** The inode of the fd's file. */
     protected final long inode;
+    /** The identity of the fd's file: ({@code st_dev}, {@code st_ino}). */
+    protected final org.dmabuf.api.BufferId id;
     /** The size in bytes, as the kernel reports it ({@link Sys#sizeOf}). */
     protected final long size;
     /** What kind of object the fd is. */
@@ -43,7 +45,9 @@ public class FdBuffer implements ExportedBuffer {
         this.fd = fd;
         this.kind = kind;
         try {
-            this.inode = Sys.fstat(fd.get()).inode();
+            FileStat st = Sys.fstat(fd.get());
+            this.id = st.id();
+            this.inode = st.inode();
             this.size = Sys.sizeOf(fd.get(), kind);
             if (size < minSize) {
                 throw new LinuxException("FdBuffer", fd.what() + ": the kernel reports " + size
@@ -121,6 +125,25 @@ public class FdBuffer implements ExportedBuffer {
     @Override
     public long inode() {
         return inode;
+    }
+
+    /**
+     * The identity of the fd's file, as {@code statx} reported it when this buffer took the fd.
+     *
+     * @return ({@code st_dev}, {@code st_ino})
+     */
+    public final org.dmabuf.api.BufferId id() {
+        return id;
+    }
+
+    /**
+     * The size the kernel reported for the fd when this buffer took it ({@link Sys#sizeOf}); {@link #size()} may
+     * be overridden, this may not.
+     *
+     * @return bytes
+     */
+    public final long kernelSize() {
+        return size;
     }
 
     @Override

@@ -160,6 +160,30 @@ public final class Sys {
     }
 
     /**
+     * An ioctl with a struct argument, repeated as {@link #retrying} says; the struct, and the native memory it
+     * points to ({@code keepAlive}: a plane array, a name buffer), stay reachable until the call has returned.
+     *
+     * @param fd the fd
+     * @param request the request from {@link Ioc#request(long)}
+     * @param name the request's name, for errors
+     * @param target what the fd is and what the call is about, for errors
+     * @param arg the argument
+     * @param keepAlive native memory the struct points to, or null
+     * @param alsoEagain whether {@code EAGAIN} is retried (DRM's {@code drmIoctl}), or the caller's to decide
+     * @return what the driver returns
+     * @throws LinuxException naming {@code ioctl(NAME)}, the target and errno
+     */
+    public static int ioctlRetrying(int fd, NativeLong request, String name, String target, Structure arg,
+            Object keepAlive, boolean alsoEagain) {
+        try {
+            return retrying(() -> ioctl(fd, request, name, target, arg), alsoEagain);
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(arg);
+            java.lang.ref.Reference.reachabilityFence(keepAlive);
+        }
+    }
+
+    /**
      * An ioctl with a struct argument: writes the struct, calls, reads it back.
      *
      * @param fd the fd

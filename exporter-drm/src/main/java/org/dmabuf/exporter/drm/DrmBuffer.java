@@ -19,8 +19,6 @@ final class DrmBuffer extends FdBuffer {
     private final int handle;
     private final int pitch;
     private final boolean mapDumb;
-    /** The dma-buf's identity, recorded with the node while the buffer lives. */
-    private final org.dmabuf.api.BufferId id;
 
     DrmBuffer(DrmDevice device, DrmDevice.Dumb dumb, Fd fd, boolean mapDumb) {
         super(fd, dumb.size(), BufferKind.DMA_BUF);
@@ -28,8 +26,7 @@ final class DrmBuffer extends FdBuffer {
         this.handle = dumb.handle();
         this.pitch = dumb.pitch();
         this.mapDumb = mapDumb;
-        this.id = org.dmabuf.linux.Sys.fstat(fd()).id();
-        device.exported(id);
+        device.exported(id()); // recorded with the node while the buffer lives
     }
 
     int handle() {
@@ -58,7 +55,7 @@ final class DrmBuffer extends FdBuffer {
 
     @Override
     public void release() {
-        device.unexported(id);
+        device.unexported(id());
         try {
             super.release();
         } finally {

@@ -4,7 +4,6 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 import com.sun.jna.Structure.FieldOrder;
-import java.lang.ref.Reference;
 import java.util.function.IntSupplier;
 import org.dmabuf.linux.Ioc;
 import org.dmabuf.linux.LinuxException;
@@ -72,12 +71,7 @@ final class DrmUapi {
      * @throws LinuxException naming the ioctl, the target and errno
      */
     static int ioctl(int fd, NativeLong request, String name, String target, Structure arg, Object keepAlive) {
-        try {
-            return retrying(() -> Sys.ioctl(fd, request, name, target, arg));
-        } finally {
-            Reference.reachabilityFence(arg);
-            Reference.reachabilityFence(keepAlive);
-        }
+        return Sys.ioctlRetrying(fd, request, name, target, arg, keepAlive, true);
     }
 
     /** {@link #ioctl(int, NativeLong, String, String, Structure, Object)} of an ioctl without an argument. */

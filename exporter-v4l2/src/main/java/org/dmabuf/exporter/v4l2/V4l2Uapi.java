@@ -81,12 +81,7 @@ final class V4l2Uapi {
      * @throws LinuxException naming the ioctl, the target and errno
      */
     static int ioctl(int fd, NativeLong request, String name, String target, Structure arg, Object keepAlive) {
-        try {
-            return retryingOnEintr(() -> Sys.ioctl(fd, request, name, target, arg));
-        } finally {
-            Reference.reachabilityFence(arg);
-            Reference.reachabilityFence(keepAlive);
-        }
+        return Sys.ioctlRetrying(fd, request, name, target, arg, keepAlive, false);
     }
 
     /**
