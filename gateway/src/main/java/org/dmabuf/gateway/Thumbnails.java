@@ -3,13 +3,18 @@ package org.dmabuf.gateway;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.MemoryView;
+import org.dmabuf.api.PixelFormat;
 
 /**
- * Turns a frame into a small JPEG: reads the lines it needs from the mapped buffer (inside the caller's CPU access)
- * and scales by sampling. Formats: YUYV (cameras) and XR24/AR24 (the test pattern). Stateless; any thread.
+ * Turns a frame into a small JPEG: reads the lines it needs of each plane from the mapped buffers (inside the
+ * caller's CPU access), honouring every plane's offset and stride, and scales by sampling. Every format of
+ * {@link PixelFormat} is read: packed and planar YUV (BT.601, limited range), grey, and 24- and 32-bit RGB, with its
+ * planes in one buffer or in one buffer each. Stateless; any thread.
  */
 final class Thumbnails {
     static final int WIDTH = 160;
@@ -18,47 +23,131 @@ final class Thumbnails {
     }
 
     /**
-     * Writes a thumbnail.
+     * One plane of an image: the memory it is in, where it starts, and the bytes from one line to the next.
+     *
+     * @param memory the mapped buffer that holds the plane, inside a READ access
+     * @param offset the plane's first byte in it
+     * @param stride bytes per line, at least the plane's line
+     */
+    record PlaneView(MemoryView memory, long offset, int stride) {
+    }
+
+    /**
+     * Writes a thumbnail of a frame whose planes share one buffer, as {@link BufferFormat} describes it. Where the
+     * format lists only the first plane (V4L2's single-planar API gives one {@code bytesperline}), the other planes
+     * follow it as V4L2 lays them out: each right after the previous one, with the stride scaled by the chroma
+     * subsampling.
      *
      * @param frame the frame's memory, inside a READ access
      * @param format its layout
      * @param file the JPEG to write
      * @return the thumbnail's height
+     * @throws IOException if the format is not one of {@link PixelFormat}, or the JPEG cannot be written
      */
     static int write(MemoryView frame, BufferFormat format, Path file) throws IOException {
-        int w = format.width();
-        int h = format.height();
+        PixelFormat pf = PixelFormat.ofDrm(format.fourcc()).or(() -> PixelFormat.ofV4l2(format.fourcc()))
+                .orElseThrow(() -> new IOException("no thumbnail for format " + format.fourccName()));
+        List<PlaneView> planes = new ArrayList<>();
+        long offset = format.planes().get(0).offset();
         int stride = format.planes().get(0).stride();
-        int tw = Math.min(WIDTH, w);
-        int th = Math.max(1, h * tw / w);
-        BufferedImage img = new BufferedImage(tw, th, BufferedImage.TYPE_INT_RGB);
-        byte[] line = new byte[stride];
-        String fourcc = format.fourccName();
-        for (int ty = 0; ty < th; ty++) {
-            int y = ty * h / th;
-            frame.read((long) y * stride, line, 0, stride);
-            for (int tx = 0; tx < tw; tx++) {
-                int x = tx * w / tw;
-                img.setRGB(tx, ty, switch (fourcc) {
-                    case "YUYV" -> yuyv(line, x);
-                    case "XR24", "AR24" -> (line[4 * x + 2] & 0xff) << 16 | (line[4 * x + 1] & 0xff) << 8
-                            | line[4 * x] & 0xff;
-                    default -> throw new IOException("no thumbnail for format " + fourcc);
-                });
+        for (int p = 0; p < pf.planes(); p++) {
+            if (p < format.planes().size()) {
+                offset = format.planes().get(p).offset();
+                stride = format.planes().get(p).stride();
+            } else if (p > 0) {
+                PlaneView prev = planes.get(p - 1);
+                offset = prev.offset() + (long) prev.stride() * pf.lines(p - 1, format.height());
+                // V4L2: a chroma plane's bytesperline is the first plane's, scaled as its line is
+                stride = (int) (pf.lineBytes(p, format.width()) * planes.get(0).stride()
+                        / pf.lineBytes(0, format.width()));
             }
+            planes.add(new PlaneView(frame, offset, stride));
         }
+        return write(planes, pf, format.width(), format.height(), file);
+    }
+
+    /**
+     * Writes a thumbnail of a frame given plane by plane.
+     *
+     * @param planes one view per plane of {@code format}, in the format's plane order
+     * @param format the pixel format
+     * @param width the image's width in pixels
+     * @param height the image's height in pixels
+     * @param file the JPEG to write
+     * @return the thumbnail's height
+     * @throws IOException if a plane does not fit its memory, or the JPEG cannot be written
+     */
+    static int write(List<PlaneView> planes, PixelFormat format, int width, int height, Path file)
+            throws IOException {
+        BufferedImage img = render(planes, format, width, height);
         if (!ImageIO.write(img, "jpg", file.toFile())) {
             throw new IOException("no JPEG writer in this Java runtime");
         }
-        return th;
+        return img.getHeight();
     }
 
-    private static int yuyv(byte[] line, int x) {
-        int base = (x & ~1) * 2;
-        int y = line[base + (x & 1) * 2] & 0xff;
-        int u = (line[base + 1] & 0xff) - 128;
-        int v = (line[base + 3] & 0xff) - 128;
-        int c = y - 16;
+    /** The thumbnail as an image: {@link #WIDTH} pixels wide at most, the frame's aspect kept. */
+    static BufferedImage render(List<PlaneView> planes, PixelFormat format, int width, int height)
+            throws IOException {
+        if (planes.size() != format.planes()) {
+            throw new IOException(format + " has " + format.planes() + " planes, " + planes.size() + " given");
+        }
+        byte[][] lines = new byte[planes.size()][];
+        for (int p = 0; p < planes.size(); p++) {
+            PlaneView v = planes.get(p);
+            long line = format.lineBytes(p, width);
+            long end = v.offset() + (long) v.stride() * (format.lines(p, height) - 1) + line;
+            if (v.offset() < 0 || v.stride() < line || end > v.memory().size()) {
+                throw new IOException(format + " " + width + "x" + height + ": plane " + p + " at offset "
+                        + v.offset() + " with stride " + v.stride() + " needs " + end + " bytes of a "
+                        + v.memory().size() + "-byte buffer (a line is " + line + " bytes)");
+            }
+            lines[p] = new byte[(int) line];
+        }
+        int tw = Math.min(WIDTH, width);
+        int th = Math.max(1, (int) ((long) height * tw / width));
+        BufferedImage img = new BufferedImage(tw, th, BufferedImage.TYPE_INT_RGB);
+        for (int ty = 0; ty < th; ty++) {
+            int y = (int) ((long) ty * height / th);
+            for (int p = 0; p < planes.size(); p++) {
+                PlaneView v = planes.get(p);
+                long row = y / format.verticalSubsampling(p);
+                v.memory().read(v.offset() + row * v.stride(), lines[p], 0, lines[p].length);
+            }
+            for (int tx = 0; tx < tw; tx++) {
+                int x = (int) ((long) tx * width / tw);
+                img.setRGB(tx, ty, pixel(format, lines, x));
+            }
+        }
+        return img;
+    }
+
+    /** The RGB of pixel {@code x} of the current lines. */
+    private static int pixel(PixelFormat f, byte[][] l, int x) {
+        byte[] a = l[0];
+        return switch (f) {
+            case YUYV -> yuv(a[x * 2], a[(x & ~1) * 2 + 1], a[(x & ~1) * 2 + 3]);
+            case UYVY -> yuv(a[x * 2 + 1], a[(x & ~1) * 2], a[(x & ~1) * 2 + 2]);
+            case NV12, NV12M, NV16 -> yuv(a[x], l[1][(x / 2) * 2], l[1][(x / 2) * 2 + 1]);
+            case NV21, NV21M -> yuv(a[x], l[1][(x / 2) * 2 + 1], l[1][(x / 2) * 2]);
+            case YUV420, YUV420M -> yuv(a[x], l[1][x / 2], l[2][x / 2]);
+            case GREY -> (a[x] & 0xff) * 0x010101;
+            case RGB24 -> rgb(a[x * 3], a[x * 3 + 1], a[x * 3 + 2]);
+            case BGR24 -> rgb(a[x * 3 + 2], a[x * 3 + 1], a[x * 3]);
+            case XBGR32 -> rgb(a[x * 4 + 2], a[x * 4 + 1], a[x * 4]);
+            case XRGB32 -> rgb(a[x * 4 + 1], a[x * 4 + 2], a[x * 4 + 3]);
+        };
+    }
+
+    private static int rgb(byte r, byte g, byte b) {
+        return (r & 0xff) << 16 | (g & 0xff) << 8 | b & 0xff;
+    }
+
+    /** BT.601 limited-range YCbCr to RGB, as V4L2's default colorimetry for these formats. */
+    private static int yuv(byte yb, byte ub, byte vb) {
+        int c = (yb & 0xff) - 16;
+        int u = (ub & 0xff) - 128;
+        int v = (vb & 0xff) - 128;
         int r = clamp((298 * c + 409 * v + 128) >> 8);
         int g = clamp((298 * c - 100 * u - 208 * v + 128) >> 8);
         int b = clamp((298 * c + 516 * u + 128) >> 8);
