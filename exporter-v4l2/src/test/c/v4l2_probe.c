@@ -23,7 +23,10 @@ int main(void) {
     P("sizeof(struct v4l2_plane)", sizeof(struct v4l2_plane));
     P("offsetof(struct v4l2_plane, data_offset)", offsetof(struct v4l2_plane, data_offset));
     P("sizeof(struct v4l2_exportbuffer)", sizeof(struct v4l2_exportbuffer));
+    P("sizeof(struct v4l2_fmtdesc)", sizeof(struct v4l2_fmtdesc));
+    P("offsetof(struct v4l2_fmtdesc, pixelformat)", offsetof(struct v4l2_fmtdesc, pixelformat));
     P("VIDIOC_QUERYCAP", VIDIOC_QUERYCAP);
+    P("VIDIOC_ENUM_FMT", VIDIOC_ENUM_FMT);
     P("VIDIOC_G_FMT", VIDIOC_G_FMT);
     P("VIDIOC_S_FMT", VIDIOC_S_FMT);
     P("VIDIOC_REQBUFS", VIDIOC_REQBUFS);

@@ -99,6 +99,31 @@ final class V4l2Device implements AutoCloseable {
     }
 
     /**
+     * {@code VIDIOC_ENUM_FMT} for this node's capture type: the pixel formats the driver offers.
+     *
+     * @return the V4L2 fourccs, in the driver's order
+     * @throws LinuxException naming the ioctl, the node and errno (other than the {@code EINVAL} that ends the list)
+     */
+    java.util.List<Integer> enumFormats() {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; ; i++) {
+            V4l2Uapi.FmtDesc d = new V4l2Uapi.FmtDesc();
+            d.index = i;
+            d.type = bufType;
+            try {
+                V4l2Uapi.ioctl(fd.get(), V4l2Uapi.ENUM_FMT, "VIDIOC_ENUM_FMT", path + ", index " + i, d, null);
+            } catch (LinuxException e) {
+                if (e.errnoValue() == Errno.EINVAL) {
+                    return out; // the end of the list
+                }
+                throw e;
+            }
+            d.read();
+            out.add(d.pixelformat);
+        }
+    }
+
+    /**
      * {@code VIDIOC_S_FMT}; the driver may adjust the size. A pixel format the driver replaced is refused.
      *
      * @return the format the driver set

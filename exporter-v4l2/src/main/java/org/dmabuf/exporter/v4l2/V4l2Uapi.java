@@ -17,6 +17,7 @@ import org.dmabuf.linux.Sys;
 final class V4l2Uapi {
     static final int V = 'V';
     static final long VIDIOC_QUERYCAP = Ioc.ior(V, 0, Capability.class);
+    static final long VIDIOC_ENUM_FMT = Ioc.iowr(V, 2, FmtDesc.class);
     static final long VIDIOC_G_FMT = Ioc.iowr(V, 4, Format.class);
     static final long VIDIOC_S_FMT = Ioc.iowr(V, 5, Format.class);
     static final long VIDIOC_REQBUFS = Ioc.iowr(V, 8, RequestBuffers.class);
@@ -28,6 +29,7 @@ final class V4l2Uapi {
     static final long VIDIOC_STREAMOFF = Ioc.iow(V, 19, 4);
 
     static final NativeLong QUERYCAP = Ioc.request(VIDIOC_QUERYCAP);
+    static final NativeLong ENUM_FMT = Ioc.request(VIDIOC_ENUM_FMT);
     static final NativeLong S_FMT = Ioc.request(VIDIOC_S_FMT);
     static final NativeLong REQBUFS = Ioc.request(VIDIOC_REQBUFS);
     static final NativeLong QUERYBUF = Ioc.request(VIDIOC_QUERYBUF);
@@ -254,5 +256,32 @@ final class V4l2Uapi {
         public int fd;
         /** {@code __u32 reserved[11]}. */
         public int[] reserved = new int[11];
+    }
+
+    /**
+     * {@code struct v4l2_fmtdesc { __u32 index; __u32 type; __u32 flags; __u8 description[32]; __u32 pixelformat;
+     * __u32 mbus_code; __u32 reserved[3]; }}.
+     */
+    @FieldOrder({"index", "type", "flags", "description", "pixelformat", "mbus_code", "reserved"})
+    public static class FmtDesc extends Structure {
+        /** The offset of a field, for the probe test. */
+        int offsetOf(String field) {
+            return fieldOffset(field);
+        }
+
+        /** {@code __u32 index}: in. */
+        public int index;
+        /** {@code __u32 type}: in, {@code enum v4l2_buf_type}. */
+        public int type;
+        /** {@code __u32 flags}. */
+        public int flags;
+        /** {@code __u8 description[32]}. */
+        public byte[] description = new byte[32];
+        /** {@code __u32 pixelformat}: the fourcc. */
+        public int pixelformat;
+        /** {@code __u32 mbus_code}. */
+        public int mbus_code;
+        /** {@code __u32 reserved[3]}. */
+        public int[] reserved = new int[3];
     }
 }

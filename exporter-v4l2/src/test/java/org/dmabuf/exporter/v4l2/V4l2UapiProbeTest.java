@@ -37,7 +37,11 @@ class V4l2UapiProbeTest {
         java.put("sizeof(struct v4l2_plane)", (long) p.size());
         java.put("offsetof(struct v4l2_plane, data_offset)", (long) p.offsetOf("data_offset"));
         java.put("sizeof(struct v4l2_exportbuffer)", (long) Ioc.sizeOf(V4l2Uapi.ExportBuffer.class));
+        V4l2Uapi.FmtDesc fd = new V4l2Uapi.FmtDesc();
+        java.put("sizeof(struct v4l2_fmtdesc)", (long) fd.size());
+        java.put("offsetof(struct v4l2_fmtdesc, pixelformat)", (long) fd.offsetOf("pixelformat"));
         java.put("VIDIOC_QUERYCAP", V4l2Uapi.VIDIOC_QUERYCAP);
+        java.put("VIDIOC_ENUM_FMT", V4l2Uapi.VIDIOC_ENUM_FMT);
         java.put("VIDIOC_G_FMT", V4l2Uapi.VIDIOC_G_FMT);
         java.put("VIDIOC_S_FMT", V4l2Uapi.VIDIOC_S_FMT);
         java.put("VIDIOC_REQBUFS", V4l2Uapi.VIDIOC_REQBUFS);
