@@ -16,10 +16,10 @@ import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.NoExporterException;
 import org.dmabuf.api.Segment;
 import org.dmabuf.spi.AllocationRequest;
-import org.dmabuf.spi.ExportedBuffer;
-import org.dmabuf.linux.FdInfo;
 import org.dmabuf.linux.FdBuffer;
+import org.dmabuf.linux.FdInfo;
 import org.dmabuf.linux.Sys;
+import org.dmabuf.spi.ExportedBuffer;
 
 /**
  * One buffer object: the core's {@code struct dma_buf}. It holds the reference count, the attachments, the storage
@@ -109,8 +109,8 @@ final class BufferObject {
             n = name;
         }
         BufferId i = id;
-        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + FdInfo.printable(n) + "'") + (i.inode() == 0 ? "" : " (inode " + i
-                + ")");
+        return "buffer #" + serial + (n.isEmpty() ? "" : " '" + FdInfo.printable(n) + "'")
+                + (i.inode() == 0 ? "" : " (inode " + i.inode() + ", id " + i + ")");
     }
 
     // ---- references ----
