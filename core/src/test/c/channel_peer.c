@@ -83,17 +83,7 @@ static int do_recv(const char *path) {
     return 0;
 }
 
-static int do_send(const char *path, uint64_t size, uint64_t tag) {
-    int s = connect_to(path);
-    int fd = memfd_create("from-c", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0) die("memfd_create");
-    if (ftruncate(fd, size)) die("ftruncate");
-    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) die("F_ADD_SEALS");
-    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) die("mmap");
-    for (uint64_t i = 0; i < size; i++) p[i] = (uint8_t)(i * 31 + tag);
-    memset(p + 8, 0, 8);
-    const char *name = "from-c", *exporter = "memfd";
+static void send_frame(int s, int fd, uint64_t size, uint64_t tag, const char *name, const char *exporter) {
     uint8_t f[HEADER + 31 + 63] = {0};
     size_t nl = strlen(name), el = strlen(exporter), len = HEADER + nl + el;
     put32(f, 0x31424D44); put16(f + 4, 1); put16(f + 6, 1); put32(f + 8, len); put32(f + 12, 0);
@@ -108,6 +98,19 @@ static int do_send(const char *path, uint64_t size, uint64_t tag) {
     c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof fd);
     if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) die("sendmsg");
+}
+
+static int do_send(const char *path, uint64_t size, uint64_t tag) {
+    int s = connect_to(path);
+    int fd = memfd_create("from-c", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) die("memfd_create");
+    if (ftruncate(fd, size)) die("ftruncate");
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) die("F_ADD_SEALS");
+    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) die("mmap");
+    for (uint64_t i = 0; i < size; i++) p[i] = (uint8_t)(i * 31 + tag);
+    memset(p + 8, 0, 8);
+    send_frame(s, fd, size, tag, "from-c", "memfd");
     char b[1];
     while (recv(s, b, 1, 0) > 0) { }   /* the peer closes when it has answered */
     uint64_t answer = get64(p + 8);
@@ -136,22 +139,6 @@ static int do_flood(const char *path, int count) {
     return 0;
 }
 
-static void send_frame(int s, int fd, uint64_t size, uint64_t tag, const char *name, const char *exporter) {
-    uint8_t f[HEADER + 31 + 63] = {0};
-    size_t nl = strlen(name), el = strlen(exporter), len = HEADER + nl + el;
-    put32(f, 0x31424D44); put16(f + 4, 1); put16(f + 6, 1); put32(f + 8, len); put32(f + 12, 0);
-    put64(f + 16, size); put64(f + 24, tag);
-    f[48] = nl; f[49] = el;
-    memcpy(f + HEADER, name, nl); memcpy(f + HEADER + nl, exporter, el);
-    union { char space[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    struct iovec iov = {f, len};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) die("sendmsg");
-}
 
 #define TRUNCATIONS 2000000L
 static void *truncator(void *arg) {

@@ -48,8 +48,11 @@ final class BufferObject {
     private volatile String expName;
     private int refs = 1;
     private boolean released;
-    /** Released by {@link #forceRelease()}: references still out are void, their puts no-ops. */
-    private boolean forced;
+    /**
+     * Released by {@link #forceRelease()}: references still out are void, their puts no-ops. Volatile: read without
+     * the monitor where a CPU access ends, a hot path.
+     */
+    private volatile boolean forced;
     private List<AttachmentImpl> attachments;
     private volatile GuardedMemory cpu;
 
@@ -87,7 +90,7 @@ final class BufferObject {
      */
     private void measure(ExportedBuffer s, String exporterName) {
         // the Linux layer's FdBuffer measured its fd with statx and lseek when it took it; others are measured here
-        FdBuffer fb = s instanceof FdBuffer f && f.fd() >= 0 ? f : null;
+        FdBuffer fb = s instanceof FdBuffer f ? f : null;
         BufferId fileId = fb != null ? fb.id() : Sys.fstat(s.fd()).id();
         long real = fb != null ? fb.kernelSize() : Sys.sizeOf(s.fd(), s.kind());
         if (real < requestedSize) {
@@ -207,7 +210,7 @@ final class BufferObject {
         return true;
     }
 
-    synchronized boolean isForced() {
+    boolean isForced() {
         return forced;
     }
 

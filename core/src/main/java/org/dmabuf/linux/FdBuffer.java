@@ -48,7 +48,8 @@ public class FdBuffer implements ExportedBuffer {
             FileStat st = Sys.fstat(fd.get());
             this.id = st.id();
             this.inode = st.inode();
-            this.size = Sys.sizeOf(fd.get(), kind);
+            // a memfd's size is statx's, already read; a dma-buf's is dma_buf_llseek's
+            this.size = kind == BufferKind.MEMFD ? st.size() : Sys.sizeOf(fd.get(), kind);
             if (size < minSize) {
                 throw new LinuxException("FdBuffer", fd.what() + ": the kernel reports " + size
                         + " bytes, fewer than the " + minSize + " expected", Errno.EINVAL);

@@ -10,12 +10,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DeviceConstraints;
 import org.dmabuf.api.Device;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.ExporterInfo;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.Sys;
@@ -88,24 +90,53 @@ class RegistryLifecycleTest extends RegistryFixture {
     void getOfAnFdWhoseBufferIsBetweenItsLastPutAndForgetIsAdoptedAfresh() throws Exception {
         DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096));
         ExecutorService pool = Executors.newFixedThreadPool(2);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        // the release event comes after the last put and before the registry forgets the buffer's identity: hold it
+        registry.addListener(new RegistryListener() {
+            @Override
+            public void bufferReleased(BufferInfo info) {
+                if (entered.getCount() > 0) {
+                    entered.countDown();
+                    try {
+                        gate.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void bufferCreated(BufferInfo info) {
+            }
+
+            @Override
+            public void bufferAttached(BufferInfo info, String device) {
+            }
+
+            @Override
+            public void exporterAdded(ExporterInfo info) {
+            }
+
+            @Override
+            public void exporterRemoved(ExporterInfo info) {
+            }
+        });
         try (Fd dup = Sys.dup(buf.fd(), "kept")) {
-            CountDownLatch entered = new CountDownLatch(1);
-            system.releaseGate = new CountDownLatch(1);
-            system.releaseEntered = entered;
-            Future<?> put = pool.submit(buf::put); // blocks inside the exporter's release
-            assertThat(entered.await(10, TimeUnit.SECONDS)).as("release entered").isTrue();
+            Future<?> put = pool.submit(buf::put); // the last put: released, not yet forgotten
+            assertThat(entered.await(10, TimeUnit.SECONDS)).as("the release event").isTrue();
 
             Future<DmaBuf> got = pool.submit(() -> scope.get(dup.get()));
-            DmaBuf fresh = got.get(10, TimeUnit.SECONDS); // a lookup that waited for the release would time out
+            DmaBuf fresh;
             try {
-                assertThat(fresh.id()).isEqualTo(Sys.fstat(dup.get()).id());
-                assertThat(fresh.kind()).contains(BufferKind.MEMFD);
-                assertThat(fresh.refCount()).as("a new object, not the one being released").isEqualTo(1);
+                fresh = got.get(10, TimeUnit.SECONDS); // a lookup that waited for forget() would time out
             } finally {
-                system.releaseEntered = null;
-                system.releaseGate.countDown();
+                gate.countDown();
                 put.get(10, TimeUnit.SECONDS);
             }
+            assertThat(fresh.id()).isEqualTo(Sys.fstat(dup.get()).id());
+            assertThat(fresh.kind()).contains(BufferKind.MEMFD);
+            assertThat(fresh.refCount()).as("a new object, not the one being released").isEqualTo(1);
             assertThat(registry.bufinfo()).singleElement().satisfies(i -> assertThat(i.id()).isEqualTo(fresh.id()));
             try (DmaBuf again = scope.get(dup.get())) {
                 assertThat(again.refCount()).as("the fresh object is the known one now").isEqualTo(2);

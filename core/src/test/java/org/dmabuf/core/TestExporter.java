@@ -36,10 +36,6 @@ final class TestExporter implements DmaBufExporter {
     final AtomicInteger syncs = new AtomicInteger();
     final List<AllocationRequest> requests = new ArrayList<>();
     volatile RuntimeException failAllocation;
-    /** When set, {@code release} counts it down on entry, then waits for {@link #releaseGate} (at most 30 s). */
-    volatile java.util.concurrent.CountDownLatch releaseEntered;
-    /** Holds {@code release} until counted down, while {@link #releaseEntered} is set. */
-    volatile java.util.concurrent.CountDownLatch releaseGate;
 
     TestExporter(String name, int ranking) {
         props.put(NAME, name);
@@ -119,15 +115,6 @@ final class TestExporter implements DmaBufExporter {
 
         @Override
         public void release() {
-            java.util.concurrent.CountDownLatch entered = releaseEntered;
-            if (entered != null) {
-                entered.countDown();
-                try {
-                    releaseGate.await(30, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
             released.incrementAndGet();
             super.release();
         }

@@ -194,14 +194,31 @@ public final class TestSupport {
      */
     public static List<String> attachedDevices(long inode) throws IOException {
         List<String> lines = Files.readAllLines(Path.of("/sys/kernel/debug/dma_buf/bufinfo"));
+        int i = bufinfoLine(lines, inode);
         List<String> devices = new ArrayList<>();
+        for (int j = i + 2; j < lines.size() && lines.get(j).startsWith("\t"); j++) {
+            devices.add(lines.get(j).trim());
+        }
+        return devices;
+    }
+
+    /**
+     * The size the kernel's debugfs bufinfo gives one dma-buf (its first column).
+     *
+     * @param inode the buffer's inode
+     * @return bytes
+     */
+    public static long bufinfoSize(long inode) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("/sys/kernel/debug/dma_buf/bufinfo"));
+        return Long.parseLong(lines.get(bufinfoLine(lines, inode)).split("\t")[0].trim());
+    }
+
+    /** The index of the object line of a dma-buf: {@code size flags mode count exp_name ino name}, tab-separated. */
+    private static int bufinfoLine(List<String> lines, long inode) {
         for (int i = 0; i < lines.size(); i++) {
             String[] cols = lines.get(i).split("\t");
             if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
-                for (int j = i + 2; j < lines.size() && lines.get(j).startsWith("\t"); j++) {
-                    devices.add(lines.get(j).trim());
-                }
-                return devices;
+                return i;
             }
         }
         throw new AssertionError("inode " + inode + " is not in debugfs bufinfo:\n" + String.join("\n", lines));

@@ -275,7 +275,7 @@ class DrmKernelTest {
                 long fdinfo = FdInfo.read(b.fd()).size();
                 assertThat(fdinfo % 4096).as("the kernel rounds to pages").isZero();
                 assertThat(b.size()).as("ExportedBuffer.size() of " + request.name()).isEqualTo(fdinfo)
-                        .isEqualTo(bufinfoSize(Sys.fstat(b.fd()).inode())).isGreaterThan(request.size());
+                        .isEqualTo(TestSupport.bufinfoSize(Sys.fstat(b.fd()).inode())).isGreaterThan(request.size());
                 try (Mapping viaDumb = device.mapDumb(b.handle(), b.size()); Mapping viaDmaBuf = (Mapping) b.mmap()) {
                     viaDumb.pointer().setByte(b.size() - 1, (byte) 0x5a);
                     assertThat(viaDmaBuf.pointer().getByte(b.size() - 1)).isEqualTo((byte) 0x5a);
@@ -287,7 +287,7 @@ class DrmKernelTest {
         try (StandaloneRegistry r = new StandaloneRegistry("test").addExporter(exporter, exporter.properties(1));
              DmaBuf buf = r.allocate(BufferRequest.ofSize(10000).name("odd-size"))) {
             assertThat(buf.requestedSize()).isEqualTo(10000);
-            assertThat(buf.size()).isEqualTo(FdInfo.read(buf.fd()).size()).isEqualTo(bufinfoSize(buf.inode()))
+            assertThat(buf.size()).isEqualTo(FdInfo.read(buf.fd()).size()).isEqualTo(TestSupport.bufinfoSize(buf.inode()))
                     .isEqualTo(12288);
             try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
                 w.fill(0, buf.size(), (byte) 7);
@@ -348,18 +348,6 @@ class DrmKernelTest {
         } catch (LinuxException e) {
             return org.dmabuf.linux.Errno.name(e.errnoValue());
         }
-    }
-
-    /** The size column of the kernel's debugfs bufinfo for one dma-buf. */
-    static long bufinfoSize(long inode) throws IOException {
-        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(
-                "/sys/kernel/debug/dma_buf/bufinfo"))) {
-            String[] cols = line.split("\t+");
-            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
-                return Long.parseLong(cols[0].trim());
-            }
-        }
-        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
     }
 
     private static long openFds() {

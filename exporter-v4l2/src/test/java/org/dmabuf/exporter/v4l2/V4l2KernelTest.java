@@ -98,7 +98,8 @@ class V4l2KernelTest {
                 assertThat(b.exporterName()).contains("videobuf2_vmalloc");
                 assertThat(b.requestedSize()).isEqualTo(640L * 180);
                 assertThat(b.size()).as("the dma-buf's size: the plane's length rounded to pages")
-                        .isEqualTo(FdInfo.read(b.fd()).size()).isEqualTo(bufinfoSize(b.inode())).isEqualTo(118784);
+                        .isEqualTo(FdInfo.read(b.fd()).size()).isEqualTo(TestSupport.bufinfoSize(b.inode()))
+                        .isEqualTo(118784);
                 assertThatThrownBy(() -> r.allocate(BufferRequest.ofSize(1 << 20)))
                         .hasMessageContaining("exceeds the exporter's maximum of 115200 bytes");
             }
@@ -347,18 +348,6 @@ class V4l2KernelTest {
     private static List<String> captureThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
                 .filter(n -> n.startsWith(V4l2Capture.THREAD_NAME)).toList();
-    }
-
-    /** The size column of the kernel's debugfs bufinfo for one dma-buf. */
-    static long bufinfoSize(long inode) throws IOException {
-        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(
-                "/sys/kernel/debug/dma_buf/bufinfo"))) {
-            String[] cols = line.split("\\t+");
-            if (cols.length >= 6 && cols[5].trim().matches("\\d+") && Long.parseLong(cols[5].trim()) == inode) {
-                return Long.parseLong(cols[0].trim());
-            }
-        }
-        throw new AssertionError("inode " + inode + " is not in debugfs bufinfo");
     }
 
     @Test
