@@ -41,6 +41,19 @@ public interface BufferChannel extends AutoCloseable {
     void send(DmaBuf buffer, long tag, Duration timeout);
 
     /**
+     * Sends a frame: every buffer's fd in one message with the frame's layout (fourcc, modifier, each plane's buffer,
+     * offset and stride) and the caller's tag. The buffers stay the caller's.
+     *
+     * @param frame the frame
+     * @param tag anything the caller wants the peer to see
+     * @param timeout how long to wait for room, as {@link #send(DmaBuf, long, Duration)}; zero tries once
+     * @throws DmaBufException as {@link #send(DmaBuf, long, Duration)}; {@code EINVAL} if a buffer is smaller than
+     *         the planes the layout puts in it
+     * @since 1.2
+     */
+    void send(FrameBuffer frame, long tag, Duration timeout);
+
+    /**
      * Receives the next buffer. A frame that breaks the wire format (bad magic, version, type or lengths, too
      * long, a message of 0 bytes, a wrong number of fds, a size other than the fd's buffer's, a name or exporter
      * that is not UTF-8 or holds NUL or other control characters, a format whose stride is smaller than a line or

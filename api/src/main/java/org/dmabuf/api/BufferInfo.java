@@ -20,14 +20,17 @@ import java.util.List;
  * @param mappings device mappings (sg tables) that are live
  * @param cpuMapped whether the CPU mapping exists
  * @param owner the bundle that created the buffer ({@code symbolic.name [id]}), or the process-level owner
+ * @param format the image's layout, as {@link DmaBuf#format()} reports it, if the buffer holds a whole image
+ *        (since 1.2)
  */
 public record BufferInfo(BufferId id, long size, long requestedSize, String name, String expName, String exporter,
         String kind, int refCount, List<String> attachedDevices, List<String> kernelDevices, int mappings,
-        boolean cpuMapped, String owner) {
+        boolean cpuMapped, String owner, java.util.Optional<BufferFormat> format) {
     /** Copies the device lists. */
     public BufferInfo {
         attachedDevices = List.copyOf(attachedDevices);
         kernelDevices = List.copyOf(kernelDevices);
+        java.util.Objects.requireNonNull(format, "format");
     }
 
     /**

@@ -41,6 +41,23 @@ public final class BufferRequest {
     }
 
     /**
+     * A request for a frame of a pixel format: its format is the tightest linear layout
+     * ({@link BufferFormat#linear}), its size that of the first buffer. The layout the buffer gets follows the
+     * stride and offset alignment of the request and of every attached device ({@link DmaBuf#format()}).
+     *
+     * @param format the pixel format
+     * @param width width in pixels
+     * @param height height in pixels
+     * @return the request
+     * @throws InvalidArgumentException if width or height is not positive
+     * @since 1.2
+     */
+    public static BufferRequest ofFormat(PixelFormat format, int width, int height) {
+        BufferFormat layout = BufferFormat.linear(Objects.requireNonNull(format, "format"), width, height);
+        return new BufferRequest(layout.bufferSize(0), "", layout, null, DeviceConstraints.NONE);
+    }
+
+    /**
      * The same request with a name.
      *
      * @param value at most {@link #MAX_NAME_LENGTH} bytes of UTF-8
@@ -52,7 +69,8 @@ public final class BufferRequest {
     }
 
     /**
-     * The same request with an image format.
+     * The same request with an image format: the layout asked for. An exporter may make another (a driver's pitch);
+     * {@link DmaBuf#format()} reports what it made.
      *
      * @param value the format
      * @return a new request

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * What an importer device needs of a buffer's backing storage: the parts of {@code struct device_dma_parameters}
- * and the DMA mask that decide which exporter may allocate it. Attachments made before a buffer has storage record
+ * and the DMA mask that decide which exporter may allocate it, and the stride and offset alignment it needs of an
+ * image's planes. Attachments made before a buffer has storage record
  * their constraints; the storage committed at first use satisfies all of them (late allocation).
  *
  * <p>Immutable and thread-safe. Build with {@link #builder()}; {@link #NONE} asks for nothing.
@@ -19,6 +20,8 @@ public final class DeviceConstraints {
     private final int maxSegmentCount;
     private final boolean contiguous;
     private final boolean uncached;
+    private final int strideAlignment;
+    private final int offsetAlignment;
 
     private DeviceConstraints(Builder b) {
         this.alignment = b.alignment;
@@ -26,6 +29,8 @@ public final class DeviceConstraints {
         this.maxSegmentCount = b.maxSegmentCount;
         this.contiguous = b.contiguous;
         this.uncached = b.uncached;
+        this.strideAlignment = b.strideAlignment;
+        this.offsetAlignment = b.offsetAlignment;
     }
 
     /**
@@ -83,6 +88,49 @@ public final class DeviceConstraints {
     }
 
     /**
+     * The alignment, in bytes, the device needs of every line of an image: each plane's stride is a multiple of it
+     * (a scanout engine's pitch alignment, a codec's {@code bytesperline} alignment).
+     *
+     * @return a power of two; 1 when the device needs none
+     * @since 1.2
+     */
+    public int strideAlignment() {
+        return strideAlignment;
+    }
+
+    /**
+     * The alignment, in bytes, the device needs of where each plane of an image starts within its buffer.
+     *
+     * @return a power of two; 1 when the device needs none
+     * @since 1.2
+     */
+    public int offsetAlignment() {
+        return offsetAlignment;
+    }
+
+    /**
+     * Whether an image laid out as {@code format} meets this device's stride and offset alignments.
+     *
+     * @param format the layout
+     * @return what is not met, or empty when all is
+     * @since 1.2
+     */
+    public java.util.Optional<String> unmetBy(BufferFormat format) {
+        for (int i = 0; i < format.planes().size(); i++) {
+            Plane p = format.planes().get(i);
+            if (p.stride() % strideAlignment != 0) {
+                return java.util.Optional.of("plane " + i + "'s stride " + p.stride() + " is not a multiple of "
+                        + strideAlignment);
+            }
+            if (p.offset() % offsetAlignment != 0) {
+                return java.util.Optional.of("plane " + i + "'s offset " + p.offset() + " is not a multiple of "
+                        + offsetAlignment);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
      * The constraints that satisfy both this device and another: the larger alignment, the smaller segment limits,
      * contiguous or uncached if either needs it.
      *
@@ -96,19 +144,22 @@ public final class DeviceConstraints {
         b.maxSegmentCount = Math.min(maxSegmentCount, other.maxSegmentCount);
         b.contiguous = contiguous || other.contiguous;
         b.uncached = uncached || other.uncached;
+        b.strideAlignment = Math.max(strideAlignment, other.strideAlignment);
+        b.offsetAlignment = Math.max(offsetAlignment, other.offsetAlignment);
         return b.build();
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof DeviceConstraints c && c.alignment == alignment && c.maxSegmentSize == maxSegmentSize
-                && c.maxSegmentCount == maxSegmentCount && c.contiguous == contiguous && c.uncached == uncached;
+                && c.maxSegmentCount == maxSegmentCount && c.contiguous == contiguous && c.uncached == uncached
+                && c.strideAlignment == strideAlignment && c.offsetAlignment == offsetAlignment;
     }
 
     @Override
     public int hashCode() {
         return Long.hashCode(alignment) * 31 + Long.hashCode(maxSegmentSize) * 17 + maxSegmentCount
-                + (contiguous ? 2 : 0) + (uncached ? 1 : 0);
+                + (contiguous ? 2 : 0) + (uncached ? 1 : 0) + strideAlignment * 7 + offsetAlignment * 13;
     }
 
     @Override
@@ -129,6 +180,12 @@ public final class DeviceConstraints {
         if (uncached) {
             parts.add("uncached");
         }
+        if (strideAlignment > 1) {
+            parts.add("strideAlignment=" + strideAlignment);
+        }
+        if (offsetAlignment > 1) {
+            parts.add("offsetAlignment=" + offsetAlignment);
+        }
         return parts.isEmpty() ? "none" : String.join(",", parts);
     }
 
@@ -139,6 +196,8 @@ public final class DeviceConstraints {
         private int maxSegmentCount = Integer.MAX_VALUE;
         private boolean contiguous;
         private boolean uncached;
+        private int strideAlignment = 1;
+        private int offsetAlignment = 1;
 
         private Builder() {
         }
@@ -210,6 +269,40 @@ public final class DeviceConstraints {
          */
         public Builder uncached(boolean value) {
             this.uncached = value;
+            return this;
+        }
+
+        /**
+         * Sets the alignment of every plane's stride.
+         *
+         * @param bytes a power of two
+         * @return this builder
+         * @throws InvalidArgumentException if {@code bytes} is not a positive power of two
+         * @since 1.2
+         */
+        public Builder strideAlignment(int bytes) {
+            if (bytes <= 0 || Integer.bitCount(bytes) != 1) {
+                throw new InvalidArgumentException("DeviceConstraints.strideAlignment",
+                        "stride alignment " + bytes + " is not a positive power of two");
+            }
+            this.strideAlignment = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the alignment of every plane's offset within its buffer.
+         *
+         * @param bytes a power of two
+         * @return this builder
+         * @throws InvalidArgumentException if {@code bytes} is not a positive power of two
+         * @since 1.2
+         */
+        public Builder offsetAlignment(int bytes) {
+            if (bytes <= 0 || Integer.bitCount(bytes) != 1) {
+                throw new InvalidArgumentException("DeviceConstraints.offsetAlignment",
+                        "offset alignment " + bytes + " is not a positive power of two");
+            }
+            this.offsetAlignment = bytes;
             return this;
         }
 

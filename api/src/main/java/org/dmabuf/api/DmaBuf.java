@@ -94,7 +94,11 @@ public interface DmaBuf extends AutoCloseable {
     long inode();
 
     /**
-     * The image format, where the buffer holds an image.
+     * The image's layout, where the buffer holds a whole image (every plane of its format): once storage is
+     * committed, the layout the exporter actually made (a DRM dumb buffer's pitch, a V4L2 driver's
+     * {@code bytesperline}), or the layout the core computed from the requested format and the stride and offset
+     * alignment of every attached device; before that, the requested format. A buffer that holds one plane of a
+     * multi-buffer frame has none: its {@link FrameBuffer} has the layout.
      *
      * @return the format, if any
      */

@@ -34,6 +34,20 @@ public interface DmaBufRegistry {
     DmaBuf allocate(BufferRequest request);
 
     /**
+     * Allocates a frame: one buffer, or one per plane for a format whose planes live in buffers of their own
+     * ({@link PixelFormat#NV12M}), laid out linearly to meet the request's stride and offset alignment. Each buffer
+     * reports the layout its exporter actually made.
+     *
+     * @param request a request with a format ({@link BufferRequest#ofFormat}); its name and exporter apply to every
+     *        buffer
+     * @return the frame, owned by the caller
+     * @throws InvalidArgumentException if the request has no format
+     * @throws NoExporterException if no exporter can provide the storage; buffers allocated before are put
+     * @since 1.2
+     */
+    FrameBuffer allocateFrame(BufferRequest request);
+
+    /**
      * Turns an fd back into a buffer ({@code dma_buf_get}): the buffer this process already knows by the fd's
      * inode, else the buffer adopted by the exporter that {@code /proc/self/fdinfo} names ({@code exp_name:}),
      * else a foreign dma-buf with mmap and sync only. The caller keeps its fd: the registry takes its own

@@ -3,19 +3,23 @@ package org.dmabuf.api;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * One captured video frame: a buffer the device filled, with its sequence number and timestamp. Closing the frame
- * gives the buffer back to the device for the next capture; until then the device cannot reuse it.
+ * One captured video frame: the buffers the device filled (one, or one per plane for a multi-planar format such as
+ * {@code NV12M}), with its sequence number and timestamp. Closing the frame gives its buffers back to the device
+ * for the next capture; until then the device cannot reuse them.
  *
  * <p>Threads: any thread may read it; {@link #close()} once, from any thread (later calls are no-ops).
  */
 @ProviderType
-public interface Frame extends AutoCloseable {
+public interface Frame extends FrameBuffer {
     /**
-     * The buffer holding the frame; a reference owned by the frame: {@link DmaBuf#get()} it to keep it longer.
+     * The frame's first buffer (its only one unless the format is multi-planar); a reference owned by the frame:
+     * {@link DmaBuf#get()} it to keep it longer.
      *
-     * @return the buffer
+     * @return {@code buffers().get(0)}
      */
-    DmaBuf buffer();
+    default DmaBuf buffer() {
+        return buffers().get(0);
+    }
 
     /**
      * The driver's sequence number ({@code v4l2_buffer.sequence}).
@@ -33,20 +37,33 @@ public interface Frame extends AutoCloseable {
     long timestampNanos();
 
     /**
-     * The bytes of the first plane the device wrote ({@code bytesused}).
+     * The bytes the device wrote into the first buffer ({@code bytesused}).
      *
      * @return bytes
      */
-    long bytesUsed();
+    default long bytesUsed() {
+        return bytesUsed(0);
+    }
 
     /**
-     * The frame's layout, as the driver set it.
+     * The bytes the device wrote into one buffer ({@code bytesused} of that V4L2 plane).
+     *
+     * @param buffer the buffer index
+     * @return bytes
+     * @throws InvalidArgumentException if there is no such buffer
+     * @since 1.2
+     */
+    long bytesUsed(int buffer);
+
+    /**
+     * The frame's layout, as the driver set it: {@code bytesperline} and {@code sizeimage} of every plane.
      *
      * @return the format
      */
+    @Override
     BufferFormat format();
 
-    /** Gives the buffer back to the device. */
+    /** Gives the buffers back to the device. */
     @Override
     void close();
 }

@@ -187,6 +187,24 @@ public enum PixelFormat {
     }
 
     /**
+     * The format of a DRM fourcc whose planes live in this many buffers: {@code NV12} in 1 is {@link #NV12}, in 2
+     * {@link #NV12M}; a single-plane format only in 1.
+     *
+     * @param fourcc a {@code DRM_FORMAT_*} code
+     * @param buffers the number of buffers
+     * @return the format, or empty if the project does not describe that fourcc in that many buffers
+     * @since 1.2
+     */
+    public static Optional<PixelFormat> of(int fourcc, int buffers) {
+        for (PixelFormat f : values()) {
+            if (f.drm == fourcc && f.memoryPlanes == buffers) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * The format of a DRM fourcc with all its planes in one buffer.
      *
      * @param fourcc a {@code DRM_FORMAT_*} code

@@ -1,7 +1,9 @@
 package org.dmabuf.spi;
 
 import java.util.List;
+import java.util.Optional;
 import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.DmaDirection;
 import org.dmabuf.api.Segment;
@@ -39,6 +41,20 @@ public interface ExportedBuffer {
      * @return bytes
      */
     long size();
+
+    /**
+     * The image layout this storage actually has, where the exporter decided it: the pitch and size a DRM
+     * {@code CREATE_DUMB} returned, the {@code bytesperline} and {@code sizeimage} a V4L2 driver set. The core
+     * reports it as the buffer's {@link org.dmabuf.api.DmaBuf#format() format} and checks that its planes fit in
+     * {@link #size()}. Empty by default: the core then reports the layout it computed for the request
+     * ({@link AllocationRequest#format()}).
+     *
+     * @return the layout of a whole image in this buffer, or empty
+     * @since 1.1
+     */
+    default Optional<BufferFormat> format() {
+        return Optional.empty();
+    }
 
     /**
      * What kind of kernel object the fd is.

@@ -34,7 +34,8 @@ final class BufferObject {
     final long serial;
     /** The size asked for, or reported at adoption. */
     final long requestedSize;
-    final BufferFormat format;
+    /** The format asked for, or null. */
+    final BufferFormat requestedFormat;
     final String owner;
     private final String requestedExporter;
     private final DeviceConstraints requestConstraints;
@@ -45,6 +46,8 @@ final class BufferObject {
     /** The storage's real size once committed ({@link org.dmabuf.linux.Sys#sizeOf}), else the requested size. */
     private volatile long size;
     private volatile BufferId id = BufferId.NONE;
+    /** The layout committed storage has: the exporter's, or the one planned for the request; null if none. */
+    private volatile BufferFormat layout;
     private volatile String expName;
     private int refs = 1;
     private boolean released;
@@ -61,7 +64,7 @@ final class BufferObject {
         this.serial = serial;
         this.requestedSize = request.size();
         this.size = request.size();
-        this.format = request.format().orElse(null);
+        this.requestedFormat = request.format().orElse(null);
         this.owner = owner;
         this.name = request.name();
         this.requestedExporter = request.exporter().orElse(null);
@@ -74,7 +77,7 @@ final class BufferObject {
         this.registry = registry;
         this.serial = serial;
         this.requestedSize = storage.size();
-        this.format = null;
+        this.requestedFormat = null;
         this.owner = owner;
         this.name = name;
         this.requestedExporter = null;
@@ -104,6 +107,43 @@ final class BufferObject {
         }
         size = real;
         id = fileId;
+    }
+
+    /**
+     * The layout the storage has: the exporter's own, checked to describe one whole image that fits in the
+     * storage, else the planned one, which has to fit too.
+     */
+    private BufferFormat checkLayout(ExportedBuffer s, String exporterName, BufferFormat planned,
+            DeviceConstraints merged) {
+        BufferFormat made = s.format().orElse(planned);
+        if (made == null) {
+            return null;
+        }
+        if (made.buffers() != 1) {
+            throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' reports "
+                    + made.describe() + " for " + describe() + ": a buffer's own layout keeps every plane in it");
+        }
+        if (made.bufferSize(0) > size) {
+            throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' reports "
+                    + made.describe() + " for " + describe() + ", which needs " + made.bufferSize(0)
+                    + " bytes where the kernel reports " + size);
+        }
+        java.util.Optional<String> unmet = merged.unmetBy(made);
+        if (unmet.isPresent()) {
+            throw new ConstraintException("allocate", "exporter '" + exporterName + "' laid out "
+                    + made.describe() + " for " + describe() + " against the attached devices' alignment ("
+                    + merged + "): " + unmet.get());
+        }
+        return made;
+    }
+
+    /** The layout: the committed one, else the requested format if it describes a single buffer; or null. */
+    BufferFormat format() {
+        BufferFormat l = layout;
+        if (l != null) {
+            return l;
+        }
+        return requestedFormat != null && requestedFormat.buffers() == 1 && !isAllocated() ? requestedFormat : null;
     }
 
     String describe() {
@@ -321,6 +361,8 @@ final class BufferObject {
                 merged = merged.mergedWith(a.device().constraints());
             }
         }
+        BufferFormat planned = plan(requestedFormat, merged);
+        long want = planned == null ? size : Math.max(size, planned.bufferSize(0));
         List<ExporterRef> candidates = registry.exporterList();
         StringBuilder why = new StringBuilder();
         List<DmaBufException> failures = new ArrayList<>();
@@ -330,20 +372,20 @@ final class BufferObject {
                 continue;
             }
             named = true;
-            String unmet = ref.unmet(merged, size);
+            String unmet = ref.unmet(merged, want);
             if (unmet != null) {
                 why.append("; ").append(ref.name).append(": ").append(unmet);
                 continue;
             }
             ExportedBuffer s;
             try {
-                s = ref.exporter.allocate(new AllocationRequest(size, name, format, merged));
+                s = ref.exporter.allocate(new AllocationRequest(want, name, planned, merged));
             } catch (DmaBufException e) {
                 failures.add(e);
                 why.append("; ").append(ref.name).append(": ").append(e.getMessage());
                 continue;
             }
-            install(call, s, ref);
+            install(call, s, ref, planned, merged);
             return s;
         }
         if (requestedExporter != null && !named) {
@@ -365,10 +407,25 @@ final class BufferObject {
         return refs.isEmpty() ? "none" : String.join(", ", refs.stream().map(r -> r.name).toList());
     }
 
+    /**
+     * The layout to ask an exporter for: a format of the table, linear and in one buffer, laid out to meet the
+     * merged alignments; any other format as it was asked for; null for none.
+     */
+    static BufferFormat plan(BufferFormat requested, DeviceConstraints merged) {
+        if (requested == null || !requested.isLinear() || requested.buffers() != 1) {
+            return requested;
+        }
+        return requested.pixelFormat()
+                .map(pf -> BufferFormat.layout(pf, requested.width(), requested.height(), merged))
+                .orElse(requested);
+    }
+
     /** Makes new storage this buffer's: the attachments made so far are attached to it now. */
-    private void install(String call, ExportedBuffer s, ExporterRef ref) {
+    private void install(String call, ExportedBuffer s, ExporterRef ref, BufferFormat planned,
+            DeviceConstraints merged) {
         try {
             measure(s, ref.name);
+            layout = checkLayout(s, ref.name, planned, merged);
         } catch (RuntimeException e) {
             s.release();
             throw e;
@@ -395,6 +452,7 @@ final class BufferObject {
             storage = null;
             exporter = null;
             id = BufferId.NONE;
+            layout = null;
             size = requestedSize;
             s.release();
             throw e;
@@ -409,6 +467,10 @@ final class BufferObject {
         AttachmentImpl a = new AttachmentImpl(this, handle, device);
         if (storage != null) {
             String unmet = exporter.unmetByStorage(device.constraints(), size);
+            BufferFormat l = layout;
+            if (unmet == null && l != null) {
+                unmet = device.constraints().unmetBy(l).orElse(null);
+            }
             if (unmet != null) {
                 throw new ConstraintException("attach", "device '" + device.name() + "' cannot use " + describe()
                         + ": " + unmet + " (storage was committed before the device attached)");
@@ -533,7 +595,7 @@ final class BufferObject {
                 : "dma-buf";
         return new BufferInfo(id, size, requestedSize, name, storage == null || released ? "" : expNameLocked(),
                 exporter == null ? "" : exporter.name, kind, released ? 0 : refs, devices, kernel, maps, cpu != null,
-                owner);
+                owner, java.util.Optional.ofNullable(format()));
     }
 
     static void checkSize(String call, long size) {

@@ -44,6 +44,11 @@ final class ChannelImpl implements BufferChannel {
         socket.send(frame(buffer, tag), timeout, buffer.fd());
     }
 
+    @Override
+    public void send(org.dmabuf.api.FrameBuffer frame, long tag, Duration timeout) {
+        throw new UnsupportedOperationException("wire format version 2 is not written yet");
+    }
+
     /** The frame for a buffer, whose size is the kernel's; a memfd is sealed first. */
     private static byte[] frame(DmaBuf buffer, long tag) {
         int fd = buffer.fd();

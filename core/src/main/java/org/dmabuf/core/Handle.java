@@ -137,7 +137,7 @@ final class Handle implements DmaBuf {
 
     @Override
     public Optional<BufferFormat> format() {
-        return Optional.ofNullable(buffer.format);
+        return Optional.ofNullable(buffer.format());
     }
 
     @Override

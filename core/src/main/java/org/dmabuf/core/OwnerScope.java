@@ -56,6 +56,12 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     }
 
     @Override
+    public org.dmabuf.api.FrameBuffer allocateFrame(BufferRequest request) {
+        live("allocateFrame");
+        return FrameBufferImpl.allocate(this, request);
+    }
+
+    @Override
     public DmaBuf allocate(BufferRequest request) {
         live("allocate");
         return registry.allocate(request, this);

@@ -29,6 +29,11 @@ abstract class ScopedRegistry implements DmaBufRegistry {
     }
 
     @Override
+    public org.dmabuf.api.FrameBuffer allocateFrame(BufferRequest request) {
+        return scope.allocateFrame(request);
+    }
+
+    @Override
     public DmaBuf get(int fd) {
         return scope.get(fd);
     }

@@ -115,8 +115,8 @@ final class PatternSource implements FrameSource {
         long now = System.nanoTime();
         return new Frame() {
             @Override
-            public DmaBuf buffer() {
-                return ref;
+            public List<DmaBuf> buffers() {
+                return List.of(ref);
             }
 
             @Override
@@ -130,8 +130,8 @@ final class PatternSource implements FrameSource {
             }
 
             @Override
-            public long bytesUsed() {
-                return ref.size();
+            public long bytesUsed(int index) {
+                return buffer(index).size();
             }
 
             @Override

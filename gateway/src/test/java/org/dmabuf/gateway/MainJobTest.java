@@ -202,8 +202,8 @@ class MainJobTest {
             framesTaken.incrementAndGet();
             return new Frame() {
                 @Override
-                public DmaBuf buffer() {
-                    return ref;
+                public java.util.List<DmaBuf> buffers() {
+                    return java.util.List.of(ref);
                 }
 
                 @Override
@@ -217,8 +217,8 @@ class MainJobTest {
                 }
 
                 @Override
-                public long bytesUsed() {
-                    return ref.size();
+                public long bytesUsed(int index) {
+                    return buffer(index).size();
                 }
 
                 @Override

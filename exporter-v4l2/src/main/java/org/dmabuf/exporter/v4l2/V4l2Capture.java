@@ -404,7 +404,16 @@ final class V4l2Capture implements FrameSource {
         }
 
         @Override
-        public long bytesUsed() {
+        public java.util.List<DmaBuf> buffers() {
+            return java.util.List.of(buffer);
+        }
+
+        @Override
+        public long bytesUsed(int index) {
+            if (index != 0) {
+                throw new org.dmabuf.api.InvalidArgumentException("Frame.bytesUsed", "buffer " + index
+                        + " of a frame of 1");
+            }
             return d.bytesUsed();
         }
 
