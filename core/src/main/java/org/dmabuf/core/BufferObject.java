@@ -598,6 +598,15 @@ final class BufferObject {
                 owner, java.util.Optional.ofNullable(format()));
     }
 
+    /** A buffer holds one buffer's planes: a format whose planes live in several is a frame's. */
+    static void checkSingleBuffer(String call, BufferRequest request) {
+        BufferFormat f = request.format().orElse(null);
+        if (f != null && f.buffers() != 1) {
+            throw new InvalidArgumentException(call, f.describe() + " spreads its planes over " + f.buffers()
+                    + " buffers: allocate it with allocateFrame");
+        }
+    }
+
     static void checkSize(String call, long size) {
         if (size <= 0) {
             throw new InvalidArgumentException(call, "size " + size + " must be greater than 0");

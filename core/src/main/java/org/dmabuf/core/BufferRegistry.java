@@ -169,6 +169,7 @@ public final class BufferRegistry {
 
     DmaBuf create(BufferRequest request, OwnerScope owner) {
         BufferObject.checkSize("create", request.size());
+        BufferObject.checkSingleBuffer("create", request);
         BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
         live.add(b);
         Handle h = handle(b, owner, "create");
@@ -178,6 +179,7 @@ public final class BufferRegistry {
 
     DmaBuf allocate(BufferRequest request, OwnerScope owner) {
         BufferObject.checkSize("allocate", request.size());
+        BufferObject.checkSingleBuffer("allocate", request);
         BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
         live.add(b);
         try {

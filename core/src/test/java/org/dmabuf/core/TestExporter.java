@@ -36,6 +36,10 @@ final class TestExporter implements DmaBufExporter {
     final AtomicInteger syncs = new AtomicInteger();
     final List<AllocationRequest> requests = new ArrayList<>();
     volatile RuntimeException failAllocation;
+    /** The layout each buffer reports as its own ({@code ExportedBuffer.format()}); none when null. */
+    volatile java.util.function.Function<AllocationRequest, org.dmabuf.api.BufferFormat> layout;
+    /** Whether storage is sized for {@link #layout} (as a driver sizes it) rather than for the request. */
+    volatile boolean sizeForLayout = true;
 
     TestExporter(String name, int ranking) {
         props.put(NAME, name);
@@ -64,20 +68,31 @@ final class TestExporter implements DmaBufExporter {
         synchronized (requests) {
             requests.add(request);
         }
+        var made = layout;
+        org.dmabuf.api.BufferFormat own = made == null ? null : made.apply(request);
         allocated.incrementAndGet();
+        long size = own != null && sizeForLayout ? Math.max(request.size(), own.bufferSize(0)) : request.size();
         var fd = Sys.memfd("test-" + name(), LibC.MFD_ALLOW_SEALING);
         try {
-            Sys.ftruncate(fd.get(), request.size());
+            Sys.ftruncate(fd.get(), size);
         } catch (DmaBufException e) {
             fd.close();
             throw e;
         }
-        return new TestBuffer(fd, request.size());
+        return new TestBuffer(fd, size, own);
     }
 
     final class TestBuffer extends FdBuffer {
-        TestBuffer(org.dmabuf.linux.Fd fd, long size) {
+        private final org.dmabuf.api.BufferFormat format;
+
+        TestBuffer(org.dmabuf.linux.Fd fd, long size, org.dmabuf.api.BufferFormat format) {
             super(fd, size, BufferKind.MEMFD);
+            this.format = format;
+        }
+
+        @Override
+        public java.util.Optional<org.dmabuf.api.BufferFormat> format() {
+            return java.util.Optional.ofNullable(format);
         }
 
         @Override
