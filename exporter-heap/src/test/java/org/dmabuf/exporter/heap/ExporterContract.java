@@ -8,7 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.dmabuf.api.Attachment;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
+import org.dmabuf.api.Device;
+import org.dmabuf.api.DeviceConstraints;
+import org.dmabuf.api.FrameBuffer;
+import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.Plane;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
@@ -24,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -199,6 +207,74 @@ abstract class ExporterContract {
                         .hasMessageContaining("of " + kernel + " bytes");
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = PixelFormat.class, names = {"NV12", "YUV420", "YUYV", "XBGR32"})
+    void aFrameLaidOutForADevicesAlignmentHasItsPaddedPlanesWhereTheLayoutSaysInTheKernelsBuffer(PixelFormat pf) {
+        Device scanout = Device.of("scanout", DeviceConstraints.builder().strideAlignment(256)
+                .offsetAlignment(4096).build());
+        try (DmaBuf buf = registry.create(BufferRequest.ofFormat(pf, 100, 50).name("padded"));
+                Attachment a = buf.attach(scanout)) {
+            long kernel = kernelSize(buf.fd());
+            BufferFormat f = buf.format().orElseThrow();
+            assertThat(f.pixelFormat()).contains(pf);
+            assertThat(f.buffers()).isOne();
+            for (int p = 0; p < pf.planes(); p++) {
+                Plane plane = f.planes().get(p);
+                assertThat(plane.stride() % 256).as("plane %d stride %d", p, plane.stride()).isZero();
+                assertThat(plane.stride()).as("a padded line").isGreaterThan((int) pf.lineBytes(p, 100));
+                assertThat(plane.offset() % 4096).as("plane %d offset", p).isZero();
+            }
+            assertThat(kernel).as("the kernel's buffer holds the layout").isGreaterThanOrEqualTo(f.bufferSize(0))
+                    .isEqualTo(buf.size());
+            assertThat(registry.bufinfo()).singleElement().satisfies(i -> assertThat(i.format()).contains(f));
+            // every line of every plane, its padding marked, written through the registry's CPU access ...
+            try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
+                for (int p = 0; p < pf.planes(); p++) {
+                    Plane plane = f.planes().get(p);
+                    int line = (int) pf.lineBytes(p, 100);
+                    byte[] row = new byte[plane.stride()];
+                    for (int y = 0; y < pf.lines(p, 50); y++) {
+                        java.util.Arrays.fill(row, 0, line, (byte) (p * 64 + y));
+                        java.util.Arrays.fill(row, line, row.length, (byte) 0xee);
+                        w.write(plane.offset() + (long) y * plane.stride(), row, 0, row.length);
+                    }
+                }
+            }
+            // ... is where the layout says in an independent mapping of the fd
+            try (Mapping m = Mapping.map(buf.fd(), buf.size(), "independent")) {
+                for (int p = 0; p < pf.planes(); p++) {
+                    Plane plane = f.planes().get(p);
+                    int line = (int) pf.lineBytes(p, 100);
+                    for (int y = 0; y < pf.lines(p, 50); y++) {
+                        long at = plane.offset() + (long) y * plane.stride();
+                        assertThat(m.pointer().getByte(at)).isEqualTo((byte) (p * 64 + y));
+                        assertThat(m.pointer().getByte(at + line - 1)).isEqualTo((byte) (p * 64 + y));
+                        assertThat(m.pointer().getByte(at + line)).isEqualTo((byte) 0xee);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFrameWithABufferPerPlaneIsMadeOfDistinctKernelBuffersReleasedTogether() {
+        try (FrameBuffer frame = registry.allocateFrame(BufferRequest.ofFormat(PixelFormat.NV12M, 640, 480)
+                .name("nv12m"))) {
+            assertThat(frame.format().describe()).isEqualTo("NV12 640x480 LINEAR [0:0+307200/640 1:0+153600/640]");
+            assertThat(frame.buffers()).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                DmaBuf b = frame.buffer(i);
+                assertThat(kernelSize(b.fd())).isGreaterThanOrEqualTo(frame.format().bufferSize(i))
+                        .isEqualTo(b.size());
+                assertThat(b.exporterName()).contains(kernelExpName());
+                assertThat(b.name()).isEqualTo("nv12m");
+            }
+            assertThat(frame.buffer(0).id()).isNotEqualTo(frame.buffer(1).id());
+            assertThat(registry.bufinfo()).hasSize(2);
+        }
+        assertThat(registry.bufinfo()).as("closing the frame released both buffers").isEmpty();
     }
 
     @Test
