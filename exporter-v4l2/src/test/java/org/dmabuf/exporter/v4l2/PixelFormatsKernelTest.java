@@ -113,6 +113,8 @@ class PixelFormatsKernelTest {
                 assertThat(second).isNotNull();
                 checkFrame(second, f, "videobuf2_vmalloc");
             }
+            source.close();
+            assertThat(r.bufinfo()).as("the capture and its frames put every plane's handle").isEmpty();
         }
     }
 
