@@ -20,7 +20,10 @@ import org.dmabuf.linux.LinuxException;
 
 /**
  * Captures into a set of buffers: the driver's own MMAP buffers (exported), or buffers of another exporter queued
- * with {@code V4L2_MEMORY_DMABUF} (zero copy from the device into, say, a dma-heap). The first {@link #next} queues
+ * with {@code V4L2_MEMORY_DMABUF} (zero copy from the device into, say, a dma-heap). Each V4L2 buffer is one frame
+ * of the layout's {@link BufferFormat#buffers()} dma-bufs: one, or one per plane for a multi-planar format such as
+ * {@code NV12M} (every plane exported, or every plane's dma-buf queued in {@code m.planes[i].m.fd}). The first
+ * {@link #next} queues
  * every buffer ({@code QBUF}), starts streaming ({@code STREAMON}) and a capture thread that dequeues each filled
  * buffer and offers it as a {@link Frame}. The hand-off queue holds at most {@code buffers - 2} frames; when it is
  * full the oldest waiting frame goes back to the driver and counts as dropped, so the driver always has buffers to
@@ -46,7 +49,8 @@ final class V4l2Capture implements FrameSource {
     private final BufferFormat format;
     private final int memory;
     private final Runnable onClose;
-    private final List<DmaBuf> handles;
+    /** The buffers: by V4L2 buffer index, then by buffer of the layout (V4L2 plane). */
+    private final List<List<DmaBuf>> handles;
     /** For {@code V4L2_MEMORY_DMABUF}: the device the buffers are attached to while the queue holds them. */
     private final V4l2Importer importer;
     /** The buffers' attachments to {@link #importer}, guarded by the device's lock. */
@@ -75,20 +79,30 @@ final class V4l2Capture implements FrameSource {
      *
      * @param device the node, its format set
      * @param format the format the driver set
-     * @param handles the buffers, index by index; owned by the capture from now on
+     * @param handles the buffers, index by index, each with one dma-buf per buffer of the layout; owned by the
+     *        capture from now on
      * @param memory {@code V4L2_MEMORY_MMAP} (the handles are the driver's exported buffers, already requested) or
      *        {@code V4L2_MEMORY_DMABUF} (the handles are another exporter's; the queue is requested at start)
      * @param onClose run once when the capture is closed, after its resources are released
      */
-    V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory, Runnable onClose) {
+    V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
+            Runnable onClose) {
         this(device, format, handles, memory, null, onClose);
     }
 
-    private V4l2Capture(V4l2Device device, BufferFormat format, List<DmaBuf> handles, int memory,
+    private V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
             V4l2Importer importer, Runnable onClose) {
+        for (List<DmaBuf> frame : handles) {
+            if (frame.size() != format.buffers()) {
+                throw new IllegalArgumentException(frame.size() + " buffers for " + format.describe());
+            }
+        }
         this.device = device;
         this.format = format;
-        this.handles = new ArrayList<>(handles);
+        this.handles = new ArrayList<>();
+        for (List<DmaBuf> frame : handles) {
+            this.handles.add(List.copyOf(frame));
+        }
         this.memory = memory;
         this.onClose = onClose;
         this.capacity = Math.max(1, handles.size() - 2);
@@ -96,27 +110,38 @@ final class V4l2Capture implements FrameSource {
     }
 
     /**
-     * A capture straight into buffers of another exporter ({@code V4L2_MEMORY_DMABUF}).
+     * A capture straight into buffers of another exporter ({@code V4L2_MEMORY_DMABUF}): per frame, one buffer per
+     * buffer of the layout, each as large as the driver's {@code sizeimage} of that V4L2 plane (rounded up to
+     * pages). A single buffer is asked for with the layout when it is the one the registry lays out for the format
+     * (the tightest linear one), so that its {@link DmaBuf#format()} is the driver's; the buffers of a multi-planar
+     * layout each hold one plane and are asked for by size.
      *
      * @param device the node, its format set
      * @param format the format the driver set
      * @param registry where the buffers come from
      * @param exporter the exporter's name, for example {@code system}
-     * @param count how many buffers
+     * @param count how many frames
      * @return the capture; close it to stop and release the buffers
      */
     static V4l2Capture into(V4l2Device device, BufferFormat format, DmaBufRegistry registry, String exporter,
             int count) {
-        long size = (format.planes().get(0).length() + 4095) & -4096L;
         V4l2Importer importer = new V4l2Importer(device, device.queueAttachesDmaBufs());
-        List<DmaBuf> buffers = new ArrayList<>();
+        boolean sameLayout = format.buffers() == 1 && format.pixelFormat()
+                .map(pf -> BufferFormat.linear(pf, format.width(), format.height()).equals(format)).orElse(false);
+        List<List<DmaBuf>> buffers = new ArrayList<>();
         try {
             for (int i = 0; i < count; i++) {
-                buffers.add(registry.allocate(org.dmabuf.api.BufferRequest.ofSize(size).exporter(exporter)
-                        .name("v4l2-capture-" + i).format(format)));
+                List<DmaBuf> frame = new ArrayList<>();
+                buffers.add(frame);
+                for (int b = 0; b < format.buffers(); b++) {
+                    long size = (format.bufferSize(b) + 4095) & -4096L;
+                    org.dmabuf.api.BufferRequest r = org.dmabuf.api.BufferRequest.ofSize(size).exporter(exporter)
+                            .name("v4l2-capture-" + i + (format.buffers() > 1 ? "." + b : ""));
+                    frame.add(registry.allocate(sameLayout ? r.format(format) : r));
+                }
             }
         } catch (RuntimeException e) {
-            buffers.forEach(DmaBuf::close);
+            buffers.forEach(frame -> frame.forEach(DmaBuf::close));
             throw e;
         }
         return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, importer, () -> {
@@ -125,10 +150,17 @@ final class V4l2Capture implements FrameSource {
 
     /** QBUF of one buffer; the caller holds the device's lock and has checked {@link #streaming} or is starting. */
     private void queue(int index) {
+        List<DmaBuf> frame = handles.get(index);
         if (memory == V4l2Uapi.V4L2_MEMORY_MMAP) {
-            device.queueMmap(index);
+            device.queueMmap(index, frame.size());
         } else {
-            device.queueDmabuf(index, handles.get(index).fd(), handles.get(index).size());
+            int[] fds = new int[frame.size()];
+            long[] sizes = new long[frame.size()];
+            for (int b = 0; b < fds.length; b++) {
+                fds[b] = frame.get(b).fd();
+                sizes[b] = frame.get(b).size();
+            }
+            device.queueDmabuf(index, fds, sizes);
         }
     }
 
@@ -138,8 +170,10 @@ final class V4l2Capture implements FrameSource {
             try {
                 if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
                     device.requestBuffers(handles.size(), memory);
-                    for (DmaBuf h : handles) {
-                        attachments.add(h.attach(importer)); // videobuf2 attaches each at its first QBUF
+                    for (List<DmaBuf> frame : handles) {
+                        for (DmaBuf h : frame) {
+                            attachments.add(h.attach(importer)); // videobuf2 attaches each at its first QBUF
+                        }
                     }
                 }
                 for (int i = 0; i < handles.size(); i++) {
@@ -343,14 +377,16 @@ final class V4l2Capture implements FrameSource {
             for (V4l2Frame f : waiting) {
                 f.close();
             }
-            for (DmaBuf h : handles) {
-                try {
-                    h.close();
-                } catch (RuntimeException e) {
-                    if (error == null) {
-                        error = e;
-                    } else {
-                        error.addSuppressed(e);
+            for (List<DmaBuf> frame : handles) {
+                for (DmaBuf h : frame) {
+                    try {
+                        h.close();
+                    } catch (RuntimeException e) {
+                        if (error == null) {
+                            error = e;
+                        } else {
+                            error.addSuppressed(e);
+                        }
                     }
                 }
             }
@@ -377,20 +413,27 @@ final class V4l2Capture implements FrameSource {
         }
     }
 
-    /** One dequeued buffer; holds its own reference so it outlives a stopped capture. Thread-safe. */
+    /**
+     * One dequeued V4L2 buffer: a reference of its own on every dma-buf of the layout, so that it outlives a stopped
+     * capture. Thread-safe.
+     */
     private final class V4l2Frame implements Frame {
         private final V4l2Device.Dequeued d;
-        private final DmaBuf buffer;
+        private final List<DmaBuf> buffers;
         private final AtomicBoolean closed = new AtomicBoolean();
 
         V4l2Frame(V4l2Device.Dequeued d) {
             this.d = d;
-            this.buffer = handles.get(d.index()).get();
-        }
-
-        @Override
-        public DmaBuf buffer() {
-            return buffer;
+            List<DmaBuf> refs = new ArrayList<>();
+            try {
+                for (DmaBuf h : handles.get(d.index())) {
+                    refs.add(h.get());
+                }
+            } catch (RuntimeException e) {
+                refs.forEach(DmaBuf::close);
+                throw e;
+            }
+            this.buffers = List.copyOf(refs);
         }
 
         @Override
@@ -404,17 +447,18 @@ final class V4l2Capture implements FrameSource {
         }
 
         @Override
-        public java.util.List<DmaBuf> buffers() {
-            return java.util.List.of(buffer);
+        public List<DmaBuf> buffers() {
+            return buffers;
         }
 
+        /** The {@code bytesused} of the V4L2 plane that is this buffer. */
         @Override
         public long bytesUsed(int index) {
-            if (index != 0) {
+            if (index < 0 || index >= d.bytesUsed().size() || index >= buffers.size()) {
                 throw new org.dmabuf.api.InvalidArgumentException("Frame.bytesUsed", "buffer " + index
-                        + " of a frame of 1");
+                        + " of a frame of " + buffers.size());
             }
-            return d.bytesUsed();
+            return d.bytesUsed().get(index);
         }
 
         @Override
@@ -422,16 +466,24 @@ final class V4l2Capture implements FrameSource {
             return format;
         }
 
-        /** Gives the buffer back to the driver while the capture streams; after it, only drops the reference. */
+        /** Gives the buffers back to the driver while the capture streams; after it, only drops the references. */
         @Override
         public void close() {
             if (closed.compareAndSet(false, true)) {
                 try {
                     requeue(d.index());
                 } finally {
-                    buffer.close();
+                    for (DmaBuf b : buffers) {
+                        b.close();
+                    }
                 }
             }
+        }
+
+        @Override
+        public String toString() {
+            return "frame " + d.sequence() + " of " + device.path() + " (buffer " + d.index() + ", "
+                    + format.describe() + ")";
         }
     }
 }

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.InvalidArgumentException;
+import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.Plane;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
@@ -35,8 +37,14 @@ import org.dmabuf.linux.Sys;
  * owners synchronise on this object).
  */
 final class V4l2Device implements AutoCloseable {
-    /** A dequeued buffer: index, sequence, timestamp in nanoseconds, bytes used of plane 0. */
-    record Dequeued(int index, long sequence, long timestampNanos, long bytesUsed) {
+    /**
+     * A dequeued buffer: index, sequence, timestamp in nanoseconds, and the bytes used of each V4L2 plane (one for
+     * the single-planar API; {@code num_planes} for the multi-planar one).
+     */
+    record Dequeued(int index, long sequence, long timestampNanos, List<Long> bytesUsed) {
+        Dequeued {
+            bytesUsed = List.copyOf(bytesUsed);
+        }
     }
 
     private final Fd fd;
@@ -124,41 +132,148 @@ final class V4l2Device implements AutoCloseable {
     }
 
     /**
-     * {@code VIDIOC_S_FMT}; the driver may adjust the size. A pixel format the driver replaced is refused.
+     * {@code VIDIOC_S_FMT}; the driver may adjust the size. Returns the layout the driver set, as DRM describes it:
+     * the DRM fourcc of the table's format ({@link PixelFormat#ofV4l2}), {@link PixelFormat#MOD_LINEAR}, and one
+     * {@link Plane} per image plane:
+     * <ul>
+     * <li>a format with a buffer per plane ({@code NV12M}, {@code YUV420M}; {@code v4l2_pix_format_mplane} with
+     * {@code num_planes} > 1): plane {@code p} in buffer {@code p} at offset 0, with that V4L2 plane's
+     * {@code bytesperline} as its stride and its {@code sizeimage} as its length;</li>
+     * <li>a format in one buffer, in either API ({@code YUYV}; {@code NV12} and {@code YUV420} planar in one buffer):
+     * every plane in buffer 0 where V4L2 puts it: the first at 0 with stride {@code bytesperline}, each next one
+     * right after the one before, its stride derived as V4L2 derives it ({@code bytesperline × cpp[p] / cpp[0] /
+     * hsub}: NV12's CbCr at {@code bytesperline × height} with stride {@code bytesperline}, YUV420's Cb there with
+     * stride {@code bytesperline / 2} and Cr after it); the last plane reaches to {@code sizeimage}, so that the
+     * buffer's size ({@link BufferFormat#bufferSize}) is the driver's {@code sizeimage}.</li>
+     * </ul>
      *
-     * @return the format the driver set
-     * @throws LinuxException {@code EINVAL} naming both fourccs when the driver does not capture that format
+     * @param width width asked for
+     * @param height height asked for
+     * @param v4l2Fourcc the V4L2 pixel format ({@code V4L2_PIX_FMT_*}, for example {@code NM12})
+     * @return the layout the driver set
+     * @throws InvalidArgumentException naming the node and the formats it captures that the table has, for a pixel
+     *         format the table does not have
+     * @throws LinuxException {@code EINVAL} naming both fourccs and the formats the node captures when the driver
+     *         does not capture that format, or naming the planes when its {@code sizeimage} or plane count
+     *         contradict the format; else naming the ioctl, the node and errno
      */
-    BufferFormat setFormat(int width, int height, int fourcc) {
+    BufferFormat setFormat(int width, int height, int v4l2Fourcc) {
+        PixelFormat pf = PixelFormat.ofV4l2(v4l2Fourcc).orElseThrow(() -> new InvalidArgumentException(
+                "V4l2Device.setFormat", path + " (" + driver + "): " + fourccName(v4l2Fourcc)
+                        + " is not a pixel format of the table (org.dmabuf.api.PixelFormat); the node captures "
+                        + supported()));
         V4l2Uapi.Format f = new V4l2Uapi.Format();
         f.type = bufType;
         ByteBuffer b = ByteBuffer.wrap(f.fmt).order(ByteOrder.nativeOrder());
         b.putInt(V4l2Uapi.PIX_WIDTH, width).putInt(V4l2Uapi.PIX_HEIGHT, height).putInt(V4l2Uapi.PIX_PIXELFORMAT,
-                fourcc).putInt(V4l2Uapi.PIX_FIELD, V4l2Uapi.V4L2_FIELD_NONE);
+                v4l2Fourcc).putInt(V4l2Uapi.PIX_FIELD, V4l2Uapi.V4L2_FIELD_NONE);
+        if (mplane) {
+            b.put(V4l2Uapi.MP_NUM_PLANES, (byte) pf.memoryPlanes());
+        }
         V4l2Uapi.ioctl(fd.get(), V4l2Uapi.S_FMT, "VIDIOC_S_FMT", path, f, null);
         b = ByteBuffer.wrap(f.fmt).order(ByteOrder.nativeOrder());
         int got = b.getInt(V4l2Uapi.PIX_PIXELFORMAT);
-        if (got != fourcc) {
+        if (got != v4l2Fourcc) {
             throw new LinuxException("ioctl(VIDIOC_S_FMT)", path + " (" + driver + ") does not capture "
-                    + fourccName(fourcc) + "; it offered " + fourccName(got), Errno.EINVAL);
+                    + fourccName(v4l2Fourcc) + "; it offered " + fourccName(got) + "; it captures " + supported(),
+                    Errno.EINVAL);
         }
         int w = b.getInt(V4l2Uapi.PIX_WIDTH);
         int h = b.getInt(V4l2Uapi.PIX_HEIGHT);
-        List<Plane> planes = new ArrayList<>();
+        int n;
+        long[] bytesPerLine;
+        long[] sizeImage;
         if (mplane) {
-            int n = b.get(V4l2Uapi.MP_NUM_PLANES) & 0xff;
-            long offset = 0;
-            for (int i = 0; i < n; i++) {
+            n = b.get(V4l2Uapi.MP_NUM_PLANES) & 0xff;
+            bytesPerLine = new long[n];
+            sizeImage = new long[n];
+            for (int i = 0; i < n && i < V4l2Uapi.VIDEO_MAX_PLANES; i++) {
                 int at = V4l2Uapi.MP_PLANE_FMT + i * V4l2Uapi.MP_PLANE_FMT_SIZE;
-                long size = b.getInt(at) & 0xffffffffL;
-                planes.add(new Plane(offset, size, b.getInt(at + 4)));
-                offset += size;
+                sizeImage[i] = b.getInt(at) & 0xffffffffL;
+                bytesPerLine[i] = b.getInt(at + 4) & 0xffffffffL;
             }
         } else {
-            planes.add(new Plane(0, b.getInt(V4l2Uapi.PIX_SIZEIMAGE) & 0xffffffffL,
-                    b.getInt(V4l2Uapi.PIX_BYTESPERLINE)));
+            n = 1;
+            bytesPerLine = new long[] {b.getInt(V4l2Uapi.PIX_BYTESPERLINE) & 0xffffffffL};
+            sizeImage = new long[] {b.getInt(V4l2Uapi.PIX_SIZEIMAGE) & 0xffffffffL};
         }
-        return new BufferFormat(got, w, h, planes);
+        return layout(toString(), pf, w, h, bytesPerLine, sizeImage);
+    }
+
+    /**
+     * The layout of a format from the {@code bytesperline} and {@code sizeimage} of each V4L2 plane the driver set,
+     * as {@link #setFormat} describes it.
+     *
+     * @param node the node and driver, for errors
+     * @param pf the format the driver set
+     * @param width its width
+     * @param height its height
+     * @param bytesPerLine {@code bytesperline} of each V4L2 plane
+     * @param sizeImage {@code sizeimage} of each V4L2 plane
+     * @return the layout
+     * @throws LinuxException {@code EINVAL} when the V4L2 planes contradict the format
+     */
+    static BufferFormat layout(String node, PixelFormat pf, int width, int height, long[] bytesPerLine,
+            long[] sizeImage) {
+        int n = bytesPerLine.length;
+        String what = node + " set " + fourccName(pf.v4l2Fourcc()) + " " + width + "x" + height
+                + " with bytesperline " + java.util.Arrays.toString(bytesPerLine) + " and sizeimage "
+                + java.util.Arrays.toString(sizeImage);
+        if (n != pf.memoryPlanes()) {
+            throw new LinuxException("ioctl(VIDIOC_S_FMT)", what + ": " + pf.memoryPlanes() + " V4L2 planes expected, "
+                    + n + " set", Errno.EINVAL);
+        }
+        List<Plane> planes = new ArrayList<>();
+        if (n > 1) {
+            for (int p = 0; p < n; p++) {
+                planes.add(new Plane(p, 0, sizeImage[p], stride(what, bytesPerLine[p])));
+            }
+        } else {
+            long offset = 0;
+            int cpp0 = pf.bytesPerPixel(0);
+            for (int p = 0; p < pf.planes(); p++) {
+                long stride = p == 0 ? bytesPerLine[0]
+                        : bytesPerLine[0] * pf.bytesPerPixel(p) / ((long) cpp0 * pf.horizontalSubsampling(p));
+                long length = stride * pf.lines(p, height);
+                if (p == pf.planes() - 1) {
+                    if (sizeImage[0] - offset < length) {
+                        throw new LinuxException("ioctl(VIDIOC_S_FMT)", what + ": its " + pf.planes()
+                                + " planes need " + (offset + length) + " bytes", Errno.EINVAL);
+                    }
+                    length = sizeImage[0] - offset; // the last plane reaches to sizeimage
+                }
+                planes.add(new Plane(0, offset, length, stride(what, stride)));
+                offset += length;
+            }
+        }
+        try {
+            return new BufferFormat(pf.drmFourcc(), PixelFormat.MOD_LINEAR, width, height, planes);
+        } catch (InvalidArgumentException e) {
+            throw new LinuxException("ioctl(VIDIOC_S_FMT)", what + ": " + e.getMessage(), Errno.EINVAL);
+        }
+    }
+
+    private static int stride(String what, long stride) {
+        if (stride > Integer.MAX_VALUE) {
+            throw new LinuxException("ioctl(VIDIOC_S_FMT)", what + ": a stride of " + stride
+                    + " bytes does not fit in 32 bits", Errno.EINVAL);
+        }
+        return (int) stride;
+    }
+
+    /** The formats the node captures that the table has, as V4L2 names them, for errors. */
+    private String supported() {
+        List<String> names = new ArrayList<>();
+        try {
+            for (int code : enumFormats()) {
+                if (PixelFormat.ofV4l2(code).isPresent()) {
+                    names.add(fourccName(code));
+                }
+            }
+        } catch (LinuxException e) {
+            return "(VIDIOC_ENUM_FMT failed: " + e.getMessage() + ")";
+        }
+        return names.isEmpty() ? "no format of the table" : String.join(", ", names);
     }
 
     static String fourccName(int f) {
@@ -195,20 +310,32 @@ final class V4l2Device implements AutoCloseable {
         e.flags = LibC.O_CLOEXEC | LibC.O_RDWR;
         V4l2Uapi.ioctl(fd.get(), V4l2Uapi.EXPBUF, "VIDIOC_EXPBUF", path + ", buffer " + index + " plane " + plane,
                 e, null);
-        return new Fd(e.fd, "dma-buf of " + path + " buffer " + index);
+        return new Fd(e.fd, "dma-buf of " + path + " buffer " + index + (mplane ? " plane " + plane : ""));
     }
 
-    /** {@code VIDIOC_QBUF} of an MMAP buffer. */
-    void queueMmap(int index) {
-        queue(index, V4l2Uapi.V4L2_MEMORY_MMAP, -1, 0);
+    /**
+     * {@code VIDIOC_QBUF} of an MMAP buffer.
+     *
+     * @param index the buffer
+     * @param planes its number of V4L2 planes (the format's buffers); 1 for the single-planar API
+     */
+    void queueMmap(int index, int planes) {
+        queue(index, V4l2Uapi.V4L2_MEMORY_MMAP, new int[planes], new long[planes]);
     }
 
-    /** {@code VIDIOC_QBUF} of a buffer of another exporter ({@code V4L2_MEMORY_DMABUF}). */
-    void queueDmabuf(int index, int dmabufFd, long length) {
-        queue(index, V4l2Uapi.V4L2_MEMORY_DMABUF, dmabufFd, length);
+    /**
+     * {@code VIDIOC_QBUF} of buffers of another exporter ({@code V4L2_MEMORY_DMABUF}): one dma-buf per V4L2 plane,
+     * in {@code m.planes[i].m.fd} for the multi-planar API.
+     *
+     * @param index the buffer
+     * @param dmabufFds the dma-buf of each V4L2 plane
+     * @param lengths the size of each
+     */
+    void queueDmabuf(int index, int[] dmabufFds, long[] lengths) {
+        queue(index, V4l2Uapi.V4L2_MEMORY_DMABUF, dmabufFds, lengths);
     }
 
-    private void queue(int index, int memory, int dmabufFd, long length) {
+    private void queue(int index, int memory, int[] dmabufFds, long[] lengths) {
         V4l2Uapi.Buffer b = new V4l2Uapi.Buffer();
         b.index = index;
         b.type = bufType;
@@ -216,17 +343,25 @@ final class V4l2Device implements AutoCloseable {
         b.field = V4l2Uapi.V4L2_FIELD_NONE;
         V4l2Uapi.Plane[] planes = null;
         if (mplane) {
-            planes = (V4l2Uapi.Plane[]) new V4l2Uapi.Plane().toArray(1);
-            if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
-                planes[0].m = new NativeLong(dmabufFd);
-                planes[0].length = (int) length;
+            planes = (V4l2Uapi.Plane[]) new V4l2Uapi.Plane().toArray(dmabufFds.length);
+            for (int p = 0; p < planes.length; p++) {
+                if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                    planes[p].m = new NativeLong(dmabufFds[p]);
+                    planes[p].length = (int) lengths[p];
+                }
+                planes[p].write();
             }
-            planes[0].write();
             b.m = new NativeLong(Pointer.nativeValue(planes[0].getPointer()));
-            b.length = 1;
-        } else if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
-            b.m = new NativeLong(dmabufFd);
-            b.length = (int) length;
+            b.length = planes.length;
+        } else {
+            if (dmabufFds.length != 1) {
+                throw new InvalidArgumentException("VIDIOC_QBUF", path + " captures with the single-planar API: "
+                        + "one buffer per frame, not " + dmabufFds.length);
+            }
+            if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
+                b.m = new NativeLong(dmabufFds[0]);
+                b.length = (int) lengths[0];
+            }
         }
         // the plane array is native memory only the struct's pointer refers to: keep it until the call returns
         V4l2Uapi.ioctl(fd.get(), V4l2Uapi.QBUF, "VIDIOC_QBUF", path + ", buffer " + index, b, planes);
@@ -314,10 +449,15 @@ final class V4l2Device implements AutoCloseable {
             }
             throw e;
         }
-        long used = b.bytesused & 0xffffffffL;
+        List<Long> used = new ArrayList<>();
         if (a.planes() != null) {
-            a.planes()[0].read();
-            used = a.planes()[0].bytesused & 0xffffffffL;
+            // the driver sets length to the buffer's num_planes
+            for (int p = 0; p < Math.min(b.length, V4l2Uapi.VIDEO_MAX_PLANES); p++) {
+                a.planes()[p].read();
+                used.add(a.planes()[p].bytesused & 0xffffffffL);
+            }
+        } else {
+            used.add(b.bytesused & 0xffffffffL);
         }
         long ts = b.tv_sec.longValue() * 1_000_000_000L + b.tv_usec.longValue() * 1000L;
         return new Dequeued(b.index, b.sequence & 0xffffffffL, ts, used);

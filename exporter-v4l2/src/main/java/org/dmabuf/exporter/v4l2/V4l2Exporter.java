@@ -5,6 +5,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.DmaBufRegistry;
@@ -20,24 +21,35 @@ import org.dmabuf.spi.DmaBufExporter;
 import org.dmabuf.spi.ExportedBuffer;
 
 /**
- * A V4L2 capture node as an exporter: the driver's MMAP buffers ({@code VIDIOC_REQBUFS}), each exported with
- * {@code VIDIOC_EXPBUF}, in the format the driver set. {@link #allocate} hands out a buffer the device is not
- * using, as large as asked, or refuses ({@code EBUSY}); {@link #capture} streams frames into the buffers.
+ * A V4L2 capture node as an exporter: the driver's MMAP buffers ({@code VIDIOC_REQBUFS}), every plane of each
+ * exported with {@code VIDIOC_EXPBUF} (one dma-buf per buffer of the layout: one for {@code YUYV} or {@code NV12},
+ * one per plane for {@code NV12M}), in the format the driver set. {@link #allocate} hands out a dma-buf the device
+ * is not using that holds the size asked for, or refuses ({@code EBUSY}); it reports the driver's layout as its
+ * {@link ExportedBuffer#format() format} only where the dma-buf holds the whole image. {@link #capture} streams
+ * frames into the buffers.
  *
  * <p>Thread-safe: the pool is guarded by this object.
  */
 final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
     private final V4l2Device device;
     private final BufferFormat format;
-    private final List<Fd> exported = new ArrayList<>();
+    /** The exported dma-bufs: by V4L2 buffer index, then by buffer of the layout (V4L2 plane). */
+    private final List<List<Fd>> exported = new ArrayList<>();
+    /** Handed out by {@link #allocate}: bit {@code index * buffers + plane}. */
     private final BitSet handedOut = new BitSet();
     private final String expName;
     private V4l2Capture capture;
 
     /**
-     * Sets the format, requests the MMAP buffers and exports each.
+     * Sets the format, requests the MMAP buffers and exports every plane of each.
      *
+     * @param device the node
+     * @param width width asked for
+     * @param height height asked for
+     * @param fourcc the V4L2 pixel format
+     * @param count buffers asked for
      * @throws LinuxException naming the ioctl, the node and errno; nothing stays open
+     * @throws org.dmabuf.api.InvalidArgumentException for a pixel format the table does not have
      */
     V4l2Exporter(V4l2Device device, int width, int height, int fourcc, int count) {
         this.device = device;
@@ -45,13 +57,22 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
             this.format = device.setFormat(width, height, fourcc);
             int granted = device.requestBuffers(count, V4l2Uapi.V4L2_MEMORY_MMAP);
             for (int i = 0; i < granted; i++) {
-                exported.add(device.export(i, 0));
+                List<Fd> planes = new ArrayList<>();
+                exported.add(planes);
+                for (int p = 0; p < format.buffers(); p++) {
+                    planes.add(device.export(i, p));
+                }
             }
-            this.expName = exported.isEmpty() ? "v4l2" : FdInfo.read(exported.get(0).get()).expName();
+            this.expName = exported.isEmpty() ? "v4l2" : FdInfo.read(exported.get(0).get(0).get()).expName();
         } catch (RuntimeException e) {
-            exported.forEach(Fd::close);
+            closeExported();
             throw e;
         }
+    }
+
+    private void closeExported() {
+        exported.forEach(planes -> planes.forEach(Fd::close));
+        exported.clear();
     }
 
     BufferFormat format() {
@@ -66,9 +87,23 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
         return device;
     }
 
-    /** The exported fd of one buffer, owned by this exporter. */
+    /** The exported fd of one buffer (its first plane), owned by this exporter. */
     int exportedFd(int index) {
-        return exported.get(index).get();
+        return exportedFd(index, 0);
+    }
+
+    /** The exported fd of one plane of one buffer, owned by this exporter. */
+    int exportedFd(int index, int plane) {
+        return exported.get(index).get(plane).get();
+    }
+
+    /** The largest dma-buf a buffer of the layout needs: the largest {@code sizeimage}. */
+    long maxSize() {
+        long max = 0;
+        for (int b = 0; b < format.buffers(); b++) {
+            max = Math.max(max, format.bufferSize(b));
+        }
+        return max;
     }
 
     Map<String, Object> properties(int ranking) {
@@ -77,7 +112,7 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
         p.put(NAME, "v4l2:" + device.driver() + ":" + node);
         p.put(EXP_NAME, expName);
         p.put(KIND, KIND_DMA_BUF);
-        p.put(MAX_SIZE, format.planes().get(0).length());
+        p.put(MAX_SIZE, maxSize());
         p.put(DEV_PATH, device.path());
         p.put(org.osgi.framework.Constants.SERVICE_RANKING, ranking);
         return p;
@@ -89,27 +124,45 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
             throw new LinuxException("allocate", device.path() + " is capturing: its buffers belong to the frames",
                     Errno.EBUSY);
         }
-        int i = handedOut.nextClearBit(0);
-        if (i >= exported.size()) {
-            throw new LinuxException("allocate", device.path() + ": all " + exported.size()
+        int planes = format.buffers();
+        int slot = -1;
+        boolean free = false;
+        for (int s = handedOut.nextClearBit(0); s < exported.size() * planes; s = handedOut.nextClearBit(s + 1)) {
+            free = true;
+            if (format.bufferSize(s % planes) >= request.size()) {
+                slot = s;
+                break;
+            }
+        }
+        if (!free) {
+            throw new LinuxException("allocate", device.path() + ": all " + exported.size() * planes
                     + " buffers are handed out", Errno.EBUSY);
         }
-        long size = format.planes().get(0).length();
-        if (request.size() > size) {
-            throw new LinuxException("allocate", device.path() + ": buffers hold " + size + " bytes, "
-                    + request.size() + " asked for", Errno.EINVAL);
+        if (slot < 0) {
+            throw new LinuxException("allocate", device.path() + ": buffers hold at most " + maxSize() + " bytes ("
+                    + format.describe() + "), " + request.size() + " asked for", Errno.EINVAL);
         }
-        handedOut.set(i);
-        int index = i;
-        return new FdBuffer(Sys.dup(exported.get(i).get(), "dma-buf of " + device.path() + " buffer " + i), size,
-                BufferKind.DMA_BUF) {
+        int index = slot / planes;
+        int plane = slot % planes;
+        long size = format.bufferSize(plane);
+        // a buffer of a multi-planar layout holds one plane, not an image: it has no layout of its own
+        Optional<BufferFormat> own = planes == 1 ? Optional.of(format) : Optional.empty();
+        handedOut.set(slot);
+        int taken = slot;
+        return new FdBuffer(Sys.dup(exportedFd(index, plane), "dma-buf of " + device.path() + " buffer " + index
+                + " plane " + plane), size, BufferKind.DMA_BUF) {
+            @Override
+            public Optional<BufferFormat> format() {
+                return own;
+            }
+
             @Override
             public void release() {
                 try {
                     super.release();
                 } finally {
                     synchronized (V4l2Exporter.this) {
-                        handedOut.clear(index);
+                        handedOut.clear(taken);
                     }
                 }
             }
@@ -133,13 +186,17 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
             throw new LinuxException("capture", device.path() + ": already capturing or buffers handed out",
                     Errno.EBUSY);
         }
-        List<org.dmabuf.api.DmaBuf> handles = new ArrayList<>();
+        List<List<org.dmabuf.api.DmaBuf>> handles = new ArrayList<>();
         try {
-            for (Fd fd : exported) {
-                handles.add(registry.get(fd.get()));
+            for (List<Fd> planes : exported) {
+                List<org.dmabuf.api.DmaBuf> frame = new ArrayList<>();
+                handles.add(frame);
+                for (Fd fd : planes) {
+                    frame.add(registry.get(fd.get()));
+                }
             }
         } catch (RuntimeException e) {
-            handles.forEach(org.dmabuf.api.DmaBuf::close);
+            handles.forEach(frame -> frame.forEach(org.dmabuf.api.DmaBuf::close));
             throw e;
         }
         capture = new V4l2Capture(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, () -> {
@@ -155,8 +212,7 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
         if (capture != null) {
             capture.close();
         }
-        exported.forEach(Fd::close);
-        exported.clear();
+        closeExported();
         try {
             device.requestBuffers(0, V4l2Uapi.V4L2_MEMORY_MMAP);
         } catch (LinuxException e) {

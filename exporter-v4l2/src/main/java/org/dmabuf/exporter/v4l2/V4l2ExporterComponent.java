@@ -24,7 +24,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * driver's buffers and registers them as a {@link DmaBufExporter} and as a {@link FrameSource} whose capture
  * starts on the first {@code next}. The services are registered here rather than by SCR so that their properties
  * carry the driver's name and the format it set. A node that is not V4L2, cannot capture, or does not capture the
- * configured format fails activation with the path, the call and errno.
+ * configured format, or a pixel format the table ({@link org.dmabuf.api.PixelFormat}) does not have, fails
+ * activation with the path, the call and errno (and the formats the node captures).
  *
  * <p>Threads: SCR calls activate and deactivate; the services are thread-safe.
  */
@@ -50,8 +51,12 @@ public final class V4l2ExporterComponent {
         @AttributeDefinition(name = "Height")
         int height() default 480;
 
-        /** @return the fourcc, for example YUYV */
-        @AttributeDefinition(name = "Pixel format")
+        /**
+         * @return the V4L2 pixel format (its fourcc, as {@code v4l2-ctl --list-formats} prints it), for example
+         *         {@code YUYV}, {@code NV12} or {@code NM12}: one of the table's ({@code org.dmabuf.api.PixelFormat})
+         */
+        @AttributeDefinition(name = "Pixel format", description = "The V4L2 fourcc, for example YUYV, NV12, NM12 "
+                + "(NV12M) or YM12 (YUV420M)")
         String pixel_format() default "YUYV";
 
         /** @return how many buffers to request */
@@ -128,8 +133,9 @@ public final class V4l2ExporterComponent {
         Hashtable<String, Object> sp = new Hashtable<>();
         sp.put(DmaBufExporter.DEV_PATH, config.dev_path());
         sp.put("v4l2.driver", device.driver());
-        sp.put("v4l2.format", source.format().fourccName() + " " + source.format().width() + "x"
+        sp.put("v4l2.format", config.pixel_format() + " " + source.format().width() + "x"
                 + source.format().height());
+        sp.put("v4l2.layout", source.format().describe());
         if (!config.capture_into().isEmpty()) {
             sp.put("v4l2.capture.into", config.capture_into());
         }

@@ -37,7 +37,7 @@ class FormatTableKernelTest {
     }
 
     private static String name(int fourcc) {
-        return new BufferFormat(fourcc, 1, 1, List.of(new org.dmabuf.api.Plane(0, 0, 0))).fourccName();
+        return BufferFormat.fourccName(fourcc);
     }
 
     private static String names(List<Integer> fourccs) {

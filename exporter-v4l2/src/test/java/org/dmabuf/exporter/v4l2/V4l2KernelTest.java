@@ -370,10 +370,14 @@ class V4l2KernelTest {
                 .hasMessageContaining("ioctl(VIDIOC_QUERYCAP): ENOTTY: /dev/dri/card0");
         try (V4l2Device d = new V4l2Device(VIDEO)) {
             assertThatThrownBy(() -> d.setFormat(320, 240, BufferFormat.fourcc("XXXX")))
-                    .isInstanceOf(LinuxException.class).hasMessageContaining("VIDIOC_S_FMT): EINVAL")
-                    .hasMessageContaining("does not capture XXXX; it offered");
+                    .isInstanceOf(org.dmabuf.api.InvalidArgumentException.class).hasMessageContaining("EINVAL")
+                    .hasMessageContaining("/dev/video0 (vivid")
+                    .hasMessageContaining("XXXX is not a pixel format of the table");
             assertThatThrownBy(() -> new V4l2Exporter(d, 320, 240, BufferFormat.fourcc("XXXX"), 4))
-                    .hasMessageContaining("does not capture XXXX");
+                    .hasMessageContaining("XXXX is not a pixel format of the table");
+            assertThatThrownBy(() -> d.setFormat(320, 240, BufferFormat.fourcc("YM12")))
+                    .isInstanceOf(LinuxException.class).hasMessageContaining("VIDIOC_S_FMT): EINVAL")
+                    .hasMessageContaining("does not capture YM12; it offered");
         }
     }
 
