@@ -1,11 +1,22 @@
-/* A buffer-channel peer written from docs/wire-format.md alone: it talks to the Java side in both directions.
- *   channel_peer recv SOCKET   connect, receive one BUFFER frame, map the fd, check the sender's pattern
- *                              (byte i == (i * 31 + tag) & 0xff), write the answer tag * 3 + 1 as a little-endian
- *                              u64 at offset size - 8, exit 0
+/* A buffer-channel peer written from docs/wire-format.md alone: it talks to the Java side in both directions, in
+ * version 2 (and reads version 1).
+ *   channel_peer recv SOCKET   connect, receive one FRAME, check it against the rules of the document (buffer
+ *                              sizes against the fds, planes within their buffers), print every field in one line
+ *                              ("frame version=2 id=.. tag=.. name=.. exporter=.. buffers=N fences=0 fourcc=NV12
+ *                              width=.. height=.. modifier=0x.. sizes=S0,S1 planes=B:OFFSET+LENGTH/STRIDE,..."),
+ *                              map every buffer, check the sender's pattern (byte i of buffer b ==
+ *                              (i * 31 + tag + b) & 0xff), write the answer tag * 3 + 1 + b as a little-endian u64
+ *                              at offset size - 8 of buffer b, exit 0
  *   channel_peer send SOCKET SIZE TAG
- *                              connect, make a sealed memfd of SIZE bytes holding the pattern, send it as a BUFFER
- *                              frame named "from-c", exporter "memfd", then wait until the peer closes the
+ *                              connect, make a sealed memfd of SIZE bytes holding the pattern, send it as a FRAME
+ *                              without format named "from-c", exporter "memfd", then wait until the peer closes the
  *                              connection and check that it wrote tag * 5 as a u64 at offset 8; exit 0
+ *   channel_peer sendnv12m SOCKET WIDTH HEIGHT STRIDE TAG
+ *                              connect, make two sealed memfds holding the pattern of buffers 0 and 1: the luma
+ *                              plane (STRIDE x HEIGHT bytes) and the CbCr plane (STRIDE x HEIGHT/2 bytes), send
+ *                              them as one FRAME of fourcc NV12, modifier LINEAR, frame id 1000 + TAG, named
+ *                              "nv12m-from-c", then wait until the peer closes and check that it wrote
+ *                              tag * 5 + b at offset 8 of buffer b; exit 0
  *   channel_peer flood SOCKET N  connect, send one well-formed frame of a 4096-byte memfd with the same fd N times
  *                              (a hostile peer: more fds than the receiver's control buffer holds), exit 0
  *   channel_peer truncate SOCKET ROUNDS
@@ -29,14 +40,32 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define HEADER 52
+#define MAGIC 0x31424D44u
+#define HEADER_V1 52
+#define HEADER_V2 64
+#define MAX_BUFFERS 4
+#define MAX_PLANES 4
+#define MAX_FRAME (HEADER_V2 + 8 * MAX_BUFFERS + 24 * MAX_PLANES + 31 + 63)
+#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
 static int die(const char *what) { printf("channel_peer: %s: %s\n", what, strerror(errno)); exit(1); }
 static int fail(const char *what) { printf("channel_peer: %s\n", what); exit(1); }
 static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
 static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = v >> (8 * i); }
 static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = v >> (8 * i); }
+static uint16_t get16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t get64(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
+
+struct plane { uint32_t buffer, stride; uint64_t offset, length; };
+struct frame {
+    unsigned version;
+    uint64_t id, tag, sizes[MAX_BUFFERS], modifier;
+    unsigned buffers, fences, nplanes;
+    uint32_t fourcc, width, height;
+    struct plane planes[MAX_PLANES];
+    char name[32], exporter[64];
+};
 
 static int connect_to(const char *path) {
     int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -47,75 +76,223 @@ static int connect_to(const char *path) {
     return s;
 }
 
+/* Writes a version 2 FRAME: header, buffer entries, plane entries, name, exporter. Returns its length. */
+static size_t encode(uint8_t *f, const struct frame *fr) {
+    size_t nl = strlen(fr->name), el = strlen(fr->exporter);
+    size_t len = HEADER_V2 + 8 * fr->buffers + 24 * fr->nplanes + nl + el;
+    memset(f, 0, len);
+    put32(f, MAGIC); put16(f + 4, 2); put16(f + 6, 1); put32(f + 8, len); put32(f + 12, 0);
+    put64(f + 16, fr->id); put64(f + 24, fr->tag);
+    f[32] = fr->buffers; f[33] = 0; f[34] = fr->nplanes; f[36] = nl; f[37] = el;
+    put32(f + 40, fr->fourcc); put32(f + 44, fr->width); put32(f + 48, fr->height); put64(f + 56, fr->modifier);
+    uint8_t *p = f + HEADER_V2;
+    for (unsigned b = 0; b < fr->buffers; b++, p += 8) put64(p, fr->sizes[b]);
+    for (unsigned i = 0; i < fr->nplanes; i++, p += 24) {
+        put32(p, fr->planes[i].buffer); put32(p + 4, fr->planes[i].stride);
+        put64(p + 8, fr->planes[i].offset); put64(p + 16, fr->planes[i].length);
+    }
+    memcpy(p, fr->name, nl); memcpy(p + nl, fr->exporter, el);
+    return len;
+}
+
+static void send_with_fds(int s, const uint8_t *f, size_t len, const int *fds, int nfds) {
+    union { char space[CMSG_SPACE(MAX_BUFFERS * sizeof(int))]; struct cmsghdr align; } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec iov = {(void *)f, len};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space,
+                       .msg_controllen = CMSG_SPACE(nfds * sizeof(int))};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) die("sendmsg");
+}
+
+/* One buffer, no format. */
+static void send_frame(int s, int fd, uint64_t size, uint64_t tag, const char *name, const char *exporter) {
+    struct frame fr = {.version = 2, .id = tag, .tag = tag, .buffers = 1, .sizes = {size}};
+    snprintf(fr.name, sizeof fr.name, "%s", name);
+    snprintf(fr.exporter, sizeof fr.exporter, "%s", exporter);
+    uint8_t f[MAX_FRAME];
+    size_t len = encode(f, &fr);
+    send_with_fds(s, f, len, &fd, 1);
+}
+
+static void text(char *dst, const uint8_t *src, unsigned len) {
+    for (unsigned i = 0; i < len; i++)
+        if (src[i] < 0x20 || src[i] == 0x7f) fail("control character in a name");
+    memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
+/* Reads a FRAME of version 1 or 2 with the receiver's rules of the document that need no pixel format table. */
+static void decode(const uint8_t *buf, size_t n, struct frame *fr) {
+    memset(fr, 0, sizeof *fr);
+    if (n < 16 || get32(buf) != MAGIC) fail("bad magic or too short");
+    fr->version = get16(buf + 4);
+    if (get16(buf + 6) != 1) fail("not a FRAME");
+    if (get32(buf + 8) != n || get32(buf + 12) != 0) fail("length field or flags");
+    const uint8_t *p;
+    unsigned nl, el;
+    if (fr->version == 1) {
+        if (n < HEADER_V1) fail("short v1 header");
+        fr->buffers = 1; fr->sizes[0] = get64(buf + 16); fr->tag = get64(buf + 24);
+        fr->fourcc = get32(buf + 32); fr->width = get32(buf + 36); fr->height = get32(buf + 40);
+        uint32_t stride = get32(buf + 44);
+        nl = buf[48]; el = buf[49];
+        if (nl > 31 || el > 63 || get16(buf + 50) || HEADER_V1 + nl + el != n) fail("bad v1 lengths");
+        if (fr->fourcc) { /* one plane: enough for what this peer reads (the whole buffer) */
+            fr->nplanes = 1; fr->planes[0] = (struct plane){0, stride, 0, (uint64_t)stride * fr->height};
+        }
+        p = buf + HEADER_V1;
+    } else if (fr->version == 2) {
+        if (n < HEADER_V2) fail("short v2 header");
+        fr->id = get64(buf + 16); fr->tag = get64(buf + 24);
+        fr->buffers = buf[32]; fr->fences = buf[33]; fr->nplanes = buf[34]; nl = buf[36]; el = buf[37];
+        fr->fourcc = get32(buf + 40); fr->width = get32(buf + 44); fr->height = get32(buf + 48);
+        fr->modifier = get64(buf + 56);
+        if (buf[35] || get16(buf + 38) || get32(buf + 52)) fail("reserved bytes set");
+        if (fr->fences) fail("fences are not understood");
+        if (fr->buffers < 1 || fr->buffers > MAX_BUFFERS || fr->nplanes > MAX_PLANES || nl > 31 || el > 63)
+            fail("counts out of range");
+        if (HEADER_V2 + 8 * fr->buffers + 24 * fr->nplanes + nl + el != n) fail("bad v2 lengths");
+        p = buf + HEADER_V2;
+        for (unsigned b = 0; b < fr->buffers; b++, p += 8) {
+            fr->sizes[b] = get64(p);
+            if (fr->sizes[b] == 0 || fr->sizes[b] > INT64_MAX) fail("buffer size");
+        }
+        unsigned named = 0;
+        for (unsigned i = 0; i < fr->nplanes; i++, p += 24) {
+            struct plane *q = &fr->planes[i];
+            *q = (struct plane){get32(p), get32(p + 4), get64(p + 8), get64(p + 16)};
+            if (q->buffer >= fr->buffers || q->stride > INT32_MAX) fail("plane's buffer or stride");
+            if (q->offset > INT64_MAX || q->length > fr->sizes[q->buffer] ||
+                q->offset > fr->sizes[q->buffer] - q->length) fail("plane beyond its buffer");
+            named |= 1u << q->buffer;
+        }
+        if (fr->fourcc == 0 && (fr->width || fr->height || fr->modifier || fr->nplanes || fr->buffers != 1))
+            fail("geometry without a format");
+        if (fr->fourcc && (!fr->nplanes || named != (1u << fr->buffers) - 1)) fail("a buffer without a plane");
+    } else {
+        fail("unsupported version");
+    }
+    if (fr->fourcc && (fr->width == 0 || fr->height == 0 || fr->width > INT32_MAX || fr->height > INT32_MAX))
+        fail("not a size in pixels");
+    text(fr->name, p, nl);
+    text(fr->exporter, p + nl, el);
+}
+
 static int do_recv(const char *path) {
     int s = connect_to(path);
-    uint8_t buf[256];
+    uint8_t buf[512];
     union { char space[CMSG_SPACE(16 * sizeof(int))]; struct cmsghdr align; } ctl;
     struct iovec iov = {buf, sizeof buf};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
     ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
     if (n < 0) die("recvmsg");
     if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) fail("truncated message");
-    int fd = -1, nfds = 0;
+    int fds[16], nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            nfds += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            if (nfds + k > 16) fail("too many fds");
+            memcpy(fds + nfds, CMSG_DATA(c), k * sizeof(int));
+            nfds += k;
         }
-    if (nfds != 1) fail("expected exactly one fd");
-    if (n < HEADER || get32(buf) != 0x31424D44 || buf[4] != 1 || buf[5] != 0 || buf[6] != 1 || buf[7] != 0)
-        fail("bad header");
-    if (get32(buf + 8) != (uint32_t)n) fail("length field mismatch");
-    uint64_t size = get64(buf + 16), tag = get64(buf + 24);
-    unsigned name_len = buf[48], exp_len = buf[49];
-    if (name_len > 31 || exp_len > 63 || HEADER + name_len + exp_len != (unsigned)n) fail("bad lengths");
-    printf("channel_peer: received size=%llu tag=%llu name=%.*s exporter=%.*s\n", (unsigned long long)size,
-           (unsigned long long)tag, name_len, (char *)buf + HEADER, exp_len, (char *)buf + HEADER + name_len);
-    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) die("mmap");
-    for (uint64_t i = 0; i < size - 8; i++)
-        if (p[i] != (uint8_t)(i * 31 + tag)) { printf("channel_peer: pattern wrong at %llu\n", (unsigned long long)i); exit(1); }
-    put64(p + size - 8, tag * 3 + 1);
-    munmap(p, size);
-    close(fd);
+    struct frame fr;
+    decode(buf, n, &fr);
+    if ((unsigned)nfds != fr.buffers + fr.fences) fail("fd count is not buffer_count + fence_count");
+    for (unsigned b = 0; b < fr.buffers; b++) {
+        off_t end = lseek(fds[b], 0, SEEK_END);   /* dma-buf and memfd alike */
+        if (end < 0) die("lseek");
+        if ((uint64_t)end != fr.sizes[b]) fail("a buffer size is not its fd's");
+    }
+    char f[5] = {0};
+    memcpy(f, &fr.fourcc, 4);
+    printf("frame version=%u id=%llu tag=%llu name=%s exporter=%s buffers=%u fences=%u fourcc=%s width=%u "
+           "height=%u modifier=0x%016llx sizes=", fr.version, (unsigned long long)fr.id,
+           (unsigned long long)fr.tag, fr.name, fr.exporter, fr.buffers, fr.fences, fr.fourcc ? f : "0",
+           fr.width, fr.height, (unsigned long long)fr.modifier);
+    for (unsigned b = 0; b < fr.buffers; b++) printf("%s%llu", b ? "," : "", (unsigned long long)fr.sizes[b]);
+    printf(" planes=");
+    for (unsigned i = 0; i < fr.nplanes; i++)
+        printf("%s%u:%llu+%llu/%u", i ? "," : "", fr.planes[i].buffer, (unsigned long long)fr.planes[i].offset,
+               (unsigned long long)fr.planes[i].length, fr.planes[i].stride);
+    printf("\n");
+    for (unsigned b = 0; b < fr.buffers; b++) {
+        uint64_t size = fr.sizes[b];
+        uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[b], 0);
+        if (p == MAP_FAILED) die("mmap");
+        for (uint64_t i = 0; i < size - 8; i++)
+            if (p[i] != (uint8_t)(i * 31 + fr.tag + b)) {
+                printf("channel_peer: pattern wrong at %llu of buffer %u\n", (unsigned long long)i, b);
+                exit(1);
+            }
+        put64(p + size - 8, fr.tag * 3 + 1 + b);
+        munmap(p, size);
+        close(fds[b]);
+    }
     close(s);
     printf("channel_peer: pattern ok, answered\n");
     return 0;
 }
 
-static void send_frame(int s, int fd, uint64_t size, uint64_t tag, const char *name, const char *exporter) {
-    uint8_t f[HEADER + 31 + 63] = {0};
-    size_t nl = strlen(name), el = strlen(exporter), len = HEADER + nl + el;
-    put32(f, 0x31424D44); put16(f + 4, 1); put16(f + 6, 1); put32(f + 8, len); put32(f + 12, 0);
-    put64(f + 16, size); put64(f + 24, tag);
-    f[48] = nl; f[49] = el;
-    memcpy(f + HEADER, name, nl); memcpy(f + HEADER + nl, exporter, el);
-    union { char space[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    struct iovec iov = {f, len};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) die("sendmsg");
-}
-
-static int do_send(const char *path, uint64_t size, uint64_t tag) {
-    int s = connect_to(path);
-    int fd = memfd_create("from-c", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+/* A sealed memfd of SIZE bytes holding the pattern of buffer B, with 8 zero bytes at offset 8 for the answer. */
+static int pattern_memfd(const char *name, uint64_t size, uint64_t tag, unsigned b, uint8_t **map) {
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) die("memfd_create");
     if (ftruncate(fd, size)) die("ftruncate");
     if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) die("F_ADD_SEALS");
     uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) die("mmap");
-    for (uint64_t i = 0; i < size; i++) p[i] = (uint8_t)(i * 31 + tag);
+    for (uint64_t i = 0; i < size; i++) p[i] = (uint8_t)(i * 31 + tag + b);
     memset(p + 8, 0, 8);
-    send_frame(s, fd, size, tag, "from-c", "memfd");
+    *map = p;
+    return fd;
+}
+
+static void await_close(int s) {
     char b[1];
     while (recv(s, b, 1, 0) > 0) { }   /* the peer closes when it has answered */
+}
+
+static int do_send(const char *path, uint64_t size, uint64_t tag) {
+    int s = connect_to(path);
+    uint8_t *p;
+    int fd = pattern_memfd("from-c", size, tag, 0, &p);
+    send_frame(s, fd, size, tag, "from-c", "memfd");
+    await_close(s);
     uint64_t answer = get64(p + 8);
     if (answer != tag * 5) { printf("channel_peer: answer %llu, expected %llu\n", (unsigned long long)answer, (unsigned long long)(tag * 5)); exit(1); }
     printf("channel_peer: sent, answer ok\n");
+    return 0;
+}
+
+static int do_send_nv12m(const char *path, uint32_t width, uint32_t height, uint32_t stride, uint64_t tag) {
+    int s = connect_to(path);
+    struct frame fr = {.version = 2, .id = 1000 + tag, .tag = tag, .buffers = 2, .nplanes = 2,
+                       .fourcc = FOURCC('N', 'V', '1', '2'), .width = width, .height = height, .modifier = 0};
+    snprintf(fr.name, sizeof fr.name, "nv12m-from-c");
+    snprintf(fr.exporter, sizeof fr.exporter, "memfd");
+    fr.sizes[0] = (uint64_t)stride * height;
+    fr.sizes[1] = (uint64_t)stride * ((height + 1) / 2);
+    fr.planes[0] = (struct plane){0, stride, 0, fr.sizes[0]};
+    fr.planes[1] = (struct plane){1, stride, 0, fr.sizes[1]};
+    uint8_t *maps[2];
+    int fds[2];
+    for (unsigned b = 0; b < 2; b++) fds[b] = pattern_memfd(b ? "nv12m-cbcr" : "nv12m-y", fr.sizes[b], tag, b, &maps[b]);
+    uint8_t f[MAX_FRAME];
+    size_t len = encode(f, &fr);
+    send_with_fds(s, f, len, fds, 2);
+    await_close(s);
+    for (unsigned b = 0; b < 2; b++) {
+        uint64_t answer = get64(maps[b] + 8);
+        if (answer != tag * 5 + b) {
+            printf("channel_peer: answer %llu in buffer %u, expected %llu\n", (unsigned long long)answer, b,
+                   (unsigned long long)(tag * 5 + b));
+            exit(1);
+        }
+    }
+    printf("channel_peer: sent NV12M, answers ok\n");
     return 0;
 }
 
@@ -123,18 +300,18 @@ static int do_flood(const char *path, int count) {
     int s = connect_to(path);
     int fd = memfd_create("flood", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0 || ftruncate(fd, 4096)) die("memfd");
-    uint8_t f[HEADER] = {0};
-    put32(f, 0x31424D44); put16(f + 4, 1); put16(f + 6, 1); put32(f + 8, HEADER); put64(f + 16, 4096);
+    struct frame fr = {.version = 2, .id = 1, .tag = 1, .buffers = 1, .sizes = {4096}};
+    uint8_t f[MAX_FRAME];
+    size_t len = encode(f, &fr);
     size_t space = CMSG_SPACE(count * sizeof(int));
     char *ctl = calloc(1, space);
-    struct iovec iov = {f, HEADER};
+    struct iovec iov = {f, len};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = space};
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(count * sizeof(int));
     for (int i = 0; i < count; i++) memcpy(CMSG_DATA(c) + i * sizeof(int), &fd, sizeof fd);
-    if (sendmsg(s, &m, MSG_NOSIGNAL) != HEADER) die("sendmsg");
-    char b[1];
-    while (recv(s, b, 1, 0) > 0) { }
+    if (sendmsg(s, &m, MSG_NOSIGNAL) != (ssize_t)len) die("sendmsg");
+    await_close(s);
     printf("channel_peer: flooded %d fds\n", count);
     return 0;
 }
@@ -165,8 +342,7 @@ static int do_truncate(const char *path, int rounds) {
         stopped += sealed != 0;
         close(fd);
     }
-    char b[1];
-    while (recv(s, b, 1, 0) > 0) { }
+    await_close(s);
     printf("channel_peer: %d rounds, %d stopped by the seal\n", rounds, stopped);
     return 0;
 }
@@ -176,6 +352,10 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "flood")) return do_flood(argv[2], atoi(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "recv")) return do_recv(argv[2]);
     if (argc == 5 && !strcmp(argv[1], "send")) return do_send(argv[2], strtoull(argv[3], 0, 0), strtoull(argv[4], 0, 0));
-    fprintf(stderr, "usage: channel_peer recv SOCKET | send SOCKET SIZE TAG | flood SOCKET N | truncate SOCKET ROUNDS\n");
+    if (argc == 7 && !strcmp(argv[1], "sendnv12m"))
+        return do_send_nv12m(argv[2], strtoul(argv[3], 0, 0), strtoul(argv[4], 0, 0), strtoul(argv[5], 0, 0),
+                             strtoull(argv[6], 0, 0));
+    fprintf(stderr, "usage: channel_peer recv SOCKET | send SOCKET SIZE TAG | sendnv12m SOCKET WIDTH HEIGHT STRIDE TAG"
+                    " | flood SOCKET N | truncate SOCKET ROUNDS\n");
     return 2;
 }

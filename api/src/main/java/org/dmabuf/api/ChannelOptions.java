@@ -17,9 +17,23 @@ import java.util.Set;
  * @param allowedUids the user ids whose processes may connect or be connected to ({@code SO_PEERCRED}); empty
  *        means only this process's own uid
  * @param groupId the group whose members may reach a listener's socket file; empty for none
+ * @param wireVersion the wire format version this side's channels send ({@code docs/wire-format.md}):
+ *        {@link #WIRE_VERSION} (the default), or 1 for peers that speak only version 1; a channel receives both
+ *        whatever this says
  */
-public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId) {
-    /** Copies the set. */
+public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int wireVersion) {
+    /**
+     * The wire format version channels send by default, and the newest they receive.
+     *
+     * @since 1.2
+     */
+    public static final int WIRE_VERSION = 2;
+
+    /**
+     * Copies the set and checks the values.
+     *
+     * @throws InvalidArgumentException if the group id is negative or the wire version is not 1 or 2
+     */
     public ChannelOptions {
         allowedUids = Set.copyOf(allowedUids);
         Objects.requireNonNull(groupId, "groupId");
@@ -27,6 +41,21 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId) {
             throw new InvalidArgumentException("ChannelOptions", "group id " + groupId.getAsInt()
                     + " is negative");
         }
+        if (wireVersion != 1 && wireVersion != WIRE_VERSION) {
+            throw new InvalidArgumentException("ChannelOptions", "wire format version " + wireVersion
+                    + " is not 1 or " + WIRE_VERSION);
+        }
+    }
+
+    /**
+     * Options that send the newest wire format version.
+     *
+     * @param allowedUids the user ids whose processes may connect or be connected to; empty means this process's
+     *        own uid only
+     * @param groupId the group whose members may reach a listener's socket file; empty for none
+     */
+    public ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId) {
+        this(allowedUids, groupId, WIRE_VERSION);
     }
 
     /**
@@ -69,6 +98,21 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId) {
      * @since 1.1
      */
     public ChannelOptions withGroup(int gid) {
-        return new ChannelOptions(allowedUids, OptionalInt.of(gid));
+        return new ChannelOptions(allowedUids, OptionalInt.of(gid), wireVersion);
+    }
+
+    /**
+     * These options with the wire format version that channels send: 1 for a peer that speaks only version 1.
+     * A version 1 frame carries one buffer with a linear layout whose planes follow from one stride; sending a
+     * frame it cannot express is refused ({@code EINVAL}) and sends nothing. Channels receive versions 1 and 2
+     * whatever this says.
+     *
+     * @param version 1 or {@link #WIRE_VERSION}
+     * @return the options
+     * @throws InvalidArgumentException for another version
+     * @since 1.2
+     */
+    public ChannelOptions withWireVersion(int version) {
+        return new ChannelOptions(allowedUids, groupId, version);
     }
 }

@@ -19,13 +19,15 @@ final class ListenerImpl implements ChannelListener {
     private final Path path;
     private final Channels channels;
     private final Set<Integer> allowed;
+    private final int wireVersion;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    ListenerImpl(UnixSocket socket, Path path, Channels channels, Set<Integer> allowed) {
+    ListenerImpl(UnixSocket socket, Path path, Channels channels, Set<Integer> allowed, int wireVersion) {
         this.socket = socket;
         this.path = path;
         this.channels = channels;
         this.allowed = allowed;
+        this.wireVersion = wireVersion;
     }
 
     @Override
@@ -39,7 +41,7 @@ final class ListenerImpl implements ChannelListener {
         if (s == null) {
             return null;
         }
-        return channels.channel(s, allowed, "accept", path.toString());
+        return channels.channel(s, allowed, wireVersion, "accept", path.toString());
     }
 
     @Override

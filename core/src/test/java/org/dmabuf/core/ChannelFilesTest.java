@@ -190,6 +190,10 @@ class ChannelFilesTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the peer exits").isTrue();
         assertThat(p.exitValue()).as("the peer's status; it said:%n%s", out).isEqualTo(status);
+        // the pipes to the child: the JDK closes them only when its reaper thread gets to it, after waitFor returns
+        p.getOutputStream().close();
+        p.getInputStream().close();
+        p.getErrorStream().close();
         return out;
     }
 

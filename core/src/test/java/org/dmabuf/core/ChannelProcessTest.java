@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
@@ -20,6 +22,9 @@ import org.dmabuf.api.ChannelProtocolException;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.FrameBuffer;
+import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.Plane;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.linux.CProbe;
@@ -33,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Buffer channels between processes: a second JVM ({@link PeerMain}) and a C peer written from
- * {@code docs/wire-format.md}, in both directions, and a peer killed mid-stream.
+ * {@code docs/wire-format.md}, in both directions (single buffers and two-buffer NV12M frames), and a peer killed
+ * mid-stream.
  */
 class ChannelProcessTest {
     private static Path cPeer;
@@ -140,6 +146,65 @@ class ChannelProcessTest {
     @Test
     void aCPeerSends() throws Exception {
         receiveFrom(cPeer("send", listener.path().toString(), "65536", "8"), 8, 65536, "from-c");
+    }
+
+    @Test
+    void aCPeerSendsATwoBufferNv12mFrameAndReadsOurAnswersInPlace() throws Exception {
+        Process p = cPeer("sendnv12m", listener.path().toString(), "64", "48", "128", "12");
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60))) {
+            assertThat(ch).as("the peer connects").isNotNull();
+            try (ReceivedBuffer r = ch.receive(Duration.ofSeconds(60))) {
+                assertThat(r.tag()).isEqualTo(12);
+                assertThat(r.name()).isEqualTo("nv12m-from-c");
+                assertThat(r.exporter()).isEqualTo("memfd");
+                assertThat(r.format()).contains(new BufferFormat(BufferFormat.fourcc("NV12"), PixelFormat.MOD_LINEAR,
+                        64, 48, List.of(new Plane(0, 0, 128 * 48, 128), new Plane(1, 0, 128 * 24, 128))));
+                assertThat(r.format().get().pixelFormat()).contains(PixelFormat.NV12M);
+                assertThat(r.buffers()).extracting(DmaBuf::size).containsExactly(128L * 48, 128L * 24);
+                assertThat(r.buffers()).extracting(DmaBuf::exporterName).containsOnly(Optional.of("memfd"));
+                for (int b = 0; b < 2; b++) {
+                    DmaBuf buf = r.buffers().get(b);
+                    try (CpuAccess a = buf.beginCpuAccess(SyncDirection.READ_WRITE)) {
+                        for (long i : new long[] {0, 100, buf.size() - 1}) {
+                            assertThat(a.getByte(i)).as("byte %d of buffer %d", i, b)
+                                    .isEqualTo(PeerMain.pattern(i, 12 + b));
+                        }
+                        a.putLong(8, 12 * 5 + b);
+                    }
+                }
+            }
+        }
+        assertThat(finish(p)).contains("sent NV12M, answers ok");
+    }
+
+    @Test
+    void aCPeerReceivesATwoBufferNv12mFrameAndSeesEveryField() throws Exception {
+        Process p = cPeer("recv", listener.path().toString());
+        try (BufferChannel ch = listener.accept(Duration.ofSeconds(60));
+             FrameBuffer frame = registry.allocateFrame(BufferRequest.ofFormat(PixelFormat.NV12M, 64, 48)
+                     .name("nv12m-to-c"))) {
+            assertThat(ch.peer().pid()).isEqualTo(p.pid());
+            for (int b = 0; b < 2; b++) {
+                ChannelTest.fill(frame.buffer(b), 13 + b);
+            }
+            ch.send(frame, 13, Duration.ofSeconds(60));
+            String out = finish(p);
+            BufferFormat f = frame.format();
+            Plane y = f.planes().get(0);
+            Plane uv = f.planes().get(1);
+            assertThat(out).as("the C peer's reading of every field").contains("frame version=2 id=1 tag=13 "
+                    + "name=nv12m-to-c exporter=memfd buffers=2 fences=0 fourcc=NV12 width=64 height=48 "
+                    + "modifier=0x0000000000000000 sizes=" + frame.buffer(0).size() + "," + frame.buffer(1).size()
+                    + " planes=0:" + y.offset() + "+" + y.length() + "/" + y.stride() + ",1:" + uv.offset() + "+"
+                    + uv.length() + "/" + uv.stride() + "\n");
+            for (int b = 0; b < 2; b++) {
+                DmaBuf buf = frame.buffer(b);
+                try (CpuAccess a = buf.beginCpuAccess(SyncDirection.READ)) {
+                    assertThat(a.getLong(buf.size() - 8)).as("the peer's answer in buffer %d; it said: %s", b, out)
+                            .isEqualTo(13 * 3 + 1 + b);
+                }
+            }
+        }
     }
 
     @Test

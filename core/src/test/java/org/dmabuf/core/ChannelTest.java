@@ -30,7 +30,10 @@ import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.DmaBufRegistry;
+import org.dmabuf.api.FrameBuffer;
+import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.PeerCredentials;
+import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.Plane;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.api.SyncDirection;
@@ -265,10 +268,10 @@ class ChannelTest {
                 expectRefused(in, "EPROTO", "exactly one fd, this one 16");
                 // an oversized frame
                 hostile.send(new byte[1000], m1.get());
-                expectRefused(in, "EMSGSIZE", "longer than 256 bytes");
+                expectRefused(in, "EMSGSIZE", "longer than 512 bytes");
                 // a size larger than the buffer behind the fd
                 hostile.send(WireFormat.encode(1 << 20, 1, "liar", "x", null), m1.get());
-                expectRefused(in, "EPROTO", "the frame says 1048576 bytes but the fd's buffer has 8192");
+                expectRefused(in, "EPROTO", "the frame says 1048576 bytes but the fd's buffer has 8192 (buffer 0)");
                 // a frame whose length field lies
                 byte[] f = WireFormat.encode(8192, 1, "len", "x", null);
                 ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 9999);
@@ -307,10 +310,10 @@ class ChannelTest {
     }
 
 
-    /** A frame as a hostile peer writes it: any field, any bytes. */
+    /** A version 1 frame as a hostile peer writes it: any field, any bytes. */
     static byte[] rawFrame(long size, long tag, byte[] name, byte[] exporter, int fourcc, int width, int height,
             int stride) {
-        ByteBuffer b = ByteBuffer.allocate(WireFormat.HEADER + name.length + exporter.length)
+        ByteBuffer b = ByteBuffer.allocate(WireFormat.HEADER_V1 + name.length + exporter.length)
                 .order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(WireFormat.MAGIC).putShort((short) 1).putShort((short) 1).putInt(b.capacity()).putInt(0);
         b.putLong(size).putLong(tag).putInt(fourcc).putInt(width).putInt(height).putInt(stride);
@@ -342,11 +345,16 @@ class ChannelTest {
                 {rawFrame(8192, 1, x, new byte[] {'m', 0}, 0, 0, 0, 0), "exporter holds the control character"},
                 {rawFrame(8192, 1, x, x, 0, 64, 0, 0), "no format (fourcc 0) but geometry 64x0 stride 0"},
                 {rawFrame(8192, 1, x, x, 0, 0, 0, 128), "no format (fourcc 0) but geometry 0x0 stride 128"},
-                {rawFrame(8192, 1, x, x, yuyv, 64, 32, 100), "stride 100 is smaller than a line of 128 bytes"},
+                {rawFrame(8192, 1, x, x, yuyv, 64, 32, 100), "plane 0 has a stride of 100 bytes, less than a line of "
+                        + "128"},
                 {rawFrame(8192, 1, x, x, BufferFormat.fourcc("ABCD"), 64, 32, 63), "stride 63 is smaller than a "
                         + "line of 64 bytes"},
-                {rawFrame(8192, 1, x, x, xr24, 64, 64, 256), "needs 16384 bytes, more than the 8192"},
-                {rawFrame(8192, 1, x, x, nv12, 64, 128, 64), "needs 12288 bytes, more than the 8192"},
+                {rawFrame(8192, 1, x, x, xr24, 64, 64, 256), "plane 0 (offset 0, length 16384) ends at 16384, beyond "
+                        + "the 8192 bytes of buffer 0"},
+                {rawFrame(8192, 1, x, x, nv12, 64, 128, 64), "plane 1 (offset 8192, length 4096) ends at 12288, "
+                        + "beyond the 8192 bytes of buffer 0"},
+                {rawFrame(8192, 1, x, x, BufferFormat.fourcc("YU12"), 64, 128, 64), "plane 1 (offset 8192, length "
+                        + "2048) ends at 10240, beyond the 8192 bytes of buffer 0"},
                 {rawFrame(8192, 1, x, x, yuyv, -1, 1, -1), "is not a size in pixels"},
             };
             for (Object[] r : refused) {
@@ -355,10 +363,12 @@ class ChannelTest {
                 assertThat(Leaks.openFds()).as("the fd of the frame refused for %s", r[1]).isEqualTo(baseline);
                 assertThat(bob.bufinfo()).as("the buffer of the frame refused for %s is put", r[1]).isEmpty();
             }
-            // what the rules allow: an NV12 image that fits exactly-ish, a line of exactly the stride
+            // what the rules allow: an NV12 image that fits, a line of exactly the stride; version 1's one stride
+            // becomes both planes, the chroma plane right after the luma plane
             hostile.send(rawFrame(8192, 5, utf8("nv12"), x, nv12, 64, 64, 64), real.fd());
             try (ReceivedBuffer r = in.receive(Duration.ofSeconds(5))) {
-                assertThat(r.format()).hasValueSatisfying(f -> assertThat(f.fourccName()).isEqualTo("NV12"));
+                assertThat(r.format()).contains(new BufferFormat(nv12, 64, 64, List.of(new Plane(0, 4096, 64),
+                        new Plane(4096, 2048, 64))));
                 assertThat(r.buffer().mmap().getByte(100)).isEqualTo(PeerMain.pattern(100, 4));
             }
             hostile.send(rawFrame(8192, 6, utf8("é"), x, yuyv, 64, 64, 128), real.fd());
@@ -378,16 +388,42 @@ class ChannelTest {
     }
 
     @Test
-    void theSenderRefusesAFormatTheReceiverWouldRefuseAndSendsNothing() {
-        BufferFormat narrow = new BufferFormat(BufferFormat.fourcc("XR24"), 64, 64, List.of(new Plane(0, 16384, 64)));
+    void theSenderRefusesAFrameTheReceiverWouldRefuseAndSendsNothing() {
+        BufferFormat xr24 = BufferFormat.linear(PixelFormat.XBGR32, 64, 64);
+        BufferFormat nv12m = BufferFormat.linear(PixelFormat.NV12M, 64, 64);
         try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser());
              BufferChannel in = listener.accept(Duration.ofSeconds(5));
-             DmaBuf b = alice.allocate(BufferRequest.ofSize(16384).name("narrow").format(narrow))) {
-            assertThat(b.format()).hasValueSatisfying(f -> assertThat(f.planes().get(0).stride()).isEqualTo(64));
-            assertThatThrownBy(() -> out.send(b, 1)).isInstanceOf(DmaBufException.class)
-                    .hasMessageContaining("send: EINVAL").hasMessageContaining("stride 64 is smaller than a line of 256");
+             DmaBuf small = alice.allocate(BufferRequest.ofSize(4096).name("small"))) {
+            long fds = Leaks.openFds();
+            assertThatThrownBy(() -> out.send(frameOf(xr24, small), 1, Duration.ofSeconds(5)))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("send: EINVAL")
+                    .hasMessageContaining("plane 0 (offset 0, length 16384) ends at 16384, beyond the 4096 bytes of "
+                            + "buffer 0");
+            assertThatThrownBy(() -> out.send(frameOf(nv12m, small), 2, Duration.ofSeconds(5)))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("send: EINVAL")
+                    .hasMessageContaining("names 2 buffers, not 1");
             assertThat(in.receive(Duration.ZERO)).as("nothing was sent").isNull();
+            assertThat(Leaks.openFds()).isEqualTo(fds);
         }
+    }
+
+    /** A frame of these buffers, which stay the caller's: closing it puts nothing. */
+    static FrameBuffer frameOf(BufferFormat format, DmaBuf... buffers) {
+        return new FrameBuffer() {
+            @Override
+            public BufferFormat format() {
+                return format;
+            }
+
+            @Override
+            public List<DmaBuf> buffers() {
+                return List.of(buffers);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 
     @Test
@@ -424,7 +460,7 @@ class ChannelTest {
     /** Shared with the kernel guest's test: 0-byte messages, alone, with an fd and before the peer's close. */
     static void zeroLengthMessages(UnixSocket hostile, BufferChannel in, DmaBuf real) {
         hostile.send(new byte[0]);
-        expectRefused(in, "EPROTO", "frame of 0 bytes is shorter than the 52-byte header");
+        expectRefused(in, "EPROTO", "frame of 0 bytes is shorter than the 16 bytes every message starts with");
         try (Fd m = memfd(4096)) {
             long before = Leaks.openFds();
             hostile.send(new byte[0], m.get());

@@ -71,8 +71,19 @@ public final class CProbe {
         } catch (IOException e) {
             throw new AssertionError("cannot run " + cmd.get(0) + " (install gcc and linux-libc-dev): " + e, e);
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        String out;
+        boolean exited;
+        try {
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            exited = p.waitFor(60, TimeUnit.SECONDS);
+        } finally {
+            // the pipes to the child: the JDK closes them only when its reaper thread gets to it, so a test counting
+            // fds right after would see them go
+            p.getOutputStream().close();
+            p.getInputStream().close();
+            p.getErrorStream().close();
+        }
+        if (!exited || p.exitValue() != 0) {
             throw new AssertionError(String.join(" ", cmd) + " failed (are gcc, linux-libc-dev and, for DRM, libdrm-dev installed?):\n"
                     + out);
         }

@@ -1,0 +1,80 @@
+package org.dmabuf.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.Plane;
+import org.junit.jupiter.api.Test;
+
+/** The worked examples of {@code docs/wire-format.md} are what the encoder writes and the decoder reads. */
+class WireFormatTest {
+    private static final Pattern BLOCK = Pattern.compile("```\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern HEX = Pattern.compile("[0-9a-f]{2}");
+
+    /** The bytes of each example block: on each line, the two-digit hex tokens before the first other one. */
+    static List<byte[]> examples() throws Exception {
+        String doc = Files.readString(Path.of("../docs/wire-format.md"));
+        List<byte[]> blocks = new ArrayList<>();
+        Matcher m = BLOCK.matcher(doc);
+        while (m.find()) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (String line : m.group(1).split("\n")) {
+                for (String token : line.trim().split("\\s+")) {
+                    if (!HEX.matcher(token).matches()) {
+                        break;
+                    }
+                    out.write(Integer.parseInt(token, 16));
+                }
+            }
+            blocks.add(out.toByteArray());
+        }
+        return blocks;
+    }
+
+    @Test
+    void theDocumentsExamplesAreTheEncodersBytes() throws Exception {
+        List<byte[]> ex = examples();
+        assertThat(ex).hasSize(4);
+        int nv12 = BufferFormat.fourcc("NV12");
+        BufferFormat nv12m = new BufferFormat(nv12, 640, 480, List.of(new Plane(0, 0, 307200, 640),
+                new Plane(1, 0, 153600, 640)));
+        BufferFormat nv12one = BufferFormat.linear(PixelFormat.NV12, 640, 480);
+        assertThat(nv12one.planes()).containsExactly(new Plane(0, 0, 307200, 640), new Plane(0, 307200, 153600, 640));
+
+        assertThat(ex.get(0)).isEqualTo(WireFormat.encode(7, 7, "frame-7", "memfd", new long[] {1 << 20}, null));
+        assertThat(ex.get(1)).isEqualTo(WireFormat.encode(1, 7, "cam0", "memfd", new long[] {307200, 153600},
+                nv12m));
+        assertThat(ex.get(2)).isEqualTo(WireFormat.encode(2, 8, "cam0", "memfd", new long[] {460800}, nv12one));
+        assertThat(ex.get(3)).isEqualTo(WireFormat.encodeV1(460800, 8, "cam0", "memfd", nv12one));
+
+        WireFormat.Frame two = WireFormat.decode(ex.get(1));
+        assertThat(two.frameId()).isEqualTo(1);
+        assertThat(two.sizes()).containsExactly(307200L, 153600L);
+        assertThat(two.format()).contains(nv12m);
+        assertThat(WireFormat.decode(ex.get(2)).format()).contains(nv12one);
+        WireFormat.Frame v1 = WireFormat.decode(ex.get(3));
+        assertThat(v1.version()).isEqualTo(1);
+        assertThat(v1.format()).as("version 1's one stride gives the same two planes").contains(nv12one);
+    }
+
+    @Test
+    void version1DerivesTheChromaPlanesOfEveryOneBufferFormatOfTheTableAsTheTightLayout() {
+        for (PixelFormat pf : PixelFormat.values()) {
+            if (pf.memoryPlanes() != 1) {
+                continue;
+            }
+            BufferFormat tight = BufferFormat.linear(pf, 64, 48);
+            long size = tight.bufferSize(0);
+            byte[] v1 = WireFormat.encodeV1(size, 1, "t", "memfd", tight);
+            assertThat(WireFormat.decode(v1).format()).as("%s", pf).contains(tight);
+        }
+    }
+}
