@@ -408,11 +408,13 @@ final class BufferObject {
     }
 
     /**
-     * The layout to ask an exporter for: a format of the table, linear and in one buffer, laid out to meet the
-     * merged alignments; any other format as it was asked for; null for none.
+     * The layout to ask an exporter for: the requested one where it meets the merged alignments; else, for a format
+     * of the table, linear and in one buffer, the layout that meets them; any other format as it was asked for;
+     * null for none.
      */
     static BufferFormat plan(BufferFormat requested, DeviceConstraints merged) {
-        if (requested == null || !requested.isLinear() || requested.buffers() != 1) {
+        if (requested == null || !requested.isLinear() || requested.buffers() != 1
+                || merged.unmetBy(requested).isEmpty()) {
             return requested;
         }
         return requested.pixelFormat()

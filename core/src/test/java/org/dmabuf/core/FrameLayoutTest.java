@@ -55,6 +55,23 @@ class FrameLayoutTest extends RegistryFixture {
     }
 
     @Test
+    void anExplicitLayoutThatMeetsEveryAlignmentIsKeptAndOneThatDoesNotIsLaidOutAgain() {
+        BufferFormat padded = new BufferFormat(PixelFormat.NV12.drmFourcc(), 100, 50,
+                List.of(new Plane(0, 0, 12800, 256), new Plane(0, 16384, 6400, 256)));
+        try (DmaBuf buf = scope.create(BufferRequest.ofSize(padded.bufferSize(0)).format(padded));
+                Attachment a = buf.attach(Device.of("gpu", DeviceConstraints.builder().strideAlignment(128).build()))) {
+            buf.fd();
+            assertThat(buf.format()).as("asked for, and good for the gpu").contains(padded);
+        }
+        try (DmaBuf buf = scope.create(BufferRequest.ofSize(padded.bufferSize(0)).format(padded));
+                Attachment a = buf.attach(Device.of("gpu", DeviceConstraints.builder().strideAlignment(512).build()))) {
+            buf.fd();
+            assertThat(buf.format().orElseThrow().describe())
+                    .isEqualTo("NV12 100x50 LINEAR [0:0+25600/512 0:25600+12800/512]");
+        }
+    }
+
+    @Test
     void theLayoutAnExporterMadeIsTheOneReported() {
         // a driver with its own pitch rule: 128-byte lines whatever was asked
         system.layout = r -> new BufferFormat(r.format().fourcc(), r.format().width(), r.format().height(),

@@ -5,20 +5,27 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.ChannelOptions;
 import org.dmabuf.api.ChannelProtocolException;
 import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.Plane;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.core.StandaloneRegistry;
 
 /**
  * The small consumer program shipped with the gateway: connects to the gateway's frame socket, receives every
- * frame as a buffer (zero copy: the same memory), checks the test pattern's frame number where there is one, and
- * reports what it saw. Run it outside OSGi:
- * {@code java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer work/run/frames.sock}. A frame the channel refuses
+ * frame as a buffer, or the buffers of a multi-planar frame (zero copy: the same memory), checks the test pattern's
+ * frame number where there is one, optionally writes thumbnails of what it received (read plane by plane from the
+ * received buffers, at the offsets and strides the frame's layout gives), and reports what it saw. Run it outside
+ * OSGi: {@code java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer work/run/frames.sock [WAIT [THUMBNAIL_DIR]]}. A frame the channel refuses
  * (it breaks the wire format, or its fd is not a buffer) is counted and reported, and the program goes on with the
  * next one; it ends at the gateway's end of stream. Exits 0 when it received at least one frame, 1 otherwise.
  * Single-threaded.
@@ -30,11 +37,13 @@ public final class Consumer {
     /**
      * Runs the consumer.
      *
-     * @param args the socket file; optionally how long to wait for it, in seconds (default 60)
+     * @param args the socket file; optionally how long to wait for it, in seconds (default 60); optionally a folder
+     *        for thumbnails of the first frame and every tenth ({@code consumer-TAG.jpg})
      */
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer SOCKET [WAIT_SECONDS]");
+            System.err.println("usage: java -cp dmabuf-gateway.jar org.dmabuf.gateway.Consumer SOCKET [WAIT_SECONDS"
+                    + " [THUMBNAIL_DIR]]");
             System.exit(2);
         }
         if (System.getProperty("jna.tmpdir") == null) { // JNA's native library: in the distribution, as the gateway's
@@ -42,6 +51,7 @@ public final class Consumer {
         }
         Path socket = Path.of(args[0]);
         long wait = args.length > 1 ? Long.parseLong(args[1]) : 60;
+        Path thumbnails = args.length > 2 ? Files.createDirectories(Path.of(args[2])) : null;
         long deadline = System.nanoTime() + wait * 1_000_000_000L;
         while (!Files.exists(socket)) {
             if (System.nanoTime() > deadline) {
@@ -95,8 +105,16 @@ public final class Consumer {
                         }
                     }
                     if (received == 1 || received % 10 == 0) {
-                        System.out.println("consumer: frame " + r.tag() + ": " + r.buffer().size() + " bytes, '"
-                                + r.name() + "' from " + r.exporter() + ", inode " + r.buffer().inode() + how);
+                        System.out.println("consumer: frame " + r.tag() + ": " + r.buffers().size() + " buffer(s) of "
+                                + r.buffers().stream().map(b -> String.valueOf(b.size())).toList() + " bytes, '"
+                                + r.name() + "' from " + r.exporter() + ", inode " + r.buffer().inode()
+                                + r.format().map(f -> ", " + f.describe()).orElse("") + how);
+                        if (thumbnails != null && r.format().isPresent()) {
+                            Path file = thumbnails.resolve(String.format("consumer-%04d.jpg", r.tag()));
+                            int h = thumbnail(r, file);
+                            System.out.println("consumer: thumbnail " + file + " (" + Thumbnails.WIDTH + "x" + h
+                                    + ")");
+                        }
                     }
                 }
             }
@@ -104,6 +122,31 @@ public final class Consumer {
         System.out.println("consumer: received " + received + " frames (" + verified + " pattern frames verified), "
                 + refused + " refused");
         System.exit(received > 0 ? 0 : 1);
+    }
+
+    /**
+     * Writes a thumbnail of a received frame: each plane read from the buffer the layout puts it in, each buffer
+     * inside its own READ access.
+     */
+    static int thumbnail(ReceivedBuffer r, Path file) throws java.io.IOException {
+        BufferFormat f = r.format().orElseThrow();
+        PixelFormat pf = f.pixelFormat().orElseThrow(() -> new java.io.IOException("no thumbnail for "
+                + f.describe()));
+        List<CpuAccess> open = new ArrayList<>();
+        try {
+            List<Thumbnails.PlaneView> planes = new ArrayList<>();
+            for (DmaBuf b : r.buffers()) {
+                open.add(b.beginCpuAccess(SyncDirection.READ));
+            }
+            for (Plane p : f.planes()) {
+                planes.add(new Thumbnails.PlaneView(r.buffers().get(p.buffer()).mmap(), p.offset(), p.stride()));
+            }
+            return Thumbnails.write(planes, pf, f.width(), f.height(), file);
+        } finally {
+            for (CpuAccess a : open) {
+                a.close();
+            }
+        }
     }
 
     /**

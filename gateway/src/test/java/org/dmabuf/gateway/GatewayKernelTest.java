@@ -6,11 +6,14 @@ import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The distribution on real devices, in the kernel guest: a vivid camera configured through the conf folder feeds
@@ -64,5 +67,59 @@ class GatewayKernelTest {
             colours.add(img.getRGB(x, 45) & 0xe0e0e0);
         }
         assertThat(colours).as("vivid's colour bars").hasSizeGreaterThan(3);
+    }
+
+    /** vivid's default test pattern, 75% colour bars: white, yellow, cyan, green, magenta, red, blue, black. */
+    private static final int[][] BARS = {{191, 191, 191}, {191, 191, 0}, {0, 191, 191}, {0, 191, 0},
+        {191, 0, 191}, {191, 0, 0}, {0, 0, 191}, {0, 0, 0}};
+
+    /** How far a thumbnail's colour may be from the bar's, per channel: YUV rounding, chroma subsampling, JPEG. */
+    private static final int TOLERANCE = 48;
+
+    @ParameterizedTest(name = "{1} on {0}")
+    @CsvSource({"/dev/video0, YUYV, 1", "/dev/video0, NV12, 1", "/dev/video1, NM12, 2", "/dev/video1, YM12, 3",
+        "/dev/video1, YUYV, 1"})
+    void aCapturedFrameOfEveryLayoutIsSharedWithAnotherProcessWhoseThumbnailShowsTheColourBars(String node,
+            String fourcc, int buffers) throws Exception {
+        Path testClasses = Path.of(GatewayKernelTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path jar = testClasses.resolveSibling("dmabuf-gateway.jar");
+        Path conf = Files.createDirectories(tmp.resolve("conf"));
+        Files.writeString(conf.resolve("org.dmabuf.exporter.v4l2~camera.cfg"),
+                "dev.path=" + node + "\nwidth=320\nheight=240\npixel.format=" + fourcc + "\nbuffer.count=4\n");
+        Path thumbs = tmp.resolve("consumer-thumbs");
+        Path socket = tmp.resolve("run/frames.sock");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process consumer = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-cp",
+                jar.toString(), "org.dmabuf.gateway.Consumer", socket.toString(), "300", thumbs.toString())
+                .redirectErrorStream(true).start();
+        Process gateway = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-jar",
+                jar.toString(), "--run", "--source", "camera", "--frames", "3", "--every", "100", "--consumers", "1",
+                "--conf", conf.toString(), "--output", tmp.resolve("thumbs").toString(), "--socket",
+                socket.toString(), "--timeout", "400").redirectErrorStream(true).start();
+        String out = new String(gateway.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gateway.waitFor(420, TimeUnit.SECONDS)).isTrue();
+        assertThat(gateway.exitValue()).as(out).isZero();
+        String seen = new String(consumer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(consumer.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(consumer.exitValue()).as(seen).isZero();
+        assertThat(out).as(out).contains("consumer pid " + consumer.pid() + ": 3 frames sent, 0 dropped")
+                .contains("buffers of the job left: 0");
+        assertThat(seen).as(seen).contains("consumer: received 3 frames").contains(", 0 refused")
+                .contains(buffers + " buffer(s) of");
+        Path first = thumbs.resolve("consumer-0000.jpg");
+        assertThat(seen).contains("consumer: thumbnail " + first);
+        BufferedImage img = ImageIO.read(first.toFile());
+        assertThat(img.getWidth()).isEqualTo(Thumbnails.WIDTH);
+        int y = img.getHeight() * 7 / 8; // below vivid's text lines
+        for (int bar = 0; bar < BARS.length; bar++) {
+            int x = (2 * bar + 1) * img.getWidth() / (2 * BARS.length);
+            int rgb = img.getRGB(x, y);
+            int[] got = {rgb >> 16 & 0xff, rgb >> 8 & 0xff, rgb & 0xff};
+            for (int c = 0; c < 3; c++) {
+                assertThat(got[c]).as("%s on %s: bar %d at (%d, %d) is %s, expected %s", fourcc, node, bar, x, y,
+                        Arrays.toString(got), Arrays.toString(BARS[bar]))
+                        .isBetween(BARS[bar][c] - TOLERANCE, BARS[bar][c] + TOLERANCE);
+            }
+        }
     }
 }
