@@ -5,13 +5,19 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.ArrayList;
+import java.util.List;
 import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.FrameBuffer;
 
 /**
  * One consumer of the pipeline: a bounded hand-off of frames and the thread that sends them on the consumer's
- * channel, so that the pipeline never waits on a consumer. {@link #offer} takes a reference of its own on the
- * frame's buffer and queues it; when the hand-off is full (the consumer stopped reading, or reads slower than the
+ * channel, so that the pipeline never waits on a consumer. {@link #offer} takes a reference of its own on each of
+ * the frame's buffers and queues them; a frame of one buffer is sent as that buffer
+ * ({@link BufferChannel#send(DmaBuf, long, Duration)}), a frame of several as one frame with its layout
+ * ({@link BufferChannel#send(FrameBuffer, long, Duration)}); when the hand-off is full (the consumer stopped reading, or reads slower than the
  * source), the frame is dropped for this consumer and counted. A frame still queued when the feed closes counts as
  * dropped too, so that at the end {@link #sent()} + {@link #dropped()} is every frame offered.
  *
@@ -22,7 +28,13 @@ import org.dmabuf.api.DmaBuf;
 final class ConsumerFeed implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.dmabuf.gateway");
 
-    private record Pending(DmaBuf buffer, long tag) {
+    /** A frame waiting for the sender: references of the feed's own on its buffers, its layout and tag. */
+    private record Pending(List<DmaBuf> buffers, BufferFormat format, long tag) implements FrameBuffer {
+        /** Puts the feed's references. */
+        @Override
+        public void close() {
+            buffers.forEach(DmaBuf::close);
+        }
     }
 
     private final BufferChannel channel;
@@ -63,23 +75,27 @@ final class ConsumerFeed implements AutoCloseable {
     }
 
     /**
-     * Hands a frame to the consumer without waiting: a reference on the buffer goes into the hand-off, or, when
-     * it is full or the consumer is gone, the frame is dropped for this consumer.
+     * Hands a frame to the consumer without waiting: references on its buffers go into the hand-off, or, when it
+     * is full or the consumer is gone, the frame is dropped for this consumer.
      *
-     * @param buffer the frame's buffer; the caller keeps its own reference
+     * @param frame the frame; the caller keeps its own references
      * @param tag the frame's sequence number
      * @return false if the frame was dropped
      */
-    boolean offer(DmaBuf buffer, long tag) {
+    boolean offer(FrameBuffer frame, long tag) {
         if (closing || failure != null) {
             dropped.incrementAndGet();
             return false;
         }
-        DmaBuf ref = buffer.get();
+        List<DmaBuf> refs = new ArrayList<>();
+        for (DmaBuf b : frame.buffers()) {
+            refs.add(b.get());
+        }
+        Pending p = new Pending(List.copyOf(refs), frame.format(), tag);
         accepted.incrementAndGet();
-        if (!handoff.offer(new Pending(ref, tag))) {
+        if (!handoff.offer(p)) {
             accepted.decrementAndGet();
-            ref.close();
+            p.close();
             dropped.incrementAndGet();
             return false;
         }
@@ -148,11 +164,15 @@ final class ConsumerFeed implements AutoCloseable {
                     continue;
                 }
                 sendingSince = System.nanoTime();
-                try (DmaBuf b = p.buffer()) {
+                try (p) {
                     // in slices, so that close() needs no signal to end a send to a consumer that stopped reading
                     while (true) {
                         try {
-                            channel.send(b, p.tag(), SEND_SLICE);
+                            if (p.buffers().size() == 1) {
+                                channel.send(p.buffers().get(0), p.tag(), SEND_SLICE);
+                            } else {
+                                channel.send(p, p.tag(), SEND_SLICE);
+                            }
                             break;
                         } catch (org.dmabuf.api.DmaBufException e) {
                             if (closing || !"EAGAIN".equals(e.errno())) {
@@ -203,7 +223,7 @@ final class ConsumerFeed implements AutoCloseable {
             }
         }
         for (Pending p; (p = handoff.poll()) != null; ) {
-            p.buffer().close();
+            p.close();
             dropped.incrementAndGet();
         }
         if (interrupted) {

@@ -66,6 +66,9 @@ public final class Main {
             "  --source auto|camera|pattern  auto: a configured V4L2 camera if there is one at start, else the",
             "                        test pattern; camera: wait for the configured camera",
             "  --exporter NAME       the exporter of the test pattern's buffers (default: the best ranked)",
+            "  --format FMT          the test pattern's pixel format: YUYV, UYVY, NV12, NV21, NV16, NV12M, NV21M, YUV420,",
+            "                        YUV420M, GREY, RGB24, BGR24, XBGR32, XRGB32, or a V4L2 fourcc of one of them",
+            "                        (default XBGR32, V4L2's XR24); the M formats have a buffer per plane",
             "  --fps N               the test pattern's frame rate (default 30; 0: as fast as it can)",
             "  --queue N             frames that may wait for each consumer; when a consumer is that far behind,",
             "                        frames are dropped for it (counted and reported), never waited for (default 32)",
@@ -81,38 +84,73 @@ public final class Main {
      */
     public static void main(String[] args) throws Exception {
         long start = System.nanoTime();
+        Args a;
+        try {
+            a = parse(args);
+        } catch (RuntimeException e) {
+            System.err.println("dmabuf-gateway: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
+        if (a.help()) {
+            System.out.println(USAGE);
+            return;
+        }
+        System.exit(new Main().launch(a.run(), a.timeout(), start, a.work(), a.options()));
+    }
+
+    /**
+     * The command line, parsed.
+     *
+     * @param run {@code --run}
+     * @param timeout {@code --timeout}, seconds
+     * @param work {@code --work}, or null
+     * @param options the framework properties the options set
+     * @param help {@code --help}
+     */
+    record Args(boolean run, long timeout, Path work, Map<String, String> options, boolean help) {
+    }
+
+    /**
+     * Parses the command line.
+     *
+     * @param args the arguments
+     * @return what they ask for
+     * @throws RuntimeException naming the bad argument (an unknown option, a number that is none, a pixel format
+     *         the project does not have, a missing value)
+     */
+    static Args parse(String[] args) {
         Map<String, String> options = new HashMap<>();
         boolean run = false;
         long timeout = 120;
         Path work = null;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--run" -> run = true;
-                    case "--timeout" -> timeout = Long.parseLong(args[++i]);
-                    case "--frames" -> options.put(MainJob.FRAMES, Integer.toString(Integer.parseInt(args[++i])));
-                    case "--every" -> options.put(MainJob.EVERY, Integer.toString(Integer.parseInt(args[++i])));
-                    case "--consumers" -> options.put(MainJob.CONSUMERS, Integer.toString(Integer.parseInt(args[++i])));
-                    case "--output" -> options.put(MainJob.OUTPUT, Path.of(args[++i]).toAbsolutePath().toString());
-                    case "--socket" -> options.put(MainJob.SOCKET, Path.of(args[++i]).toAbsolutePath().toString());
-                    case "--source" -> options.put(MainJob.SOURCE, args[++i]);
-                    case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
-                    case "--fps" -> options.put(MainJob.FPS, Integer.toString(Integer.parseInt(args[++i])));
-                    case "--queue" -> options.put(MainJob.QUEUE, Integer.toString(Integer.parseInt(args[++i])));
-                    case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());
-                    case "--work" -> work = Path.of(args[++i]).toAbsolutePath();
-                    case "--help", "-h" -> {
-                        System.out.println(USAGE);
-                        return;
-                    }
-                    default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-                }
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.startsWith("--") && !arg.equals("--run") && !arg.equals("--help") && i + 1 >= args.length) {
+                throw new IllegalArgumentException(arg + " needs a value");
             }
-        } catch (RuntimeException e) {
-            System.err.println("dmabuf-gateway: " + e.getMessage() + "\n" + USAGE);
-            System.exit(2);
+            switch (arg) {
+                case "--run" -> run = true;
+                case "--timeout" -> timeout = Long.parseLong(args[++i]);
+                case "--frames" -> options.put(MainJob.FRAMES, Integer.toString(Integer.parseInt(args[++i])));
+                case "--every" -> options.put(MainJob.EVERY, Integer.toString(Integer.parseInt(args[++i])));
+                case "--consumers" -> options.put(MainJob.CONSUMERS, Integer.toString(Integer.parseInt(args[++i])));
+                case "--output" -> options.put(MainJob.OUTPUT, Path.of(args[++i]).toAbsolutePath().toString());
+                case "--socket" -> options.put(MainJob.SOCKET, Path.of(args[++i]).toAbsolutePath().toString());
+                case "--source" -> options.put(MainJob.SOURCE, args[++i]);
+                case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
+                case "--format" -> options.put(MainJob.FORMAT, PatternSource.pixelFormat(args[++i]).name());
+                case "--fps" -> options.put(MainJob.FPS, Integer.toString(Integer.parseInt(args[++i])));
+                case "--queue" -> options.put(MainJob.QUEUE, Integer.toString(Integer.parseInt(args[++i])));
+                case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());
+                case "--work" -> work = Path.of(args[++i]).toAbsolutePath();
+                case "--help", "-h" -> {
+                    return new Args(run, timeout, work, options, true);
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + arg);
+            }
         }
-        System.exit(new Main().launch(run, timeout, start, work, options));
+        return new Args(run, timeout, work, options, false);
     }
 
     private int launch(boolean run, long timeoutSeconds, long start, Path workDir, Map<String, String> options)

@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntConsumer;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.BufferChannels;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
@@ -31,9 +32,10 @@ import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The gateway's main job, run when the launcher was started with {@code --run}: a frame pipeline. A producer (a
- * V4L2 {@link FrameSource} when one is configured, otherwise the built-in test pattern in buffers from the best
- * exporter, or the one named with {@code --exporter}) feeds frames; every Nth frame is mapped under begin/end CPU
- * access and turned into a JPEG thumbnail in the output folder; every frame is offered on a Unix socket to the
+ * V4L2 {@link FrameSource} when one is configured, otherwise the built-in test pattern, in the pixel format named
+ * with {@code --format}, in buffers from the best exporter, or the one named with {@code --exporter}) feeds frames;
+ * every Nth frame has each of its buffers mapped under begin/end CPU access and is turned into a JPEG thumbnail in
+ * the output folder; every frame is offered on a Unix socket to the
  * consumers connected there, each through its own bounded hand-off ({@link ConsumerFeed}), so that a consumer that
  * stops reading loses frames (counted and reported) but never holds up the pipeline. The first frame's fd is shared
  * and turned back into a buffer with {@code registry.get(fd)} (it must be the same buffer); test-pattern frames are
@@ -59,6 +61,8 @@ public final class MainJob {
     static final String SOURCE = "dmabuf.gateway.source";
     /** Framework property: the exporter of the test pattern's buffers (default: the best one). */
     static final String EXPORTER = "dmabuf.gateway.exporter";
+    /** Framework property: the test pattern's pixel format (a {@link org.dmabuf.api.PixelFormat} name; XBGR32). */
+    static final String FORMAT = "dmabuf.gateway.format";
     /** Framework property: the test pattern's frame rate (default 30; 0: as fast as it can). */
     static final String FPS = "dmabuf.gateway.fps";
     /** Framework property: how many frames may wait for each consumer before frames are dropped for it. */
@@ -137,6 +141,7 @@ public final class MainJob {
         int fps = Integer.parseInt(prop(FPS, "30"));
         int queue = Math.max(1, Integer.parseInt(prop(QUEUE, "32")));
         String exporter = prop(EXPORTER, null);
+        org.dmabuf.api.PixelFormat patternFormat = PatternSource.pixelFormat(prop(FORMAT, "XBGR32"));
         Path output = Path.of(prop(OUTPUT, "thumbnails"));
         Path socket = Path.of(prop(SOCKET, "run/frames.sock"));
         long startNanos = Long.parseLong(prop(Main.START, Long.toString(System.nanoTime())));
@@ -170,11 +175,13 @@ public final class MainJob {
             } else if (!"pattern".equals(mode)) {
                 camera = cameras.tracker.getService();
             }
-            try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter) : null) {
+            try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter, patternFormat,
+                    PatternSource.WIDTH, PatternSource.HEIGHT, org.dmabuf.api.DeviceConstraints.NONE) : null) {
                 FrameSource source = camera != null ? camera : pattern;
                 out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
                         + source.format().width() + "x" + source.format().height()
-                        : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " XR24 in buffers from "
+                        : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " "
+                                + pattern.pixelFormat() + " (" + pattern.format().describe() + ") in buffers from "
                                 + pattern.exporter()));
                 Files.createDirectories(output);
                 // closed in reverse: the acceptor stops before the consumers it added are closed
@@ -256,15 +263,24 @@ public final class MainJob {
                 if (i % every == 0) {
                     Path jpg = output.resolve(String.format("frame-%04d.jpg", i));
                     int h;
-                    try (CpuAccess a = f.buffer().beginCpuAccess(SyncDirection.READ)) {
-                        String wrong = pattern == null ? null : PatternSource.verify(a, f.sequence());
+                    List<CpuAccess> accesses = new java.util.ArrayList<>();
+                    try {
+                        for (DmaBuf b : f.buffers()) {
+                            accesses.add(b.beginCpuAccess(SyncDirection.READ));
+                        }
+                        String wrong = pattern == null ? null : PatternSource.verify(accesses, f.format(),
+                                f.sequence());
                         if (wrong != null) {
                             out.println("dmabuf-gateway: FAILED: the test pattern read back under "
                                     + "beginCpuAccess(READ): " + wrong);
                             return 1;
                         }
                         verified += pattern == null ? 0 : 1;
-                        h = Thumbnails.write(a, f.format(), jpg);
+                        h = Thumbnails.write(accesses, f.format(), jpg);
+                    } finally {
+                        for (int k = accesses.size() - 1; k >= 0; k--) {
+                            accesses.get(k).close();
+                        }
                     }
                     thumbnails++;
                     out.printf("frame %d/%d (sequence %d): thumbnail %s (%dx%d), %d consumer(s)%n", i + 1,
@@ -275,7 +291,7 @@ public final class MainJob {
                     if (c.failure() != null) {
                         leave(c);
                     } else {
-                        c.offer(f.buffer(), f.sequence());
+                        c.offer(f, f.sequence());
                     }
                 }
             }
@@ -431,8 +447,9 @@ public final class MainJob {
         List<BufferInfo> infos = registry.bufinfo();
         out.println(title + ": " + infos.size() + " buffer(s)");
         for (BufferInfo i : infos) {
-            out.printf("  inode %d  size %d  exporter %s  kind %s  refcount %d  name %s  owner %s%n", i.inode(),
-                    i.size(), i.exporter(), i.kind(), i.refCount(), i.name(), i.owner());
+            out.printf("  inode %d  size %d  exporter %s  kind %s  refcount %d  name %s  owner %s  format %s%n",
+                    i.inode(), i.size(), i.exporter(), i.kind(), i.refCount(), i.name(), i.owner(),
+                    i.format().map(BufferFormat::describe).orElse("-"));
         }
     }
 

@@ -6,46 +6,79 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DeviceConstraints;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.Frame;
+import org.dmabuf.api.FrameBuffer;
 import org.dmabuf.api.FrameSource;
+import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.MemoryView;
+import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.Plane;
 import org.dmabuf.api.SyncDirection;
 
 /**
- * The built-in producer where no camera is configured: a ring of XR24 buffers from the best exporter, each frame
- * moving colour bars with the frame number in its first eight bytes (little-endian, as the consumer checks). The
- * source owns the ring: {@link #close()} puts every buffer (a frame handed out keeps its own reference).
+ * The built-in producer where no camera is configured: a ring of frames of one {@link PixelFormat} (XR24,
+ * {@link PixelFormat#XBGR32}, by default) from the best exporter, each frame moving vertical colour bars, written
+ * in the format's own encoding (BT.601 limited-range Y, Cb and Cr for the YUV formats, full-range luminance for
+ * GREY), with the frame number in the first eight bytes of its first buffer (little-endian, as the consumer checks).
+ * Frames of a format whose planes live in buffers of their own ({@code NV12M}) are allocated with
+ * {@link DmaBufRegistry#allocateFrame}; every line is written at the offset and stride of the layout the frame
+ * actually got ({@link FrameBuffer#format()}), which may be padded for a device's stride alignment. The source owns
+ * the ring: {@link #close()} closes every frame (a frame handed out keeps references of its own).
  * Threads: one thread calls {@link #next} and {@link #close}.
  */
 final class PatternSource implements FrameSource {
     static final int RING = 4;
     static final int WIDTH = 320;
     static final int HEIGHT = 240;
-    private static final int[] BARS = {0xc0c0c0, 0xc0c000, 0x00c0c0, 0x00c000, 0xc000c0, 0xc00000, 0x0000c0, 0x101010};
+    /** The bars' colours, RGB: grey, yellow, cyan, green, magenta, red, blue, near black. */
+    static final int[] BARS = {0xc0c0c0, 0xc0c000, 0x00c0c0, 0x00c000, 0xc000c0, 0xc00000, 0x0000c0, 0x101010};
 
-    private final List<DmaBuf> ring = new ArrayList<>();
-    private final BufferFormat format = new BufferFormat(BufferFormat.fourcc("XR24"), WIDTH, HEIGHT,
-            List.of(new Plane(0, (long) WIDTH * HEIGHT * 4, WIDTH * 4)));
+    private final List<FrameBuffer> ring = new ArrayList<>();
+    private final PixelFormat pixelFormat;
+    private final int width;
+    private final int height;
     private long sequence;
 
     /**
-     * Allocates the ring; nothing stays allocated if one allocation fails.
+     * Allocates a ring of XR24 frames of {@link #WIDTH} × {@link #HEIGHT}.
      *
      * @param registry where the buffers come from
      * @param exporter the exporter to take them from, or null for the best one
      * @throws org.dmabuf.api.DmaBufException if the buffers cannot be allocated (no such exporter, say)
      */
     PatternSource(DmaBufRegistry registry, String exporter) {
+        this(registry, exporter, PixelFormat.XBGR32, WIDTH, HEIGHT, DeviceConstraints.NONE);
+    }
+
+    /**
+     * Allocates the ring; nothing stays allocated if one allocation fails.
+     *
+     * @param registry where the buffers come from
+     * @param exporter the exporter to take them from, or null for the best one
+     * @param format the frames' pixel format
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param constraints the stride and offset alignment to ask of the frames' layout
+     * @throws org.dmabuf.api.DmaBufException if the buffers cannot be allocated (no such exporter, say)
+     */
+    PatternSource(DmaBufRegistry registry, String exporter, PixelFormat format, int width, int height,
+            DeviceConstraints constraints) {
+        this.pixelFormat = format;
+        this.width = width;
+        this.height = height;
         try {
             for (int i = 0; i < RING; i++) {
-                BufferRequest r = BufferRequest.ofSize((long) WIDTH * HEIGHT * 4).name("pattern-" + i).format(format);
-                ring.add(registry.allocate(exporter == null ? r : r.exporter(exporter)));
+                BufferRequest r = BufferRequest.ofFormat(format, width, height).name("pattern-" + i)
+                        .constraints(constraints);
+                ring.add(registry.allocateFrame(exporter == null ? r : r.exporter(exporter)));
             }
         } catch (RuntimeException e) {
             close();
@@ -53,46 +86,151 @@ final class PatternSource implements FrameSource {
         }
     }
 
+    /**
+     * The pixel format a {@code --format} argument names: a {@link PixelFormat} constant ({@code NV12M},
+     * {@code XBGR32}), in any case, or a V4L2 fourcc of the table ({@code XR24}, {@code NM12}, {@code YU12}).
+     *
+     * @param name the argument
+     * @return the format
+     * @throws InvalidArgumentException naming the argument and the formats there are
+     */
+    static PixelFormat pixelFormat(String name) {
+        String upper = name.strip().toUpperCase(Locale.ROOT);
+        for (PixelFormat f : PixelFormat.values()) {
+            if (f.name().equals(upper)) {
+                return f;
+            }
+        }
+        Optional<PixelFormat> byFourcc = upper.length() == 4 ? PixelFormat.ofV4l2(BufferFormat.fourcc(upper))
+                : Optional.empty();
+        return byFourcc.orElseThrow(() -> new InvalidArgumentException("--format", "no pixel format '" + name
+                + "': one of " + Arrays.toString(PixelFormat.values()) + ", or its V4L2 fourcc"));
+    }
+
     /** The exporter service the ring came from, and the buffers' kind. */
     String exporter() {
-        DmaBuf first = ring.get(0);
+        DmaBuf first = ring.get(0).buffer(0);
         return first.exporterService().or(first::exporterName).orElse("?") + " ("
                 + first.kind().map(Enum::name).orElse("?") + ")";
     }
 
-    /** One line of frame {@code n}: the bars, XR24 (B, G, R, X bytes). */
-    private static byte[] line(long n) {
-        byte[] bytes = new byte[WIDTH * 4];
-        for (int x = 0; x < WIDTH; x++) {
-            int rgb = BARS[(int) ((x * BARS.length / WIDTH + n) % BARS.length)];
-            bytes[4 * x] = (byte) rgb;
-            bytes[4 * x + 1] = (byte) (rgb >> 8);
-            bytes[4 * x + 2] = (byte) (rgb >> 16);
+    /** The ring's pixel format. */
+    PixelFormat pixelFormat() {
+        return pixelFormat;
+    }
+
+    /** The value of a sample of plane {@code p} of bar colour {@code rgb}: Y, Cb or Cr, grey, or a byte of RGB. */
+    private static int[] sample(PixelFormat f, int rgb) {
+        int r = rgb >> 16 & 0xff;
+        int g = rgb >> 8 & 0xff;
+        int b = rgb & 0xff;
+        int y = 16 + ((66 * r + 129 * g + 25 * b + 128) >> 8);
+        int u = 128 + ((-38 * r - 74 * g + 112 * b + 128) >> 8);
+        int v = 128 + ((112 * r - 94 * g - 18 * b + 128) >> 8);
+        int grey = (r * 299 + g * 587 + b * 114) / 1000;
+        return new int[] {r, g, b, y, u, v, grey};
+    }
+
+    /**
+     * One line of plane {@code p} of frame {@code n}, without padding: the bars moved by {@code n}, every pixel (or
+     * chroma sample) the colour of the bar it is in.
+     *
+     * @param f the format
+     * @param p the plane
+     * @param width the image's width
+     * @param n the frame number
+     * @return the line's bytes
+     */
+    static byte[] line(PixelFormat f, int p, int width, long n) {
+        byte[] out = new byte[(int) f.lineBytes(p, width)];
+        int hsub = f.horizontalSubsampling(p);
+        int cpp = f.bytesPerPixel(p);
+        for (int i = 0; i < out.length / cpp; i++) {
+            int x = i * hsub;
+            int[] s = sample(f, BARS[(int) (((long) x * BARS.length / width + n) % BARS.length)]);
+            int r = s[0];
+            int g = s[1];
+            int b = s[2];
+            int y = s[3];
+            int u = s[4];
+            int v = s[5];
+            byte[] px = switch (f) {
+                // packed 4:2:2: two bytes per pixel, Y then the pair's Cb (even pixel) or Cr (odd pixel)
+                case YUYV -> new byte[] {(byte) y, (byte) ((x & 1) == 0 ? u : chromaOfPair(f, x, width, n)[1])};
+                case UYVY -> new byte[] {(byte) ((x & 1) == 0 ? u : chromaOfPair(f, x, width, n)[1]), (byte) y};
+                case NV12, NV12M, NV16 -> p == 0 ? new byte[] {(byte) y} : new byte[] {(byte) u, (byte) v};
+                case NV21, NV21M -> p == 0 ? new byte[] {(byte) y} : new byte[] {(byte) v, (byte) u};
+                case YUV420, YUV420M -> new byte[] {(byte) (p == 0 ? y : p == 1 ? u : v)};
+                case GREY -> new byte[] {(byte) s[6]};
+                case RGB24 -> new byte[] {(byte) r, (byte) g, (byte) b};
+                case BGR24 -> new byte[] {(byte) b, (byte) g, (byte) r};
+                case XBGR32 -> new byte[] {(byte) b, (byte) g, (byte) r, 0};
+                case XRGB32 -> new byte[] {0, (byte) r, (byte) g, (byte) b};
+            };
+            System.arraycopy(px, 0, out, i * cpp, cpp);
         }
-        return bytes;
+        return out;
+    }
+
+    /** The Cb and Cr of the pixel pair that pixel {@code x} is in: the colour of the pair's first pixel. */
+    private static int[] chromaOfPair(PixelFormat f, int x, int width, long n) {
+        int[] s = sample(f, BARS[(int) (((long) (x & ~1) * BARS.length / width + n) % BARS.length)]);
+        return new int[] {s[4], s[5]};
+    }
+
+    /**
+     * Writes frame {@code n} into a frame's buffers: every line of every plane at the layout's offsets and
+     * strides, then the frame number in the first eight bytes of buffer 0.
+     *
+     * @param buffers the frame's buffers, inside a WRITE access, by buffer index
+     * @param layout the frame's layout
+     * @param n the frame number
+     */
+    static void write(List<? extends MemoryView> buffers, BufferFormat layout, long n) {
+        PixelFormat f = layout.pixelFormat().orElseThrow(() -> new InvalidArgumentException("PatternSource",
+                "no pixel format for " + layout.describe()));
+        for (int p = 0; p < f.planes(); p++) {
+            Plane plane = layout.planes().get(p);
+            MemoryView m = buffers.get(plane.buffer());
+            byte[] bytes = line(f, p, layout.width(), n);
+            for (long row = 0; row < f.lines(p, layout.height()); row++) {
+                m.write(plane.offset() + row * plane.stride(), bytes, 0, bytes.length);
+            }
+        }
+        // the frame number, little-endian whatever the platform
+        buffers.get(0).putLong(0, ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? n : Long.reverseBytes(n));
     }
 
     /**
      * Checks that a frame's memory holds what {@link #next} wrote for it: the frame number in the first eight
-     * bytes and the bars in every other line.
+     * bytes and the bars in every line of every plane but the first line of the first.
      *
-     * @param frame the frame's memory, inside a READ access
+     * @param buffers the frame's buffers, inside a READ access, by buffer index
+     * @param layout the frame's layout
      * @param n the frame's sequence number
      * @return null if it does, else what differs
      */
-    static String verify(MemoryView frame, long n) {
+    static String verify(List<? extends MemoryView> buffers, BufferFormat layout, long n) {
         byte[] head = new byte[8];
-        frame.read(0, head, 0, 8);
+        buffers.get(0).read(0, head, 0, 8);
         long number = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (number != n) {
             return "frame " + n + " holds frame number " + number;
         }
-        byte[] expected = line(n);
-        byte[] actual = new byte[expected.length];
-        for (int y = 1; y < HEIGHT; y++) {
-            frame.read((long) y * WIDTH * 4, actual, 0, actual.length);
-            if (!Arrays.equals(expected, actual)) {
-                return "frame " + n + ": line " + y + " differs from the pattern";
+        Optional<PixelFormat> known = layout.pixelFormat();
+        if (known.isEmpty()) {
+            return "frame " + n + ": no pixel format for " + layout.describe();
+        }
+        PixelFormat f = known.get();
+        for (int p = 0; p < f.planes(); p++) {
+            Plane plane = layout.planes().get(p);
+            byte[] expected = line(f, p, layout.width(), n);
+            byte[] actual = new byte[expected.length];
+            for (long row = p == 0 ? 1 : 0; row < f.lines(p, layout.height()); row++) {
+                buffers.get(plane.buffer()).read(plane.offset() + row * plane.stride(), actual, 0, actual.length);
+                if (!Arrays.equals(expected, actual)) {
+                    return "frame " + n + ": line " + row + " of plane " + p + " differs from the pattern";
+                }
             }
         }
         return null;
@@ -101,22 +239,31 @@ final class PatternSource implements FrameSource {
     @Override
     public Frame next(Duration timeout) {
         long n = sequence++;
-        DmaBuf buf = ring.get((int) (n % RING));
-        byte[] bytes = line(n);
-        try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
-            for (int y = 0; y < HEIGHT; y++) {
-                w.write((long) y * WIDTH * 4, bytes, 0, bytes.length);
+        FrameBuffer slot = ring.get((int) (n % RING));
+        BufferFormat layout = slot.format();
+        List<CpuAccess> accesses = new ArrayList<>();
+        try {
+            for (DmaBuf b : slot.buffers()) {
+                accesses.add(b.beginCpuAccess(SyncDirection.WRITE));
             }
-            // the frame number, little-endian whatever the platform
-            w.putLong(0, java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN ? n
-                    : Long.reverseBytes(n));
+            write(accesses, layout, n);
+        } finally {
+            for (int i = accesses.size() - 1; i >= 0; i--) {
+                accesses.get(i).close();
+            }
         }
-        DmaBuf ref = buf.get();
+        List<DmaBuf> refs = new ArrayList<>();
+        for (DmaBuf b : slot.buffers()) {
+            refs.add(b.get());
+        }
+        List<DmaBuf> buffers = List.copyOf(refs);
         long now = System.nanoTime();
         return new Frame() {
+            private boolean closed;
+
             @Override
             public List<DmaBuf> buffers() {
-                return List.of(ref);
+                return buffers;
             }
 
             @Override
@@ -131,24 +278,28 @@ final class PatternSource implements FrameSource {
 
             @Override
             public long bytesUsed(int index) {
-                return buffer(index).size();
+                buffer(index);
+                return layout.bufferSize(index);
             }
 
             @Override
             public BufferFormat format() {
-                return format;
+                return layout;
             }
 
             @Override
-            public void close() {
-                ref.close();
+            public synchronized void close() {
+                if (!closed) {
+                    closed = true;
+                    buffers.forEach(DmaBuf::close);
+                }
             }
         };
     }
 
     @Override
     public BufferFormat format() {
-        return format;
+        return ring.get(0).format();
     }
 
     @Override
@@ -163,7 +314,7 @@ final class PatternSource implements FrameSource {
 
     @Override
     public void close() {
-        ring.forEach(DmaBuf::close);
+        ring.forEach(FrameBuffer::close);
         ring.clear();
     }
 }

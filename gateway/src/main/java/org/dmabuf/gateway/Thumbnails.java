@@ -6,13 +6,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
+import java.util.Optional;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.FrameBuffer;
 import org.dmabuf.api.MemoryView;
 import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.Plane;
+import org.dmabuf.api.SyncDirection;
 
 /**
- * Turns a frame into a small JPEG: reads the lines it needs of each plane from the mapped buffers (inside the
- * caller's CPU access), honouring every plane's offset and stride, and scales by sampling. Every format of
+ * Turns a frame into a small JPEG: reads the lines it needs of each plane from the mapped buffers (inside a CPU
+ * access: the caller's, or one per buffer that {@link #write(FrameBuffer, Path)} begins and ends), honouring every
+ * plane's buffer, offset and stride as the frame's layout gives them, and scales by sampling. Every format of
  * {@link PixelFormat} is read: packed and planar YUV (BT.601, limited range), grey, and 24- and 32-bit RGB, with its
  * planes in one buffer or in one buffer each. Stateless; any thread.
  */
@@ -33,10 +40,73 @@ final class Thumbnails {
     }
 
     /**
-     * Writes a thumbnail of a frame whose planes share one buffer, as {@link BufferFormat} describes it. Where the
-     * format lists only the first plane (V4L2's single-planar API gives one {@code bytesperline}), the other planes
-     * follow it as V4L2 lays them out: each right after the previous one, with the stride scaled by the chroma
-     * subsampling.
+     * Writes a thumbnail of a frame: every buffer of it mapped under a READ access for the time it takes, every
+     * plane read from its buffer at its offset and stride.
+     *
+     * @param frame the frame
+     * @param file the JPEG to write
+     * @return the thumbnail's height
+     * @throws IOException if the format is not one of {@link PixelFormat}, a plane does not fit its buffer, or the
+     *         JPEG cannot be written
+     */
+    static int write(FrameBuffer frame, Path file) throws IOException {
+        BufferedImage img = render(frame);
+        writeJpeg(img, file);
+        return img.getHeight();
+    }
+
+    /**
+     * The thumbnail of a frame as an image, read under a READ access on each of its buffers.
+     *
+     * @param frame the frame
+     * @return the image
+     * @throws IOException if the format is not one of {@link PixelFormat} or a plane does not fit its buffer
+     */
+    static BufferedImage render(FrameBuffer frame) throws IOException {
+        List<CpuAccess> accesses = new ArrayList<>();
+        try {
+            for (DmaBuf b : frame.buffers()) {
+                accesses.add(b.beginCpuAccess(SyncDirection.READ));
+            }
+            return render(accesses, frame.format());
+        } finally {
+            for (int i = accesses.size() - 1; i >= 0; i--) {
+                accesses.get(i).close();
+            }
+        }
+    }
+
+    /**
+     * The thumbnail of a frame as an image, from its buffers' memory.
+     *
+     * @param buffers the frame's buffers, by the index its planes name, inside a READ access
+     * @param format its layout
+     * @return the image
+     * @throws IOException if the format is not one of {@link PixelFormat} or a plane does not fit its buffer
+     */
+    static BufferedImage render(List<? extends MemoryView> buffers, BufferFormat format) throws IOException {
+        PixelFormat pf = pixelFormat(format);
+        return render(planes(buffers, format, pf), pf, format.width(), format.height());
+    }
+
+    /**
+     * Writes a thumbnail of a frame from its buffers' memory.
+     *
+     * @param buffers the frame's buffers, by the index its planes name, inside a READ access
+     * @param format its layout
+     * @param file the JPEG to write
+     * @return the thumbnail's height
+     * @throws IOException if the format is not one of {@link PixelFormat}, a plane does not fit its buffer, or the
+     *         JPEG cannot be written
+     */
+    static int write(List<? extends MemoryView> buffers, BufferFormat format, Path file) throws IOException {
+        BufferedImage img = render(buffers, format);
+        writeJpeg(img, file);
+        return img.getHeight();
+    }
+
+    /**
+     * Writes a thumbnail of a frame whose planes share one buffer, as {@link BufferFormat} describes it.
      *
      * @param frame the frame's memory, inside a READ access
      * @param format its layout
@@ -45,25 +115,50 @@ final class Thumbnails {
      * @throws IOException if the format is not one of {@link PixelFormat}, or the JPEG cannot be written
      */
     static int write(MemoryView frame, BufferFormat format, Path file) throws IOException {
-        PixelFormat pf = PixelFormat.ofDrm(format.fourcc()).or(() -> PixelFormat.ofV4l2(format.fourcc()))
-                .orElseThrow(() -> new IOException("no thumbnail for format " + format.fourccName()));
+        return write(List.of(frame), format, file);
+    }
+
+    private static PixelFormat pixelFormat(BufferFormat format) throws IOException {
+        Optional<PixelFormat> pf = format.pixelFormat().or(() -> PixelFormat.ofDrm(format.fourcc()))
+                .or(() -> PixelFormat.ofV4l2(format.fourcc()));
+        if (pf.isEmpty()) {
+            throw new IOException("no thumbnail for format " + format.describe());
+        }
+        return pf.get();
+    }
+
+    /**
+     * The view of each plane of a layout: its buffer's memory at its offset and stride. Where the format lists only
+     * the first plane (V4L2's single-planar API gives one {@code bytesperline}), the other planes follow it as
+     * V4L2 lays them out: each right after the previous one, with the stride scaled by the chroma subsampling.
+     */
+    static List<PlaneView> planes(List<? extends MemoryView> buffers, BufferFormat format, PixelFormat pf)
+            throws IOException {
         List<PlaneView> planes = new ArrayList<>();
-        long offset = format.planes().get(0).offset();
-        int stride = format.planes().get(0).stride();
         for (int p = 0; p < pf.planes(); p++) {
+            long offset;
+            int stride;
+            MemoryView memory;
             if (p < format.planes().size()) {
-                offset = format.planes().get(p).offset();
-                stride = format.planes().get(p).stride();
-            } else if (p > 0) {
+                Plane plane = format.planes().get(p);
+                if (plane.buffer() >= buffers.size()) {
+                    throw new IOException(format.describe() + ": plane " + p + " is in buffer " + plane.buffer()
+                            + " of a frame of " + buffers.size());
+                }
+                memory = buffers.get(plane.buffer());
+                offset = plane.offset();
+                stride = plane.stride();
+            } else {
                 PlaneView prev = planes.get(p - 1);
+                memory = prev.memory();
                 offset = prev.offset() + (long) prev.stride() * pf.lines(p - 1, format.height());
                 // V4L2: a chroma plane's bytesperline is the first plane's, scaled as its line is
                 stride = (int) (pf.lineBytes(p, format.width()) * planes.get(0).stride()
                         / pf.lineBytes(0, format.width()));
             }
-            planes.add(new PlaneView(frame, offset, stride));
+            planes.add(new PlaneView(memory, offset, stride));
         }
-        return write(planes, pf, format.width(), format.height(), file);
+        return planes;
     }
 
     /**
@@ -80,10 +175,14 @@ final class Thumbnails {
     static int write(List<PlaneView> planes, PixelFormat format, int width, int height, Path file)
             throws IOException {
         BufferedImage img = render(planes, format, width, height);
+        writeJpeg(img, file);
+        return img.getHeight();
+    }
+
+    private static void writeJpeg(BufferedImage img, Path file) throws IOException {
         if (!ImageIO.write(img, "jpg", file.toFile())) {
             throw new IOException("no JPEG writer in this Java runtime");
         }
-        return img.getHeight();
     }
 
     /** The thumbnail as an image: {@link #WIDTH} pixels wide at most, the frame's aspect kept. */

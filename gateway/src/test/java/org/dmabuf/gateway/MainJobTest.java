@@ -154,6 +154,28 @@ class MainJobTest {
         nothingLeft();
     }
 
+    /** NV12M: frames of two buffers each, read plane by plane for the thumbnails and the pattern's check. */
+    @Test
+    void theTestPatternInAFormatOfABufferPerPlaneMakesThumbnailsAndLeavesNothing() throws Exception {
+        framework(Map.of(MainJob.SOURCE, "pattern", MainJob.FORMAT, "NV12M", MainJob.FRAMES, "4", MainJob.EVERY, "2"));
+        String out = runJob();
+        assertThat(out).startsWith("0\n")
+                .contains("source: test pattern 320x240 NV12M (NV12 320x240 LINEAR [0:0+76800/320 1:0+38400/320])")
+                .contains("test pattern verified under beginCpuAccess(READ) in 2 of 2 thumbnail frames")
+                .contains("bufinfo: 8 buffer(s)").contains("bufinfo after release: 0 buffer(s)");
+        assertThat(exporter.allocated).as("two buffers for each frame of the ring").hasValue(2 * PatternSource.RING);
+        for (String jpg : List.of("frame-0000.jpg", "frame-0002.jpg")) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(tmp.resolve("thumbs").resolve(jpg).toFile());
+            assertThat(img.getWidth()).isEqualTo(Thumbnails.WIDTH);
+            java.util.Set<Integer> colours = new java.util.HashSet<>();
+            for (int x = 5; x < 160; x += 20) {
+                colours.add(img.getRGB(x, 60) & 0xe0e0e0);
+            }
+            assertThat(colours).as("colour bars in " + jpg).hasSizeGreaterThan(4);
+        }
+        nothingLeft();
+    }
+
     @Test
     void anExporterThatDoesNotExistIsAClearFailureLeavingNothing() throws Exception {
         framework(Map.of(MainJob.SOURCE, "pattern", MainJob.EXPORTER, "no-such-exporter"));

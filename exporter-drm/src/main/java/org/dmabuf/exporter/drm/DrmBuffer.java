@@ -1,5 +1,7 @@
 package org.dmabuf.exporter.drm;
 
+import java.util.Optional;
+import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
@@ -12,17 +14,21 @@ import org.dmabuf.spi.MappedMemory;
  * dma-buf fd, or through {@code DRM_IOCTL_MODE_MAP_DUMB} where the driver cannot map its dma-bufs. Release closes
  * the fd and drops the creation's reference to the GEM handle ({@link DrmDevice#releaseDumb}: the dumb buffer is
  * destroyed once no import of it into the same file remains). The size is the kernel's ({@code lseek} of the
- * dma-buf), which covers {@code CREATE_DUMB}'s {@code size}; MAP_DUMB maps all of it. Threads: as {@link FdBuffer}.
+ * dma-buf), which covers {@code CREATE_DUMB}'s {@code size}; MAP_DUMB maps all of it. A buffer made for an image
+ * reports the layout the driver's pitch gives it ({@link #format()}). Threads: as {@link FdBuffer}.
  */
 final class DrmBuffer extends FdBuffer {
     private final DrmDevice device;
+    private final DrmDevice.Dumb dumb;
     private final int handle;
     private final int pitch;
     private final boolean mapDumb;
+    private volatile BufferFormat format;
 
     DrmBuffer(DrmDevice device, DrmDevice.Dumb dumb, Fd fd, boolean mapDumb) {
         super(fd, dumb.size(), BufferKind.DMA_BUF);
         this.device = device;
+        this.dumb = dumb;
         this.handle = dumb.handle();
         this.pitch = dumb.pitch();
         this.mapDumb = mapDumb;
@@ -35,6 +41,21 @@ final class DrmBuffer extends FdBuffer {
 
     int pitch() {
         return pitch;
+    }
+
+    /** The {@code CREATE_DUMB} arguments and answer this buffer came from. */
+    DrmDevice.Dumb dumb() {
+        return dumb;
+    }
+
+    /** Sets the image layout the exporter made from the pitch, once, before the core sees the buffer. */
+    void format(BufferFormat value) {
+        this.format = value;
+    }
+
+    @Override
+    public Optional<BufferFormat> format() {
+        return Optional.ofNullable(format);
     }
 
     @Override

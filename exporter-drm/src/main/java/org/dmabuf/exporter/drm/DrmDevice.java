@@ -42,8 +42,11 @@ final class DrmDevice implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("org.dmabuf.exporter.drm");
     private static final AtomicBoolean NOT_MASTER_LOGGED = new AtomicBoolean();
 
-    /** A dumb buffer: its GEM handle, line pitch and size. */
-    record Dumb(int handle, int pitch, long size) {
+    /**
+     * A dumb buffer: the {@code CREATE_DUMB} arguments it was made with, and the GEM handle, line pitch and size
+     * the driver returned.
+     */
+    record Dumb(int width, int height, int bpp, int handle, int pitch, long size) {
     }
 
     private final Fd fd;
@@ -285,7 +288,7 @@ final class DrmDevice implements AutoCloseable {
         DrmUapi.ioctl(fd.get(), DrmUapi.MODE_CREATE_DUMB, "DRM_IOCTL_MODE_CREATE_DUMB", path + ", " + width + "x"
                 + height + "x" + bpp, c, null);
         handles.merge(c.handle, 1, Integer::sum);
-        return new Dumb(c.handle, c.pitch, c.size);
+        return new Dumb(width, height, bpp, c.handle, c.pitch, c.size);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.InvalidArgumentException;
+import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.Plane;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Ioc;
@@ -81,8 +82,45 @@ class DrmUapiProbeTest {
         BufferFormat yuyv = new BufferFormat(BufferFormat.fourcc("YUYV"), 640, 480,
                 List.of(new Plane(0, 640 * 480 * 2, 1280)));
         assertThat(DrmExporter.shape(640 * 480 * 2, yuyv)).containsExactly(640, 480, 16);
-        BufferFormat nv12 = new BufferFormat(BufferFormat.fourcc("NV12"), 64, 64, List.of(new Plane(0, 4096, 64)));
-        assertThatThrownBy(() -> DrmExporter.shape(6144, nv12)).isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("'NV12' is not a single-plane format");
+        // a fourcc outside the table: only a single-plane one of known bits per pixel
+        BufferFormat nv24 = new BufferFormat(BufferFormat.fourcc("NV24"), 64, 64, List.of(new Plane(0, 4096, 64)));
+        assertThatThrownBy(() -> DrmExporter.shape(12288, nv24)).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("'NV24' is not a single-plane format");
+    }
+
+    @Test
+    void aFormatOfTheTableGetsGbmsDumbShape() {
+        assertThat(DrmExporter.dumbBpp(PixelFormat.NV12)).isEqualTo(8);
+        assertThat(DrmExporter.dumbBpp(PixelFormat.YUYV)).isEqualTo(16);
+        assertThat(DrmExporter.dumbBpp(PixelFormat.RGB24)).isEqualTo(24);
+        assertThat(DrmExporter.dumbBpp(PixelFormat.XBGR32)).isEqualTo(32);
+        assertThat(DrmExporter.dumbHeight(PixelFormat.NV12, 1080)).isEqualTo(1620);
+        assertThat(DrmExporter.dumbHeight(PixelFormat.NV21, 481)).isEqualTo(722);
+        assertThat(DrmExporter.dumbHeight(PixelFormat.NV16, 240)).isEqualTo(480);
+        assertThat(DrmExporter.dumbHeight(PixelFormat.YUV420, 480)).isEqualTo(720);
+        assertThat(DrmExporter.dumbHeight(PixelFormat.YUV420, 481)).isEqualTo(722);
+        assertThat(DrmExporter.dumbHeight(PixelFormat.YUYV, 480)).isEqualTo(480);
+        assertThat(DrmExporter.dumbWidth(PixelFormat.NV12, 641)).isEqualTo(642);
+        assertThat(DrmExporter.dumbWidth(PixelFormat.XBGR32, 641)).isEqualTo(641);
+        assertThat(DrmExporter.pitchMultiple(PixelFormat.NV12, 256)).isEqualTo(256);
+        assertThat(DrmExporter.pitchMultiple(PixelFormat.YUV420, 256)).isEqualTo(512);
+        assertThat(DrmExporter.pitchMultiple(PixelFormat.RGB24, 1)).isEqualTo(1);
+        assertThat(DrmExporter.widerWidth(PixelFormat.NV12, 642, 256)).isEqualTo(768);
+        assertThat(DrmExporter.widerWidth(PixelFormat.RGB24, 300, 256)).as("768 bytes: 256 pixels of 3")
+                .isEqualTo(256);
+        assertThat(DrmExporter.widerWidth(PixelFormat.XBGR32, 400, 256)).isEqualTo(128);
+    }
+
+    @Test
+    void theLayoutFollowsThePitchWithTheChromaPlanesBelowTheLuma() {
+        BufferFormat nv12 = DrmExporter.layout(PixelFormat.NV12, 641, 480, 704);
+        assertThat(nv12.planes()).containsExactly(new Plane(0, 0, 704L * 480, 704),
+                new Plane(0, 704L * 480, 704L * 240, 704));
+        BufferFormat yuv420 = DrmExporter.layout(PixelFormat.YUV420, 640, 481, 640);
+        assertThat(yuv420.planes()).containsExactly(new Plane(0, 0, 640L * 481, 640),
+                new Plane(0, 640L * 481, 320L * 241, 320), new Plane(0, 640L * 481 + 320L * 241, 320L * 241, 320));
+        assertThat(DrmExporter.layout(PixelFormat.NV12, 641, 480, 641)).as("641 bytes hold no chroma line of 642")
+                .isNull();
+        assertThat(DrmExporter.layout(PixelFormat.YUV420, 640, 480, 641)).as("an odd pitch has no half").isNull();
     }
 }

@@ -1,0 +1,29 @@
+package org.dmabuf.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.dmabuf.api.InvalidArgumentException;
+import org.junit.jupiter.api.Test;
+
+/** The launcher's command line. */
+class MainTest {
+    @Test
+    void formatTakesAPixelFormatNameOrItsV4l2FourccAndTheJobGetsTheConstant() {
+        assertThat(Main.parse(new String[] {"--run", "--format", "nv12m"}).options())
+                .containsEntry(MainJob.FORMAT, "NV12M");
+        assertThat(Main.parse(new String[] {"--format", "XR24"}).options()).containsEntry(MainJob.FORMAT, "XBGR32");
+        assertThat(Main.parse(new String[] {"--run"}).options()).doesNotContainKey(MainJob.FORMAT);
+    }
+
+    @Test
+    void anUnknownFormatOrAMissingValueIsRefusedNamingIt() {
+        assertThatThrownBy(() -> Main.parse(new String[] {"--format", "NV99"}))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("--format")
+                .hasMessageContaining("no pixel format 'NV99'");
+        assertThatThrownBy(() -> Main.parse(new String[] {"--run", "--format"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("--format needs a value");
+        assertThatThrownBy(() -> Main.parse(new String[] {"--frames", "many"}))
+                .isInstanceOf(NumberFormatException.class);
+    }
+}

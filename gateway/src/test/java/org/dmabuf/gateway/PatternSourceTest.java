@@ -1,0 +1,184 @@
+package org.dmabuf.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DeviceConstraints;
+import org.dmabuf.api.Frame;
+import org.dmabuf.api.InvalidArgumentException;
+import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.Plane;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.core.StandaloneRegistry;
+import org.dmabuf.linux.TestSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The test pattern in every format of {@link PixelFormat}, in real memfd buffers: its frames' thumbnails show the
+ * bars in their colours, moved by the frame number; a layout padded for a stride alignment gives the same thumbnail
+ * as a tight one; a frame of several buffers is written plane by plane into each.
+ */
+class PatternSourceTest {
+    /** Wide enough that a stride alignment of 256 pads every plane of every format. */
+    private static final int W = 328;
+    private static final int H = 240;
+
+    @TempDir
+    Path tmp;
+    private StandaloneRegistry registry;
+    private MemfdTestExporter exporter;
+    private long fdsBefore;
+
+    @BeforeEach
+    void open() {
+        fdsBefore = TestSupport.openFds();
+        exporter = new MemfdTestExporter();
+        registry = new StandaloneRegistry("pattern").addExporter(exporter, MemfdTestExporter.properties("memfd"));
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        assertThat(registry.bufinfo()).as("buffers left").isEmpty();
+        registry.close();
+        assertThat(TestSupport.openFds()).as("fds left: %s", TestSupport.openFdTargets()).isEqualTo(fdsBefore);
+    }
+
+    private PatternSource source(PixelFormat f, DeviceConstraints c) {
+        return new PatternSource(registry, null, f, W, H, c);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(PixelFormat.class)
+    void aFrameOfEachFormatGivesAThumbnailWithTheBarsInTheirColours(PixelFormat f) throws IOException {
+        try (PatternSource source = source(f, DeviceConstraints.NONE)) {
+            for (long n = 0; n < 2; n++) {
+                try (Frame frame = source.next(java.time.Duration.ZERO)) {
+                    assertThat(frame.sequence()).isEqualTo(n);
+                    assertThat(frame.format().pixelFormat()).contains(f);
+                    assertThat(frame.buffers()).hasSize(f.memoryPlanes());
+                    Path jpg = tmp.resolve(f + "-" + n + ".jpg");
+                    int h = Thumbnails.write(frame, jpg);
+                    assertThat(h).isEqualTo(Thumbnails.WIDTH * H / W);
+                    assertThat(ImageIO.read(jpg.toFile()).getWidth()).isEqualTo(Thumbnails.WIDTH);
+                    BufferedImage img = Thumbnails.render(frame);
+                    for (int bar = 0; bar < PatternSource.BARS.length; bar++) {
+                        int tx = (int) ((bar * (long) W / PatternSource.BARS.length + W / PatternSource.BARS.length
+                                / 2) * Thumbnails.WIDTH / W);
+                        int colour = PatternSource.BARS[(int) ((bar + n) % PatternSource.BARS.length)];
+                        int expected = f == PixelFormat.GREY ? grey(colour) : colour;
+                        for (int ty : new int[] {2, img.getHeight() / 2, img.getHeight() - 1}) {
+                            assertClose(f + " frame " + n + " bar " + bar + " at (" + tx + ", " + ty + ")", expected,
+                                    img.getRGB(tx, ty));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(PixelFormat.class)
+    void aPaddedStrideGivesTheSameThumbnailAsATightOne(PixelFormat f) throws IOException {
+        DeviceConstraints align = DeviceConstraints.builder().strideAlignment(256).build();
+        try (PatternSource tight = source(f, DeviceConstraints.NONE);
+             PatternSource padded = source(f, align);
+             Frame a = tight.next(java.time.Duration.ZERO);
+             Frame b = padded.next(java.time.Duration.ZERO)) {
+            for (int p = 0; p < f.planes(); p++) {
+                Plane pt = a.format().planes().get(p);
+                Plane pp = b.format().planes().get(p);
+                assertThat((long) pt.stride()).as("the tight stride of plane %d", p).isEqualTo(f.lineBytes(p, W));
+                assertThat(pp.stride() % 256).as("the padded stride of plane %d", p).isZero();
+                assertThat((long) pp.stride()).as("plane %d is padded", p).isGreaterThan(f.lineBytes(p, W));
+            }
+            BufferedImage ta = Thumbnails.render(a);
+            BufferedImage tb = Thumbnails.render(b);
+            for (int y = 0; y < ta.getHeight(); y++) {
+                for (int x = 0; x < ta.getWidth(); x++) {
+                    assertThat(tb.getRGB(x, y)).as("%s pixel (%d, %d)", f, x, y).isEqualTo(ta.getRGB(x, y));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = PixelFormat.class, names = {"NV12", "NV12M", "YUV420M", "YUYV", "XBGR32"})
+    void theWrittenFrameVerifiesAndAChangedByteInAnyPlaneDoesNot(PixelFormat f) {
+        try (PatternSource source = source(f, DeviceConstraints.builder().strideAlignment(64).build());
+             Frame frame = source.next(java.time.Duration.ZERO)) {
+            BufferFormat layout = frame.format();
+            List<CpuAccess> reads = frame.buffers().stream().map(b -> b.beginCpuAccess(SyncDirection.READ_WRITE))
+                    .toList();
+            try {
+                assertThat(PatternSource.verify(reads, layout, 0)).isNull();
+                assertThat(PatternSource.verify(reads, layout, 1)).isEqualTo("frame 1 holds frame number 0");
+                Plane last = layout.planes().get(layout.planes().size() - 1);
+                long at = last.offset() + last.stride() * 3L + 1;
+                CpuAccess m = reads.get(last.buffer());
+                m.putByte(at, (byte) (m.getByte(at) ^ 0x55));
+                assertThat(PatternSource.verify(reads, layout, 0)).isEqualTo("frame 0: line 3 of plane "
+                        + (layout.planes().size() - 1) + " differs from the pattern");
+                // padding between lines is not the pattern's
+                if (last.stride() > f.lineBytes(layout.planes().size() - 1, W)) {
+                    m.putByte(at, (byte) (m.getByte(at) ^ 0x55));
+                    m.putByte(last.offset() + last.stride() - 1, (byte) 0x77);
+                    assertThat(PatternSource.verify(reads, layout, 0)).isNull();
+                }
+            } finally {
+                reads.forEach(CpuAccess::close);
+            }
+        }
+    }
+
+    @Test
+    void framesOfSeveralBuffersComeFromAllocateFrameWithEveryBufferNamed() {
+        try (PatternSource source = source(PixelFormat.YUV420M, DeviceConstraints.NONE)) {
+            assertThat(exporter.allocated).as("three buffers per frame of the ring").hasValue(3 * PatternSource.RING);
+            assertThat(registry.bufinfo()).extracting(i -> i.name()).containsOnly("pattern-0", "pattern-1",
+                    "pattern-2", "pattern-3");
+            assertThat(source.format().buffers()).isEqualTo(3);
+            try (Frame frame = source.next(java.time.Duration.ZERO)) {
+                assertThat(frame.buffers()).hasSize(3);
+                assertThat(frame.buffer(0).refCount()).as("the ring's and the frame's").isEqualTo(2);
+                assertThat(frame.bytesUsed(2)).isEqualTo(frame.format().bufferSize(2));
+            }
+        }
+    }
+
+    @Test
+    void aFormatIsNamedByItsConstantOrItsV4l2Fourcc() {
+        assertThat(PatternSource.pixelFormat("nv12m")).isEqualTo(PixelFormat.NV12M);
+        assertThat(PatternSource.pixelFormat("XR24")).isEqualTo(PixelFormat.XBGR32);
+        assertThat(PatternSource.pixelFormat("YM12")).isEqualTo(PixelFormat.YUV420M);
+        assertThatThrownBy(() -> PatternSource.pixelFormat("NV99")).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("no pixel format 'NV99'").hasMessageContaining("NV12M");
+    }
+
+    /** Full-range luminance, as a GREY frame holds it. */
+    private static int grey(int rgb) {
+        int l = ((rgb >> 16 & 0xff) * 299 + (rgb >> 8 & 0xff) * 587 + (rgb & 0xff) * 114) / 1000;
+        return l * 0x010101;
+    }
+
+    private static void assertClose(String what, int expected, int actual) {
+        for (int shift = 0; shift <= 16; shift += 8) {
+            int e = expected >> shift & 0xff;
+            int a = actual >> shift & 0xff;
+            assertThat(Math.abs(e - a)).as("%s: expected #%06x, got #%06x", what, expected, actual & 0xffffff)
+                    .isLessThanOrEqualTo(6);
+        }
+    }
+}
