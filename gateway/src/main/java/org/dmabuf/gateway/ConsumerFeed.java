@@ -15,8 +15,7 @@ import org.dmabuf.api.FrameBuffer;
 /**
  * One consumer of the pipeline: a bounded hand-off of frames and the thread that sends them on the consumer's
  * channel, so that the pipeline never waits on a consumer. {@link #offer} takes a reference of its own on each of
- * the frame's buffers and queues them; a frame of one buffer is sent as that buffer
- * ({@link BufferChannel#send(DmaBuf, long, Duration)}), a frame of several as one frame with its layout
+ * the frame's buffers and queues them; each frame is sent with all its buffers and its layout in one message
  * ({@link BufferChannel#send(FrameBuffer, long, Duration)}); when the hand-off is full (the consumer stopped reading, or reads slower than the
  * source), the frame is dropped for this consumer and counted. A frame still queued when the feed closes counts as
  * dropped too, so that at the end {@link #sent()} + {@link #dropped()} is every frame offered.
@@ -168,11 +167,8 @@ final class ConsumerFeed implements AutoCloseable {
                     // in slices, so that close() needs no signal to end a send to a consumer that stopped reading
                     while (true) {
                         try {
-                            if (p.buffers().size() == 1) {
-                                channel.send(p.buffers().get(0), p.tag(), SEND_SLICE);
-                            } else {
-                                channel.send(p, p.tag(), SEND_SLICE);
-                            }
+                            // the frame's layout travels with it: the source's, whatever its buffers report
+                            channel.send(p, p.tag(), SEND_SLICE);
                             break;
                         } catch (org.dmabuf.api.DmaBufException e) {
                             if (closing || !"EAGAIN".equals(e.errno())) {
