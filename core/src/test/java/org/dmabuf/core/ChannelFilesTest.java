@@ -49,7 +49,7 @@ class ChannelFilesTest {
     @BeforeEach
     void open() {
         fdsBefore = Leaks.openFds();
-        registry = ChannelTest.registry("files");
+        registry = ChannelFixture.registry("files");
     }
 
     @AfterEach
@@ -212,7 +212,7 @@ class ChannelFilesTest {
             try (BufferChannel ch = l.accept(Duration.ofSeconds(60));
                  DmaBuf b = registry.allocate(BufferRequest.ofSize(8192).name("to-4242"))) {
                 assertThat(ch.peer().uid()).isEqualTo(OTHER_UID);
-                ChannelTest.fill(b, 6);
+                ChannelFixture.fill(b, 6);
                 ch.send(b, 6);
                 String out = finish(member, 0);
                 try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {

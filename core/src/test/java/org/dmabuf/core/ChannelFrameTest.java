@@ -27,51 +27,20 @@ import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.Sys;
 import org.dmabuf.linux.UnixSocket;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Wire format version 2 in one process: frames of several buffers with their layout, every new rule of the
  * receiver (each refusal closes every fd and puts every buffer already taken; the channel stays usable), version 1
  * still received, and the option that sends version 1 to an old peer.
  */
-class ChannelFrameTest {
+class ChannelFrameTest extends ChannelFixture {
     static final int NV12 = BufferFormat.fourcc("NV12");
-
-    @TempDir
-    Path tmp;
-    Path socketPath;
-    StandaloneRegistry alice;
-    StandaloneRegistry bob;
-    ChannelListener listener;
-    private long fdsBefore;
-    private long mapsBefore;
-
-    @BeforeEach
-    void open() {
-        fdsBefore = Leaks.openFds();
-        mapsBefore = Leaks.memfdMappings();
-        socketPath = tmp.resolve("run/frames.sock");
-        alice = ChannelTest.registry("alice");
-        bob = ChannelTest.registry("bob");
-        listener = bob.channels().listen(socketPath, ChannelOptions.sameUser());
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        listener.close();
-        alice.close();
-        bob.close();
-        assertThat(Leaks.openFds()).as("buffer fds left").isEqualTo(fdsBefore);
-        assertThat(Leaks.memfdMappings()).as("mappings left").isEqualTo(mapsBefore);
-    }
 
     /** Fills buffer {@code b} of a frame with the pattern of {@code tag + b}. */
     static void fill(FrameBuffer frame, long tag) {
         for (int b = 0; b < frame.buffers().size(); b++) {
-            ChannelTest.fill(frame.buffer(b), tag + b);
+            fill(frame.buffer(b), tag + b);
         }
     }
 

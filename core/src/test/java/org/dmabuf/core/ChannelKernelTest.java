@@ -54,7 +54,7 @@ class ChannelKernelTest {
                 assertThat(ch).as("the peer connects; it said: %s", ch == null
                         ? new String(peer.getInputStream().readNBytes(4000)) : "").isNotNull();
                 assertThat(FdInfo.read(b.fd()).expName()).isEqualTo("system");
-                ChannelTest.fill(b, 17);
+                ChannelFixture.fill(b, 17);
                 ch.send(b, 17);
                 String out = new String(peer.getInputStream().readAllBytes());
                 assertThat(peer.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -76,7 +76,7 @@ class ChannelKernelTest {
              BufferChannel out = alice.channels().connect(listener.path(), ChannelOptions.sameUser());
              BufferChannel in = listener.accept(Duration.ofSeconds(10));
              DmaBuf b = alice.allocate(BufferRequest.ofSize(65536).name("x"))) {
-            ChannelTest.fill(b, 2);
+            ChannelFixture.fill(b, 2);
             out.send(b, 2);
             try (ReceivedBuffer r = in.receive(Duration.ofSeconds(10))) {
                 assertThat(r.buffer().kind()).contains(BufferKind.DMA_BUF);

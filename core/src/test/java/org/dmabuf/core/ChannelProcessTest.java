@@ -60,7 +60,7 @@ class ChannelProcessTest {
     void open() {
         fdsBefore = Leaks.openFds();
         mapsBefore = Leaks.memfdMappings();
-        registry = ChannelTest.registry("test");
+        registry = ChannelFixture.registry("test");
         listener = registry.channels().listen(tmp.resolve("run/peer.sock"), ChannelOptions.sameUser());
     }
 
@@ -102,7 +102,7 @@ class ChannelProcessTest {
              DmaBuf b = registry.allocate(BufferRequest.ofSize(size).name("to-peer"))) {
             assertThat(ch).as("the peer connects").isNotNull();
             assertThat(ch.peer().pid()).isEqualTo(peer.pid());
-            ChannelTest.fill(b, tag);
+            ChannelFixture.fill(b, tag);
             ch.send(b, tag);
             String out = finish(peer);
             try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {
@@ -185,7 +185,7 @@ class ChannelProcessTest {
                      .name("nv12m-to-c"))) {
             assertThat(ch.peer().pid()).isEqualTo(p.pid());
             for (int b = 0; b < 2; b++) {
-                ChannelTest.fill(frame.buffer(b), 13 + b);
+                ChannelFixture.fill(frame.buffer(b), 13 + b);
             }
             ch.send(frame, 13, Duration.ofSeconds(60));
             String out = finish(p);

@@ -43,61 +43,13 @@ import org.dmabuf.linux.LinuxException;
 import org.dmabuf.linux.SocketLibC;
 import org.dmabuf.linux.Sys;
 import org.dmabuf.linux.UnixSocket;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Buffer channels in one process: two registries (two "processes" as far as buffers go) on either end of a real
  * Unix-domain socket, and a hostile peer speaking raw sockets. Nothing may leak, whatever the peer sends.
  */
-class ChannelTest {
-    @TempDir
-    Path tmp;
-    Path socketPath;
-    StandaloneRegistry alice;
-    StandaloneRegistry bob;
-    ChannelListener listener;
-    private long fdsBefore;
-    private long mapsBefore;
-
-    @BeforeEach
-    void open() throws Exception {
-        fdsBefore = Leaks.openFds();
-        mapsBefore = Leaks.memfdMappings();
-        Path dir = tmp.resolve("run");
-        socketPath = dir.resolve("channel.sock");
-        alice = registry("alice");
-        bob = registry("bob");
-        listener = bob.channels().listen(socketPath, ChannelOptions.sameUser());
-    }
-
-    static StandaloneRegistry registry(String owner) {
-        TestExporter e = new TestExporter("system", 100);
-        return new StandaloneRegistry(owner).addExporter(e, e.props);
-    }
-
-    @AfterEach
-    void nothingLeft() {
-        listener.close();
-        alice.close();
-        bob.close();
-        assertThat(Files.exists(socketPath)).as("the socket file is removed").isFalse();
-        assertThat(Leaks.openFds()).as("buffer fds left").isEqualTo(fdsBefore);
-        assertThat(Leaks.memfdMappings()).as("mappings left").isEqualTo(mapsBefore);
-    }
-
-    static void fill(DmaBuf b, long tag) {
-        try (CpuAccess a = b.beginCpuAccess(SyncDirection.WRITE)) {
-            byte[] all = new byte[(int) b.size()];
-            for (int i = 0; i < all.length; i++) {
-                all[i] = PeerMain.pattern(i, tag);
-            }
-            a.write(0, all, 0, all.length);
-        }
-    }
-
+class ChannelTest extends ChannelFixture {
     @Test
     void aBufferCrossesWithItsMetadataAndBothSidesSeeTheSameMemory() {
         BufferFormat yuyv = new BufferFormat(BufferFormat.fourcc("YUYV"), 128, 64, List.of(new Plane(0, 16384, 256)));

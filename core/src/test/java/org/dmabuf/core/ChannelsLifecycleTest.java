@@ -51,7 +51,7 @@ class ChannelsLifecycleTest {
         registry = new BufferRegistry();
         TestExporter e = new TestExporter("system", 100);
         registry.bindExporter(e, e.props);
-        other = ChannelTest.registry("other-process");
+        other = ChannelFixture.registry("other-process");
     }
 
     @AfterEach

@@ -179,7 +179,8 @@ public final class MainJob {
                     PatternSource.WIDTH, PatternSource.HEIGHT, org.dmabuf.api.DeviceConstraints.NONE) : null) {
                 FrameSource source = camera != null ? camera : pattern;
                 out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
-                        + source.format().width() + "x" + source.format().height()
+                        + source.format().width() + "x" + source.format().height() + " ("
+                        + source.format().describe() + ")"
                         : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " "
                                 + pattern.pixelFormat() + " (" + pattern.format().describe() + ") in buffers from "
                                 + pattern.exporter()));

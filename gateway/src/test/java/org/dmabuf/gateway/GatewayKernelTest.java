@@ -6,8 +6,12 @@ import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,38 +28,56 @@ class GatewayKernelTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void theCameraFeedsThumbnailsAndTheConsumer() throws Exception {
+    /** What a run of the gateway and the consumer program printed. */
+    private record Run(String out, String seen, long consumerPid) {
+    }
+
+    /**
+     * Runs the distribution's gateway with a vivid camera and its consumer program in another process, both to
+     * the end, and checks that both exited 0.
+     */
+    private Run run(String node, String fourcc, int frames, int every, Path thumbs, Path consumerThumbs)
+            throws Exception {
         Path testClasses = Path.of(GatewayKernelTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path jar = testClasses.resolveSibling("dmabuf-gateway.jar");
         assertThat(jar).isRegularFile();
         Path conf = Files.createDirectories(tmp.resolve("conf"));
         Files.writeString(conf.resolve("org.dmabuf.exporter.v4l2~camera.cfg"),
-                "dev.path=/dev/video0\nwidth=320\nheight=240\npixel.format=YUYV\nbuffer.count=4\n");
-        Path thumbs = tmp.resolve("thumbs");
+                "dev.path=" + node + "\nwidth=320\nheight=240\npixel.format=" + fourcc + "\nbuffer.count=4\n");
         Path socket = tmp.resolve("run/frames.sock");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process consumer = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-cp",
-                jar.toString(), "org.dmabuf.gateway.Consumer", socket.toString(), "300").redirectErrorStream(true)
-                .start();
+        List<String> consumerCommand = new ArrayList<>(List.of(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1",
+                "-cp", jar.toString(), "org.dmabuf.gateway.Consumer", socket.toString(), "300"));
+        if (consumerThumbs != null) {
+            consumerCommand.add(consumerThumbs.toString());
+        }
+        Process consumer = new ProcessBuilder(consumerCommand).redirectErrorStream(true).start();
         Process gateway = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-jar",
-                jar.toString(), "--run", "--source", "camera", "--frames", "12", "--every", "6", "--consumers", "1",
-                "--conf", conf.toString(), "--output", thumbs.toString(), "--socket", socket.toString(), "--timeout",
-                "400").redirectErrorStream(true).start();
+                jar.toString(), "--run", "--source", "camera", "--frames", String.valueOf(frames), "--every",
+                String.valueOf(every), "--consumers", "1", "--conf", conf.toString(), "--output", thumbs.toString(),
+                "--socket", socket.toString(), "--timeout", "400").redirectErrorStream(true).start();
         String out = new String(gateway.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(gateway.waitFor(420, TimeUnit.SECONDS)).isTrue();
         assertThat(gateway.exitValue()).as(out).isZero();
         String seen = new String(consumer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(consumer.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(consumer.exitValue()).as(seen).isZero();
+        return new Run(out, seen, consumer.pid());
+    }
 
+    @Test
+    void theCameraFeedsThumbnailsAndTheConsumer() throws Exception {
+        Path thumbs = tmp.resolve("thumbs");
+        Run run = run("/dev/video0", "YUYV", 12, 6, thumbs, null);
+        String out = run.out();
+        String seen = run.seen();
         assertThat(out).containsPattern("exporters: system \\(dma-buf, ranking 300\\), udmabuf \\(dma-buf, ranking 200\\)"
                 + ".*memfd \\(memfd, ranking 100\\)")
                 .contains("source: V4L2 camera YUYV 320x180")
                 .contains("thumbnail " + thumbs.resolve("frame-0000.jpg") + " (160x90)")
                 .containsPattern("done: 12 frames in .*, 2 thumbnails in " + thumbs + ", 1 consumer\\(s\\)")
                 .contains("buffers of the job left: 0");
-        assertThat(out).contains("consumer pid " + consumer.pid() + ": 12 frames sent, 0 dropped");
+        assertThat(out).contains("consumer pid " + run.consumerPid() + ": 12 frames sent, 0 dropped");
         // the frame's exporter field: the kernel's exp_name of vivid's buffers, or the exporter service's name
         assertThat(seen).contains("consumer: received 12 frames")
                 .containsPattern("from (videobuf2_vmalloc|v4l2:vivid:video0)").contains(", 0 refused");
@@ -81,31 +103,17 @@ class GatewayKernelTest {
         "/dev/video1, YUYV, 1"})
     void aCapturedFrameOfEveryLayoutIsSharedWithAnotherProcessWhoseThumbnailShowsTheColourBars(String node,
             String fourcc, int buffers) throws Exception {
-        Path testClasses = Path.of(GatewayKernelTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path jar = testClasses.resolveSibling("dmabuf-gateway.jar");
-        Path conf = Files.createDirectories(tmp.resolve("conf"));
-        Files.writeString(conf.resolve("org.dmabuf.exporter.v4l2~camera.cfg"),
-                "dev.path=" + node + "\nwidth=320\nheight=240\npixel.format=" + fourcc + "\nbuffer.count=4\n");
         Path thumbs = tmp.resolve("consumer-thumbs");
-        Path socket = tmp.resolve("run/frames.sock");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process consumer = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-cp",
-                jar.toString(), "org.dmabuf.gateway.Consumer", socket.toString(), "300", thumbs.toString())
-                .redirectErrorStream(true).start();
-        Process gateway = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-jar",
-                jar.toString(), "--run", "--source", "camera", "--frames", "3", "--every", "100", "--consumers", "1",
-                "--conf", conf.toString(), "--output", tmp.resolve("thumbs").toString(), "--socket",
-                socket.toString(), "--timeout", "400").redirectErrorStream(true).start();
-        String out = new String(gateway.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(gateway.waitFor(420, TimeUnit.SECONDS)).isTrue();
-        assertThat(gateway.exitValue()).as(out).isZero();
-        String seen = new String(consumer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(consumer.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(consumer.exitValue()).as(seen).isZero();
-        assertThat(out).as(out).contains("consumer pid " + consumer.pid() + ": 3 frames sent, 0 dropped")
+        Run run = run(node, fourcc, 3, 100, tmp.resolve("thumbs"), thumbs);
+        String out = run.out();
+        String seen = run.seen();
+        assertThat(out).as(out).contains("consumer pid " + run.consumerPid() + ": 3 frames sent, 0 dropped")
                 .contains("buffers of the job left: 0");
+        Matcher layout = Pattern.compile("source: V4L2 camera \\S+ \\d+x\\d+ \\((.*)\\)").matcher(out);
+        assertThat(layout.find()).as(out).isTrue();
         assertThat(seen).as(seen).contains("consumer: received 3 frames").contains(", 0 refused")
-                .contains(buffers + " buffer(s) of");
+                .contains(buffers + " buffer(s) of")
+                .as("the consumer received the layout the driver set").contains(", " + layout.group(1));
         Path first = thumbs.resolve("consumer-0000.jpg");
         assertThat(seen).contains("consumer: thumbnail " + first);
         BufferedImage img = ImageIO.read(first.toFile());

@@ -78,10 +78,10 @@ class PatternSourceTest {
                         int tx = (int) ((bar * (long) W / PatternSource.BARS.length + W / PatternSource.BARS.length
                                 / 2) * Thumbnails.WIDTH / W);
                         int colour = PatternSource.BARS[(int) ((bar + n) % PatternSource.BARS.length)];
-                        int expected = f == PixelFormat.GREY ? grey(colour) : colour;
+                        int expected = f == PixelFormat.GREY ? Colours.grey(colour) : colour;
                         for (int ty : new int[] {2, img.getHeight() / 2, img.getHeight() - 1}) {
-                            assertClose(f + " frame " + n + " bar " + bar + " at (" + tx + ", " + ty + ")", expected,
-                                    img.getRGB(tx, ty));
+                            Colours.assertClose(f + " frame " + n + " bar " + bar + " at (" + tx + ", " + ty + ")",
+                                    expected, img.getRGB(tx, ty));
                         }
                     }
                 }
@@ -165,20 +165,5 @@ class PatternSourceTest {
         assertThat(PatternSource.pixelFormat("YM12")).isEqualTo(PixelFormat.YUV420M);
         assertThatThrownBy(() -> PatternSource.pixelFormat("NV99")).isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("no pixel format 'NV99'").hasMessageContaining("NV12M");
-    }
-
-    /** Full-range luminance, as a GREY frame holds it. */
-    private static int grey(int rgb) {
-        int l = ((rgb >> 16 & 0xff) * 299 + (rgb >> 8 & 0xff) * 587 + (rgb & 0xff) * 114) / 1000;
-        return l * 0x010101;
-    }
-
-    private static void assertClose(String what, int expected, int actual) {
-        for (int shift = 0; shift <= 16; shift += 8) {
-            int e = expected >> shift & 0xff;
-            int a = actual >> shift & 0xff;
-            assertThat(Math.abs(e - a)).as("%s: expected #%06x, got #%06x", what, expected, actual & 0xffffff)
-                    .isLessThanOrEqualTo(6);
-        }
     }
 }

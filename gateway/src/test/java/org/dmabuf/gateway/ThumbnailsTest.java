@@ -55,9 +55,9 @@ class ThumbnailsTest {
         assertThat(img.getHeight()).isEqualTo(Thumbnails.WIDTH * H / W);
         for (int bar = 0; bar < BARS.length; bar++) {
             int tx = (bar * W / BARS.length + W / BARS.length / 2) * Thumbnails.WIDTH / W;
-            int expected = f == PixelFormat.GREY ? grey(BARS[bar]) : BARS[bar];
+            int expected = f == PixelFormat.GREY ? Colours.grey(BARS[bar]) : BARS[bar];
             for (int ty : new int[] {2, img.getHeight() / 2, img.getHeight() - 3}) {
-                assertClose(f + " bar " + bar + " at (" + tx + ", " + ty + ")", expected, img.getRGB(tx, ty));
+                Colours.assertClose(f + " bar " + bar + " at (" + tx + ", " + ty + ")", expected, img.getRGB(tx, ty));
             }
         }
     }
@@ -144,7 +144,7 @@ class ThumbnailsTest {
                 case NV12, NV12M, NV16 -> p == 0 ? new byte[] {(byte) y} : new byte[] {(byte) u, (byte) v};
                 case NV21, NV21M -> p == 0 ? new byte[] {(byte) y} : new byte[] {(byte) v, (byte) u};
                 case YUV420, YUV420M -> new byte[] {(byte) (p == 0 ? y : p == 1 ? u : v)};
-                case GREY -> new byte[] {(byte) grey(rgb)};
+                case GREY -> new byte[] {(byte) Colours.grey(rgb)};
                 case RGB24 -> new byte[] {(byte) r, (byte) g, (byte) b};
                 case BGR24 -> new byte[] {(byte) b, (byte) g, (byte) r};
                 case XBGR32 -> new byte[] {(byte) b, (byte) g, (byte) r, (byte) 0xff};
@@ -153,20 +153,5 @@ class ThumbnailsTest {
             System.arraycopy(px, 0, out, i * cpp, cpp);
         }
         return out;
-    }
-
-    /** Full-range luminance, as a GREY frame holds it. */
-    private static int grey(int rgb) {
-        int l = ((rgb >> 16 & 0xff) * 299 + (rgb >> 8 & 0xff) * 587 + (rgb & 0xff) * 114) / 1000;
-        return l * 0x010101;
-    }
-
-    private static void assertClose(String what, int expected, int actual) {
-        for (int shift = 0; shift <= 16; shift += 8) {
-            int e = expected >> shift & 0xff;
-            int a = actual >> shift & 0xff;
-            assertThat(Math.abs(e - a)).as("%s: expected #%06x, got #%06x", what, expected, actual & 0xffffff)
-                    .isLessThanOrEqualTo(6);
-        }
     }
 }
