@@ -69,6 +69,8 @@ public final class Main {
             "  --format FMT          the test pattern's pixel format: YUYV, UYVY, NV12, NV21, NV16, NV12M, NV21M, YUV420,",
             "                        YUV420M, GREY, RGB24, BGR24, XBGR32, XRGB32, or a V4L2 fourcc of one of them",
             "                        (default XBGR32, V4L2's XR24); the M formats have a buffer per plane",
+            "  --stride-align N      lay the test pattern's lines out for a device that needs strides that are a",
+            "                        multiple of N bytes (a power of two; default 1: tight lines)",
             "  --fps N               the test pattern's frame rate (default 30; 0: as fast as it can)",
             "  --queue N             frames that may wait for each consumer; when a consumer is that far behind,",
             "                        frames are dropped for it (counted and reported), never waited for (default 32)",
@@ -140,6 +142,9 @@ public final class Main {
                 case "--source" -> options.put(MainJob.SOURCE, args[++i]);
                 case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
                 case "--format" -> options.put(MainJob.FORMAT, PatternSource.pixelFormat(args[++i]).name());
+                case "--stride-align" -> options.put(MainJob.STRIDE_ALIGN, Integer.toString(
+                        org.dmabuf.api.DeviceConstraints.builder().strideAlignment(Integer.parseInt(args[++i])).build()
+                                .strideAlignment()));
                 case "--fps" -> options.put(MainJob.FPS, Integer.toString(Integer.parseInt(args[++i])));
                 case "--queue" -> options.put(MainJob.QUEUE, Integer.toString(Integer.parseInt(args[++i])));
                 case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());

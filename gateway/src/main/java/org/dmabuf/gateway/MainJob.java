@@ -63,6 +63,8 @@ public final class MainJob {
     static final String EXPORTER = "dmabuf.gateway.exporter";
     /** Framework property: the test pattern's pixel format (a {@link org.dmabuf.api.PixelFormat} name; XBGR32). */
     static final String FORMAT = "dmabuf.gateway.format";
+    /** Framework property: the stride alignment the test pattern's lines are laid out for (default 1: tight). */
+    static final String STRIDE_ALIGN = "dmabuf.gateway.stride.align";
     /** Framework property: the test pattern's frame rate (default 30; 0: as fast as it can). */
     static final String FPS = "dmabuf.gateway.fps";
     /** Framework property: how many frames may wait for each consumer before frames are dropped for it. */
@@ -142,6 +144,8 @@ public final class MainJob {
         int queue = Math.max(1, Integer.parseInt(prop(QUEUE, "32")));
         String exporter = prop(EXPORTER, null);
         org.dmabuf.api.PixelFormat patternFormat = PatternSource.pixelFormat(prop(FORMAT, "XBGR32"));
+        org.dmabuf.api.DeviceConstraints patternConstraints = org.dmabuf.api.DeviceConstraints.builder()
+                .strideAlignment(Integer.parseInt(prop(STRIDE_ALIGN, "1"))).build();
         Path output = Path.of(prop(OUTPUT, "thumbnails"));
         Path socket = Path.of(prop(SOCKET, "run/frames.sock"));
         long startNanos = Long.parseLong(prop(Main.START, Long.toString(System.nanoTime())));
@@ -176,7 +180,7 @@ public final class MainJob {
                 camera = cameras.tracker.getService();
             }
             try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter, patternFormat,
-                    PatternSource.WIDTH, PatternSource.HEIGHT, org.dmabuf.api.DeviceConstraints.NONE) : null) {
+                    PatternSource.WIDTH, PatternSource.HEIGHT, patternConstraints) : null) {
                 FrameSource source = camera != null ? camera : pattern;
                 out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
                         + source.format().width() + "x" + source.format().height() + " ("

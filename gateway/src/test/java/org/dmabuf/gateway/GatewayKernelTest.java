@@ -32,37 +32,76 @@ class GatewayKernelTest {
     private record Run(String out, String seen, long consumerPid) {
     }
 
-    /**
-     * Runs the distribution's gateway with a vivid camera and its consumer program in another process, both to
-     * the end, and checks that both exited 0.
-     */
-    private Run run(String node, String fourcc, int frames, int every, Path thumbs, Path consumerThumbs)
-            throws Exception {
+    private static Path jar() throws Exception {
         Path testClasses = Path.of(GatewayKernelTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path jar = testClasses.resolveSibling("dmabuf-gateway.jar");
         assertThat(jar).isRegularFile();
+        return jar;
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** Runs the distribution's gateway job to its end and checks that it exited 0; returns what it printed. */
+    private String gateway(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java(), "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1",
+                "-jar", jar().toString(), "--run", "--timeout", "400"));
+        command.addAll(List.of(args));
+        Process gateway = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(gateway.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(gateway.waitFor(420, TimeUnit.SECONDS)).isTrue();
+        assertThat(gateway.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    /**
+     * Runs the gateway with a vivid camera and its consumer program in another process, both to the end, and
+     * checks that both exited 0.
+     */
+    private Run run(String node, String fourcc, int frames, int every, Path thumbs, Path consumerThumbs)
+            throws Exception {
         Path conf = Files.createDirectories(tmp.resolve("conf"));
         Files.writeString(conf.resolve("org.dmabuf.exporter.v4l2~camera.cfg"),
                 "dev.path=" + node + "\nwidth=320\nheight=240\npixel.format=" + fourcc + "\nbuffer.count=4\n");
         Path socket = tmp.resolve("run/frames.sock");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> consumerCommand = new ArrayList<>(List.of(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1",
-                "-cp", jar.toString(), "org.dmabuf.gateway.Consumer", socket.toString(), "300"));
+        List<String> consumerCommand = new ArrayList<>(List.of(java(), "-XX:-UsePerfData",
+                "-XX:TieredStopAtLevel=1", "-cp", jar().toString(), "org.dmabuf.gateway.Consumer", socket.toString(),
+                "300"));
         if (consumerThumbs != null) {
             consumerCommand.add(consumerThumbs.toString());
         }
         Process consumer = new ProcessBuilder(consumerCommand).redirectErrorStream(true).start();
-        Process gateway = new ProcessBuilder(java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-jar",
-                jar.toString(), "--run", "--source", "camera", "--frames", String.valueOf(frames), "--every",
+        String out = gateway("--source", "camera", "--frames", String.valueOf(frames), "--every",
                 String.valueOf(every), "--consumers", "1", "--conf", conf.toString(), "--output", thumbs.toString(),
-                "--socket", socket.toString(), "--timeout", "400").redirectErrorStream(true).start();
-        String out = new String(gateway.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(gateway.waitFor(420, TimeUnit.SECONDS)).isTrue();
-        assertThat(gateway.exitValue()).as(out).isZero();
+                "--socket", socket.toString());
         String seen = new String(consumer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(consumer.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(consumer.exitValue()).as(seen).isZero();
         return new Run(out, seen, consumer.pid());
+    }
+
+    @Test
+    void aHeapFrameWithPaddedLinesGivesTheSameThumbnailAsATightOne() throws Exception {
+        Path tight = tmp.resolve("tight");
+        Path padded = tmp.resolve("padded");
+        String a = gateway("--source", "pattern", "--format", "NV12", "--exporter", "system", "--frames", "1",
+                "--every", "1", "--output", tight.toString(), "--socket", tmp.resolve("a/frames.sock").toString());
+        String b = gateway("--source", "pattern", "--format", "NV12", "--exporter", "system", "--frames", "1",
+                "--every", "1", "--stride-align", "256", "--output", padded.toString(), "--socket",
+                tmp.resolve("b/frames.sock").toString());
+        assertThat(a).as(a).contains("(NV12 320x240 LINEAR [0:0+76800/320 0:76800+38400/320]) in buffers from system");
+        assertThat(b).as(b).contains("(NV12 320x240 LINEAR [0:0+122880/512 0:122880+61440/512]) in buffers from "
+                + "system");
+        BufferedImage t = ImageIO.read(tight.resolve("frame-0000.jpg").toFile());
+        BufferedImage p = ImageIO.read(padded.resolve("frame-0000.jpg").toFile());
+        assertThat(p.getWidth()).isEqualTo(t.getWidth());
+        assertThat(p.getHeight()).isEqualTo(t.getHeight());
+        for (int y = 0; y < t.getHeight(); y++) {
+            for (int x = 0; x < t.getWidth(); x++) {
+                assertThat(p.getRGB(x, y)).as("pixel (%d, %d)", x, y).isEqualTo(t.getRGB(x, y));
+            }
+        }
     }
 
     @Test

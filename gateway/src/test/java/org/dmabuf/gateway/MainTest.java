@@ -26,4 +26,13 @@ class MainTest {
         assertThatThrownBy(() -> Main.parse(new String[] {"--frames", "many"}))
                 .isInstanceOf(NumberFormatException.class);
     }
+
+    @Test
+    void strideAlignTakesAPowerOfTwoForThePatternsLines() {
+        assertThat(Main.parse(new String[] {"--run", "--stride-align", "256"}).options())
+                .containsEntry(MainJob.STRIDE_ALIGN, "256");
+        assertThatThrownBy(() -> Main.parse(new String[] {"--stride-align", "100"}))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("stride alignment 100")
+                .hasMessageContaining("power of two");
+    }
 }
