@@ -1,5 +1,6 @@
 package org.dmabuf.api;
 
+import java.time.Duration;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -228,4 +229,50 @@ public interface DmaBuf extends AutoCloseable {
      * @throws BufferReleasedException if this handle was put
      */
     int fd();
+
+    /**
+     * The buffer's fences as one fence ({@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE}, kernel 6.0+): a snapshot of the
+     * work pending on the buffer at this call. For {@link SyncDirection#READ} it signals when every writer is done
+     * (waiting on it is {@code poll} with {@code POLLIN}); for {@link SyncDirection#WRITE} or
+     * {@link SyncDirection#READ_WRITE}, when every reader and writer is done ({@code POLLOUT}). A buffer with no
+     * pending work gives a fence that has signalled. Commits storage first if needed.
+     *
+     * @param direction the access the caller is about to make
+     * @return the fence, owned by the caller
+     * @throws FenceUnsupportedException ({@code ENOTTY}) on a kernel without the call or a buffer that is no
+     *         dma-buf (a memfd): use CPU sync instead; said once in the log
+     * @throws BufferReleasedException if this handle was put
+     * @since 1.3
+     */
+    Fence exportFence(SyncDirection direction);
+
+    /**
+     * Adds a fence to the buffer's implicit fences ({@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE}, kernel 6.0+): as a
+     * write fence for {@link SyncDirection#WRITE} or {@link SyncDirection#READ_WRITE}, which every later access
+     * waits for; as a read fence for {@link SyncDirection#READ}, which only later writers wait for. The fence stays
+     * the caller's.
+     *
+     * @param fence an open fence
+     * @param direction the access the fence stands for
+     * @throws FenceUnsupportedException ({@code ENOTTY}) on a kernel without the call or a buffer that is no
+     *         dma-buf: use CPU sync instead
+     * @throws DmaBufException naming the call, the fds and errno otherwise ({@code EBADF} for a closed fence)
+     * @throws BufferReleasedException if this handle was put
+     * @since 1.3
+     */
+    void importFence(Fence fence, SyncDirection direction);
+
+    /**
+     * Waits for the buffer's implicit fences ({@code poll} on its fd, as {@code dma-buf.c} implements it): for
+     * {@link SyncDirection#READ} until every writer is done ({@code POLLIN}), for {@link SyncDirection#WRITE} or
+     * {@link SyncDirection#READ_WRITE} until every reader and writer is done ({@code POLLOUT}). A memfd has no
+     * fences and is idle at once. Commits storage first if needed.
+     *
+     * @param direction the access the caller is about to make
+     * @param timeout the longest wait; zero only checks
+     * @throws FenceTimeoutException ({@code ETIME}) naming the buffer if work is still pending after the timeout
+     * @throws BufferReleasedException if this handle was put
+     * @since 1.3
+     */
+    void awaitIdle(SyncDirection direction, Duration timeout);
 }
