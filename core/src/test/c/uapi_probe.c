@@ -5,6 +5,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/stat.h>
+#include <linux/sync_file.h>
 #include <linux/udmabuf.h>
 #include <stdio.h>
 #include <poll.h>
@@ -21,6 +22,14 @@ int main(void) {
     P("DMA_BUF_SYNC_START", DMA_BUF_SYNC_START);
     P("DMA_BUF_SYNC_END", DMA_BUF_SYNC_END);
     P("DMA_BUF_NAME_LEN", DMA_BUF_NAME_LEN);
+    P("sizeof(struct dma_buf_export_sync_file)", sizeof(struct dma_buf_export_sync_file));
+    P("sizeof(struct dma_buf_import_sync_file)", sizeof(struct dma_buf_import_sync_file));
+    P("DMA_BUF_IOCTL_EXPORT_SYNC_FILE", DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
+    P("DMA_BUF_IOCTL_IMPORT_SYNC_FILE", DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
+    P("sizeof(struct sync_merge_data)", sizeof(struct sync_merge_data));
+    P("sizeof(struct sync_file_info)", sizeof(struct sync_file_info));
+    P("SYNC_IOC_MERGE", SYNC_IOC_MERGE);
+    P("SYNC_IOC_FILE_INFO", SYNC_IOC_FILE_INFO);
     P("sizeof(struct dma_heap_allocation_data)", sizeof(struct dma_heap_allocation_data));
     P("DMA_HEAP_IOCTL_ALLOC", DMA_HEAP_IOCTL_ALLOC);
     P("DMA_HEAP_VALID_FD_FLAGS", DMA_HEAP_VALID_FD_FLAGS);
@@ -63,6 +72,8 @@ int main(void) {
     P("MSG_NOSIGNAL", MSG_NOSIGNAL);
     P("MSG_CMSG_CLOEXEC", MSG_CMSG_CLOEXEC);
     P("POLLIN", POLLIN);
+    P("POLLOUT", POLLOUT);
+    P("POLLNVAL", POLLNVAL);
     P("SHUT_RDWR", SHUT_RDWR);
     return 0;
 }

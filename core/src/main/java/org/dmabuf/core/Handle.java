@@ -1,6 +1,7 @@
 package org.dmabuf.core;
 
 import java.lang.ref.Cleaner;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.api.Attachment;
@@ -13,9 +14,11 @@ import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.Device;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaDirection;
+import org.dmabuf.api.Fence;
 import org.dmabuf.api.MemoryView;
 import org.dmabuf.api.SgTable;
 import org.dmabuf.api.SyncDirection;
+import org.dmabuf.linux.SyncFile;
 import org.dmabuf.spi.ExportedBuffer;
 
 /**
@@ -249,6 +252,39 @@ final class Handle implements DmaBuf {
     public int fd() {
         live("fd");
         return buffer.fd();
+    }
+
+    @Override
+    public Fence exportFence(SyncDirection direction) {
+        live("exportFence");
+        int fd = buffer.fd();
+        try {
+            return SyncFile.export(fd, direction, buffer.describe());
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public void importFence(Fence fence, SyncDirection direction) {
+        live("importFence");
+        int fd = buffer.fd();
+        try {
+            SyncFile.importInto(fd, fence, direction, buffer.describe());
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public void awaitIdle(SyncDirection direction, Duration timeout) {
+        live("awaitIdle");
+        int fd = buffer.fd();
+        try {
+            SyncFile.awaitIdle(fd, direction, timeout, buffer.describe());
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(this);
+        }
     }
 
     @Override

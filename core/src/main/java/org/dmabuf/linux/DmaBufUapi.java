@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
 import org.dmabuf.api.SyncDirection;
 
 /**
- * The dma-buf UAPI of {@code <linux/dma-buf.h>}: {@code DMA_BUF_IOCTL_SYNC} and {@code DMA_BUF_SET_NAME}.
+ * The dma-buf UAPI of {@code <linux/dma-buf.h>}: {@code DMA_BUF_IOCTL_SYNC}, {@code DMA_BUF_SET_NAME} and the
+ * fence calls {@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE} / {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE} (kernel 6.0+).
  * Stateless; any thread. The sync path allocates nothing.
  */
 public final class DmaBufUapi {
@@ -22,11 +23,21 @@ public final class DmaBufUapi {
     public static final long DMA_BUF_IOCTL_SYNC = Ioc.iow(DMA_BUF_BASE, 0, DmaBufSync.class);
     /** {@code DMA_BUF_SET_NAME_B = _IOW(DMA_BUF_BASE, 1, __u64)}: the name is passed by pointer. */
     public static final long DMA_BUF_SET_NAME_B = Ioc.iow(DMA_BUF_BASE, 1, 8);
+    /**
+     * {@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE = _IOWR(DMA_BUF_BASE, 2, struct dma_buf_export_sync_file)}.
+     */
+    public static final long DMA_BUF_IOCTL_EXPORT_SYNC_FILE = Ioc.iowr(DMA_BUF_BASE, 2, ExportSyncFile.class);
+    /**
+     * {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE = _IOW(DMA_BUF_BASE, 3, struct dma_buf_import_sync_file)}.
+     */
+    public static final long DMA_BUF_IOCTL_IMPORT_SYNC_FILE = Ioc.iow(DMA_BUF_BASE, 3, ImportSyncFile.class);
     /** {@code DMA_BUF_NAME_LEN}. */
     public static final int DMA_BUF_NAME_LEN = 32;
 
     private static final NativeLong SYNC = Ioc.request(DMA_BUF_IOCTL_SYNC);
     private static final NativeLong SET_NAME = Ioc.request(DMA_BUF_SET_NAME_B);
+    private static final NativeLong EXPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
+    private static final NativeLong IMPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
     private static final ThreadLocal<long[]> SYNC_ARG = ThreadLocal.withInitial(() -> new long[1]);
 
     private DmaBufUapi() {
@@ -39,6 +50,67 @@ public final class DmaBufUapi {
     public static class DmaBufSync extends Structure {
         /** {@code __u64 flags}: {@code DMA_BUF_SYNC_START} or {@code _END}, ORed with READ, WRITE or RW. */
         public long flags;
+    }
+
+    /**
+     * {@code struct dma_buf_export_sync_file { __u32 flags; __s32 fd; }}.
+     */
+    @FieldOrder({"flags", "fd"})
+    public static class ExportSyncFile extends Structure {
+        /** {@code __u32 flags}: {@code DMA_BUF_SYNC_READ}, {@code _WRITE} or both. */
+        public int flags;
+        /** {@code __s32 fd}: the sync_file the kernel returns. */
+        public int fd;
+    }
+
+    /**
+     * {@code struct dma_buf_import_sync_file { __u32 flags; __s32 fd; }}.
+     */
+    @FieldOrder({"flags", "fd"})
+    public static class ImportSyncFile extends Structure {
+        /** {@code __u32 flags}: {@code DMA_BUF_SYNC_READ}, {@code _WRITE} or both. */
+        public int flags;
+        /** {@code __s32 fd}: the sync_file to add. */
+        public int fd;
+    }
+
+    /**
+     * {@code DMA_BUF_IOCTL_EXPORT_SYNC_FILE}: the dma-buf's current fences as one sync_file, retried while the
+     * kernel answers {@code EINTR} or {@code EAGAIN}; the argument stays reachable until the call returns.
+     *
+     * @param fd a dma-buf fd
+     * @param direction {@code READ} for a fence on the writers, {@code WRITE} or {@code READ_WRITE} for one on
+     *        every user
+     * @param target what the fd is, for errors
+     * @return the sync_file's fd ({@code O_CLOEXEC}), owned by the caller
+     * @throws LinuxException naming {@code ioctl(DMA_BUF_IOCTL_EXPORT_SYNC_FILE)}, the fd and errno
+     *         ({@code ENOTTY} before kernel 6.0 or on a file that is no dma-buf)
+     */
+    public static Fd exportSyncFile(int fd, SyncDirection direction, String target) {
+        ExportSyncFile arg = new ExportSyncFile();
+        arg.flags = direction.flags();
+        arg.fd = -1;
+        Sys.ioctlRetrying(fd, EXPORT_SYNC_FILE, "DMA_BUF_IOCTL_EXPORT_SYNC_FILE", target, arg, null, true);
+        return new Fd(arg.fd, "sync_file of " + target);
+    }
+
+    /**
+     * {@code DMA_BUF_IOCTL_IMPORT_SYNC_FILE}: adds a sync_file's fence to the dma-buf's fences, retried while the
+     * kernel answers {@code EINTR} or {@code EAGAIN}. The sync_file stays the caller's.
+     *
+     * @param fd a dma-buf fd
+     * @param syncFile the sync_file's fd
+     * @param direction {@code READ} for a read fence, {@code WRITE} or {@code READ_WRITE} for a write fence
+     * @param target what the fds are, for errors
+     * @throws LinuxException naming {@code ioctl(DMA_BUF_IOCTL_IMPORT_SYNC_FILE)}, the fd and errno
+     *         ({@code ENOTTY} before kernel 6.0 or on a file that is no dma-buf; {@code EINVAL} for a sync_file fd
+     *         that is none)
+     */
+    public static void importSyncFile(int fd, int syncFile, SyncDirection direction, String target) {
+        ImportSyncFile arg = new ImportSyncFile();
+        arg.flags = direction.flags();
+        arg.fd = syncFile;
+        Sys.ioctlRetrying(fd, IMPORT_SYNC_FILE, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE", target, arg, null, true);
     }
 
     /**

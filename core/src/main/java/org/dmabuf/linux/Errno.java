@@ -58,6 +58,8 @@ public final class Errno {
     public static final int EPROTO = 71;
     /** Address already in use. */
     public static final int EADDRINUSE = 98;
+    /** Timer expired: a fence wait that ran out of time. */
+    public static final int ETIME = 62;
     /** Operation not supported. */
     public static final int EOPNOTSUPP = 95;
 

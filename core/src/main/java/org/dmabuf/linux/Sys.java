@@ -223,4 +223,51 @@ public final class Sys {
             throw new LinuxException("ioctl(" + name + ")", target + " (fd " + fd + ")", e.getErrorCode());
         }
     }
+
+    /**
+     * {@code poll} on one fd until one of {@code events} is ready or the time runs out; a signal that interrupts
+     * the wait ({@code EINTR}) does not end it: it goes on for the time left.
+     *
+     * @param fd the fd
+     * @param events {@code POLLIN}, {@code POLLOUT}
+     * @param timeout the longest wait; zero or negative only checks
+     * @param call the call, for errors
+     * @param target what the fd is, for errors
+     * @return true if ready, false if the time ran out
+     * @throws LinuxException naming the call, the target and errno ({@code EBADF} for an fd that is not open)
+     */
+    public static boolean poll(int fd, short events, java.time.Duration timeout, String call, String target) {
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        SocketLibC.Pollfd p = new SocketLibC.Pollfd();
+        p.fd = fd;
+        p.events = events;
+        NativeLong one = new NativeLong(1);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            // round up so that a wait never ends before its time; a negative time left only checks
+            int ms = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+            p.revents = 0;
+            int n;
+            try {
+                n = SocketLibC.poll(p, one, ms);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == Errno.EINTR) {
+                    continue;
+                }
+                throw new LinuxException(call, target + " (fd " + fd + ")", e.getErrorCode());
+            }
+            if (n > 0) {
+                if ((p.revents & POLLNVAL) != 0) {
+                    throw new LinuxException(call, target + " (fd " + fd + ")", Errno.EBADF);
+                }
+                return true; // one of events, or POLLERR / POLLHUP: nothing more to wait for
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+        }
+    }
+
+    /** {@code POLLNVAL}: poll's answer for an fd that is not open. */
+    public static final short POLLNVAL = 0x20;
 }

@@ -42,6 +42,19 @@ public final class TestSupport {
     }
 
     /**
+     * Open sync_file fds (fences): {@code /proc/self/fd} links that read {@code anon_inode:sync_file}.
+     *
+     * @return the count
+     */
+    public static long syncFiles() {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.map(TestSupport::link).filter(t -> t.equals("anon_inode:sync_file")).count();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
      * Every open fd of a kind this project opens or could leave behind: sockets (but {@code AF_UNIX} stream ones,
      * which the project never opens and the C library keeps for user lookups), pipes, anonymous inodes
      * (dma-buf, sync_file, eventfd, epoll...), memfds, dma-bufs and the device nodes it opens ({@code /dev/dri/*},

@@ -29,6 +29,14 @@ class UapiProbeTest {
         java.put("DMA_BUF_SYNC_START", DmaBufUapi.DMA_BUF_SYNC_START);
         java.put("DMA_BUF_SYNC_END", DmaBufUapi.DMA_BUF_SYNC_END);
         java.put("DMA_BUF_NAME_LEN", (long) DmaBufUapi.DMA_BUF_NAME_LEN);
+        java.put("sizeof(struct dma_buf_export_sync_file)", (long) Ioc.sizeOf(DmaBufUapi.ExportSyncFile.class));
+        java.put("sizeof(struct dma_buf_import_sync_file)", (long) Ioc.sizeOf(DmaBufUapi.ImportSyncFile.class));
+        java.put("DMA_BUF_IOCTL_EXPORT_SYNC_FILE", DmaBufUapi.DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
+        java.put("DMA_BUF_IOCTL_IMPORT_SYNC_FILE", DmaBufUapi.DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
+        java.put("sizeof(struct sync_merge_data)", (long) Ioc.sizeOf(SyncFile.MergeData.class));
+        java.put("sizeof(struct sync_file_info)", (long) Ioc.sizeOf(SyncFile.FileInfo.class));
+        java.put("SYNC_IOC_MERGE", SyncFile.SYNC_IOC_MERGE);
+        java.put("SYNC_IOC_FILE_INFO", SyncFile.SYNC_IOC_FILE_INFO);
         java.put("sizeof(struct dma_heap_allocation_data)", (long) Ioc.sizeOf(DmaHeapUapi.AllocationData.class));
         java.put("DMA_HEAP_IOCTL_ALLOC", DmaHeapUapi.DMA_HEAP_IOCTL_ALLOC);
         java.put("DMA_HEAP_VALID_FD_FLAGS", (long) DmaHeapUapi.DMA_HEAP_VALID_FD_FLAGS);
@@ -71,6 +79,8 @@ class UapiProbeTest {
         java.put("MSG_NOSIGNAL", (long) SocketLibC.MSG_NOSIGNAL);
         java.put("MSG_CMSG_CLOEXEC", (long) SocketLibC.MSG_CMSG_CLOEXEC);
         java.put("POLLIN", (long) SocketLibC.POLLIN);
+        java.put("POLLOUT", (long) SocketLibC.POLLOUT);
+        java.put("POLLNVAL", (long) Sys.POLLNVAL);
         java.put("SHUT_RDWR", (long) SocketLibC.SHUT_RDWR);
         assertThat(java).containsExactlyEntriesOf(c);
     }
