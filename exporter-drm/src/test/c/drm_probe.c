@@ -4,6 +4,27 @@
 #include <drm.h>
 #include <drm_mode.h>
 #include <stdio.h>
+#if __has_include(<vgem_drm.h>)
+#include <vgem_drm.h>
+#else
+/* Debian's libdrm-dev ships no vgem_drm.h: the definitions of the kernel's include/uapi/drm/vgem_drm.h, with
+ * DRM_IOWR, DRM_IOW and DRM_COMMAND_BASE from drm.h */
+#define DRM_VGEM_FENCE_ATTACH 0x1
+#define DRM_VGEM_FENCE_SIGNAL 0x2
+#define DRM_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + DRM_VGEM_FENCE_ATTACH, struct drm_vgem_fence_attach)
+#define DRM_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + DRM_VGEM_FENCE_SIGNAL, struct drm_vgem_fence_signal)
+struct drm_vgem_fence_attach {
+    __u32 handle;
+    __u32 flags;
+#define VGEM_FENCE_WRITE 0x1
+    __u32 out_fence;
+    __u32 pad;
+};
+struct drm_vgem_fence_signal {
+    __u32 fence;
+    __u32 flags;
+};
+#endif
 
 #define P(name, value) printf("%s %llu\n", name, (unsigned long long)(value))
 
@@ -33,5 +54,10 @@ int main(void) {
     P("DRM_PRIME_CAP_EXPORT", DRM_PRIME_CAP_EXPORT);
     P("DRM_CLOEXEC", DRM_CLOEXEC);
     P("DRM_RDWR", DRM_RDWR);
+    P("sizeof(struct drm_vgem_fence_attach)", sizeof(struct drm_vgem_fence_attach));
+    P("sizeof(struct drm_vgem_fence_signal)", sizeof(struct drm_vgem_fence_signal));
+    P("DRM_IOCTL_VGEM_FENCE_ATTACH", DRM_IOCTL_VGEM_FENCE_ATTACH);
+    P("DRM_IOCTL_VGEM_FENCE_SIGNAL", DRM_IOCTL_VGEM_FENCE_SIGNAL);
+    P("VGEM_FENCE_WRITE", VGEM_FENCE_WRITE);
     return 0;
 }

@@ -49,6 +49,11 @@ class DrmUapiProbeTest {
         java.put("DRM_PRIME_CAP_EXPORT", DrmUapi.DRM_PRIME_CAP_EXPORT);
         java.put("DRM_CLOEXEC", (long) DrmUapi.DRM_CLOEXEC);
         java.put("DRM_RDWR", (long) DrmUapi.DRM_RDWR);
+        java.put("sizeof(struct drm_vgem_fence_attach)", (long) Ioc.sizeOf(VgemFence.Attach.class));
+        java.put("sizeof(struct drm_vgem_fence_signal)", (long) Ioc.sizeOf(VgemFence.Signal.class));
+        java.put("DRM_IOCTL_VGEM_FENCE_ATTACH", VgemFence.DRM_IOCTL_VGEM_FENCE_ATTACH);
+        java.put("DRM_IOCTL_VGEM_FENCE_SIGNAL", VgemFence.DRM_IOCTL_VGEM_FENCE_SIGNAL);
+        java.put("VGEM_FENCE_WRITE", (long) VgemFence.VGEM_FENCE_WRITE);
         assertThat(java).containsExactlyEntriesOf(c);
     }
 
