@@ -25,6 +25,20 @@
  *                              stops it (EPERM) or a bounded number of times, send it as a frame of size 65536, tag
  *                              ROUND, named "truncated", and join the thread; then wait until the peer closes and
  *                              say how many rounds the seal stopped; exit 0 (a hostile peer)
+ *   channel_peer consume SOCKET
+ *                              connect; until the end of stream: receive a FRAME, check it as recv does, map every
+ *                              buffer read-only and check the release pattern of the document (byte i of buffer b
+ *                              of the frame with tag t == (t * 131 + b * 17 + i) & 0xff), close its fds, and send
+ *                              the RELEASE if the frame has RELEASE_WANTED; then print "channel_peer: frames=N
+ *                              ok=N bad=N released=N" and exit 0 if no frame was bad
+ *   channel_peer hold SOCKET N  connect, receive N frames and keep their fds, say "channel_peer: holding N frames",
+ *                              then wait to be killed
+ *   channel_peer sendrelease SOCKET N SIZE
+ *                              connect, send N frames with RELEASE_WANTED (frame ids 1 to N, tag = id, one sealed
+ *                              memfd of SIZE bytes each holding the release pattern), then read N RELEASEs, each
+ *                              well formed and naming a frame still out; say "channel_peer: N frames released",
+ *                              close and exit 0
+ * Frames with RELEASE_WANTED are answered with their RELEASE in every receiving mode but hold.
  * Any failure prints a line and exits 1. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,6 +60,10 @@
 #define MAX_BUFFERS 4
 #define MAX_PLANES 4
 #define MAX_FRAME (HEADER_V2 + 8 * MAX_BUFFERS + 24 * MAX_PLANES + 31 + 63)
+#define TYPE_FRAME 1
+#define TYPE_RELEASE 2
+#define RELEASE_WANTED 1u
+#define RELEASE_LENGTH 24
 #define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 static int die(const char *what) { printf("channel_peer: %s: %s\n", what, strerror(errno)); exit(1); }
@@ -59,7 +77,7 @@ static uint64_t get64(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >= 0
 
 struct plane { uint32_t buffer, stride; uint64_t offset, length; };
 struct frame {
-    unsigned version;
+    unsigned version, flags;
     uint64_t id, tag, sizes[MAX_BUFFERS], modifier;
     unsigned buffers, fences, nplanes;
     uint32_t fourcc, width, height;
@@ -129,8 +147,9 @@ static void decode(const uint8_t *buf, size_t n, struct frame *fr) {
     memset(fr, 0, sizeof *fr);
     if (n < 16 || get32(buf) != MAGIC) fail("bad magic or too short");
     fr->version = get16(buf + 4);
-    if (get16(buf + 6) != 1) fail("not a FRAME");
-    if (get32(buf + 8) != n || get32(buf + 12) != 0) fail("length field or flags");
+    if (get16(buf + 6) != TYPE_FRAME) fail("not a FRAME");
+    fr->flags = get32(buf + 12);
+    if (get32(buf + 8) != n || (fr->flags & ~(fr->version == 2 ? RELEASE_WANTED : 0u))) fail("length field or flags");
     const uint8_t *p;
     unsigned nl, el;
     if (fr->version == 1) {
@@ -181,31 +200,58 @@ static void decode(const uint8_t *buf, size_t n, struct frame *fr) {
     text(fr->exporter, p + nl, el);
 }
 
-static int do_recv(const char *path) {
-    int s = connect_to(path);
-    uint8_t buf[512];
+/* Receives one message of at most 512 bytes and its fds; returns its length, or -1 at the end of stream (the Java
+ * side never sends a message of 0 bytes, so this peer needs no SO_PASSCRED to tell them apart). */
+static ssize_t receive(int s, uint8_t *buf, int *fds, int *nfds) {
     union { char space[CMSG_SPACE(16 * sizeof(int))]; struct cmsghdr align; } ctl;
-    struct iovec iov = {buf, sizeof buf};
+    struct iovec iov = {buf, 512};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.space, .msg_controllen = sizeof ctl.space};
-    ssize_t n = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+    ssize_t n;
+    do n = recvmsg(s, &m, MSG_CMSG_CLOEXEC); while (n < 0 && (errno == EINTR || errno == ECONNRESET));
     if (n < 0) die("recvmsg");
     if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) fail("truncated message");
-    int fds[16], nfds = 0;
+    *nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
             int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            if (nfds + k > 16) fail("too many fds");
-            memcpy(fds + nfds, CMSG_DATA(c), k * sizeof(int));
-            nfds += k;
+            if (*nfds + k > 16) fail("too many fds");
+            memcpy(fds + *nfds, CMSG_DATA(c), k * sizeof(int));
+            *nfds += k;
         }
-    struct frame fr;
-    decode(buf, n, &fr);
-    if ((unsigned)nfds != fr.buffers + fr.fences) fail("fd count is not buffer_count + fence_count");
-    for (unsigned b = 0; b < fr.buffers; b++) {
+    return n == 0 && *nfds == 0 ? -1 : n;
+}
+
+/* Receives a FRAME and checks it and its fds; false at the end of stream. */
+static int receive_frame(int s, struct frame *fr, int *fds) {
+    uint8_t buf[512];
+    int nfds;
+    ssize_t n = receive(s, buf, fds, &nfds);
+    if (n < 0) return 0;
+    decode(buf, n, fr);
+    if ((unsigned)nfds != fr->buffers + fr->fences) fail("fd count is not buffer_count + fence_count");
+    for (unsigned b = 0; b < fr->buffers; b++) {
         off_t end = lseek(fds[b], 0, SEEK_END);   /* dma-buf and memfd alike */
         if (end < 0) die("lseek");
-        if ((uint64_t)end != fr.sizes[b]) fail("a buffer size is not its fd's");
+        if ((uint64_t)end != fr->sizes[b]) fail("a buffer size is not its fd's");
     }
+    return 1;
+}
+
+/* A RELEASE: the 16 common bytes (version 2, type 2, length 24, flags 0) and the frame id; no fds. */
+static void send_release(int s, uint64_t id) {
+    uint8_t r[RELEASE_LENGTH];
+    put32(r, MAGIC); put16(r + 4, 2); put16(r + 6, TYPE_RELEASE); put32(r + 8, RELEASE_LENGTH); put32(r + 12, 0);
+    put64(r + 16, id);
+    if (send(s, r, sizeof r, MSG_NOSIGNAL) != sizeof r) die("send RELEASE");
+}
+
+static uint8_t release_pattern(uint64_t tag, unsigned b, uint64_t i) { return (uint8_t)(tag * 131 + b * 17 + i); }
+
+static int do_recv(const char *path) {
+    int s = connect_to(path);
+    int fds[16];
+    struct frame fr;
+    if (!receive_frame(s, &fr, fds)) fail("end of stream before a frame");
     char f[5] = {0};
     memcpy(f, &fr.fourcc, 4);
     printf("frame version=%u id=%llu tag=%llu name=%s exporter=%s buffers=%u fences=%u fourcc=%s width=%u "
@@ -231,8 +277,80 @@ static int do_recv(const char *path) {
         munmap(p, size);
         close(fds[b]);
     }
+    if (fr.flags & RELEASE_WANTED) send_release(s, fr.id);
     close(s);
     printf("channel_peer: pattern ok, answered\n");
+    return 0;
+}
+
+static int do_consume(const char *path) {
+    int s = connect_to(path), fds[16];
+    unsigned long frames = 0, ok = 0, bad = 0, released = 0;
+    struct frame fr;
+    while (receive_frame(s, &fr, fds)) {
+        int good = 1;
+        for (unsigned b = 0; b < fr.buffers; b++) {
+            uint8_t *p = mmap(NULL, fr.sizes[b], PROT_READ, MAP_SHARED, fds[b], 0);
+            if (p == MAP_FAILED) die("mmap");
+            for (uint64_t i = 0; i < fr.sizes[b] && good; i++) good = p[i] == release_pattern(fr.tag, b, i);
+            munmap(p, fr.sizes[b]);
+        }
+        for (unsigned b = 0; b < fr.buffers + fr.fences; b++) close(fds[b]);
+        frames++;
+        if (good) ok++; else bad++;
+        if (fr.flags & RELEASE_WANTED) { send_release(s, fr.id); released++; }
+    }
+    close(s);
+    printf("channel_peer: frames=%lu ok=%lu bad=%lu released=%lu\n", frames, ok, bad, released);
+    return bad ? 1 : 0;
+}
+
+static int do_hold(const char *path, int count) {
+    int s = connect_to(path), fds[16];
+    struct frame fr;
+    for (int i = 0; i < count; i++)
+        if (!receive_frame(s, &fr, fds)) fail("end of stream before every frame");
+    printf("channel_peer: holding %d frames\n", count);
+    fflush(stdout);
+    for (;;) pause();
+    return 0;
+}
+
+static int do_send_release(const char *path, int count, uint64_t size) {
+    int s = connect_to(path);
+    char *out = calloc(count + 1, 1);
+    for (int id = 1; id <= count; id++) {
+        int fd = memfd_create("release-from-c", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0 || ftruncate(fd, size)) die("memfd");
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) die("F_ADD_SEALS");
+        uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) die("mmap");
+        for (uint64_t i = 0; i < size; i++) p[i] = release_pattern(id, 0, i);
+        munmap(p, size);
+        struct frame fr = {.version = 2, .id = id, .tag = id, .buffers = 1, .sizes = {size}};
+        snprintf(fr.name, sizeof fr.name, "release-from-c");
+        snprintf(fr.exporter, sizeof fr.exporter, "memfd");
+        uint8_t f[MAX_FRAME];
+        size_t len = encode(f, &fr);
+        put32(f + 12, RELEASE_WANTED);
+        send_with_fds(s, f, len, &fd, 1);
+        close(fd);
+        out[id] = 1;
+    }
+    for (int left = count; left > 0; left--) {
+        uint8_t buf[512];
+        int fds[16], nfds;
+        ssize_t n = receive(s, buf, fds, &nfds);
+        if (n < 0) fail("end of stream before every RELEASE");
+        if (nfds) fail("a RELEASE with fds");
+        if (n != RELEASE_LENGTH || get32(buf) != MAGIC || get16(buf + 4) != 2 || get16(buf + 6) != TYPE_RELEASE ||
+            get32(buf + 8) != RELEASE_LENGTH || get32(buf + 12) != 0) fail("a malformed RELEASE");
+        uint64_t id = get64(buf + 16);
+        if (id < 1 || id > (uint64_t)count || !out[id]) fail("a RELEASE of a frame not out");
+        out[id] = 0;
+    }
+    printf("channel_peer: %d frames released\n", count);
+    close(s);
     return 0;
 }
 
@@ -351,11 +469,16 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "truncate")) return do_truncate(argv[2], atoi(argv[3]));
     if (argc == 4 && !strcmp(argv[1], "flood")) return do_flood(argv[2], atoi(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "recv")) return do_recv(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "consume")) return do_consume(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "hold")) return do_hold(argv[2], atoi(argv[3]));
+    if (argc == 5 && !strcmp(argv[1], "sendrelease"))
+        return do_send_release(argv[2], atoi(argv[3]), strtoull(argv[4], 0, 0));
     if (argc == 5 && !strcmp(argv[1], "send")) return do_send(argv[2], strtoull(argv[3], 0, 0), strtoull(argv[4], 0, 0));
     if (argc == 7 && !strcmp(argv[1], "sendnv12m"))
         return do_send_nv12m(argv[2], strtoul(argv[3], 0, 0), strtoul(argv[4], 0, 0), strtoul(argv[5], 0, 0),
                              strtoull(argv[6], 0, 0));
     fprintf(stderr, "usage: channel_peer recv SOCKET | send SOCKET SIZE TAG | sendnv12m SOCKET WIDTH HEIGHT STRIDE TAG"
-                    " | flood SOCKET N | truncate SOCKET ROUNDS\n");
+                    " | flood SOCKET N | truncate SOCKET ROUNDS | consume SOCKET | hold SOCKET N"
+                    " | sendrelease SOCKET N SIZE\n");
     return 2;
 }

@@ -1,6 +1,7 @@
 package org.dmabuf.api;
 
 import java.time.Duration;
+import java.util.function.LongConsumer;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -9,10 +10,26 @@ import org.osgi.annotation.versioning.ProviderType;
  * back into a buffer through the registry. The wire format is documented in {@code docs/wire-format.md}.
  *
  * <p>Threads: one thread at a time may send and one at a time may receive; {@link #close()} from any thread wakes
- * a blocked receive.
+ * a blocked receive. {@link #framesOut()} and {@link #onRelease} from any thread.
+ *
+ * <p>Releases ({@link ChannelOptions#withReleases()}): every frame sent asks the peer to return it, and the channel
+ * holds a reference on each of its buffers until the peer's RELEASE for it arrives or the connection ends. Such a
+ * channel owns one reader thread, started when the channel is made and stopped and joined by {@link #close()},
+ * that reads every message the peer sends: a RELEASE puts the frame's references (then calls the
+ * {@link #onRelease} listener, on that thread); a frame, or the error that refused one, waits in a queue of
+ * {@value #QUEUED_FRAMES} for {@link #receive} (a full queue makes the reader wait, so a peer that sends frames
+ * meets backpressure, and no RELEASE is read meanwhile: receive what the peer sends); the end of the stream puts
+ * every reference still held. Without releases a channel has no thread: {@link #receive} reads the socket.
  */
 @ProviderType
 public interface BufferChannel extends AutoCloseable {
+    /**
+     * How many received frames a channel with releases keeps for {@link #receive} before its reader waits.
+     *
+     * @since 1.2
+     */
+    int QUEUED_FRAMES = 8;
+
     /**
      * Sends a buffer: its fd, size, name, exporter, format and the caller's tag. The buffer stays the caller's;
      * the peer gets its own reference to the same memory.
@@ -47,11 +64,34 @@ public interface BufferChannel extends AutoCloseable {
      * @param frame the frame
      * @param tag anything the caller wants the peer to see
      * @param timeout how long to wait for room, as {@link #send(DmaBuf, long, Duration)}; zero tries once
+     * @return the frame's id on this channel, which {@link #onRelease} gives back when the peer returns it (version
+     *         2 numbers frames 1, 2, … on each channel); 0 when sent in version 1
      * @throws DmaBufException as {@link #send(DmaBuf, long, Duration)}; {@code EINVAL} if a buffer is smaller than
      *         the planes the layout puts in it
      * @since 1.2
      */
-    void send(FrameBuffer frame, long tag, Duration timeout);
+    long send(FrameBuffer frame, long tag, Duration timeout);
+
+    /**
+     * The frames sent with {@code RELEASE_WANTED} (on a channel with {@link ChannelOptions#withReleases()}) that
+     * the peer has not returned yet; each holds a reference on its buffers. 0 once the connection ended.
+     *
+     * @return the count; always 0 without releases
+     * @since 1.2
+     */
+    int framesOut();
+
+    /**
+     * Sets the one listener told of each frame the peer returns, after the channel put its references on the
+     * frame's buffers. It runs on the channel's reader thread: it must be quick, must not throw, and may call
+     * {@link #send} and {@link #framesOut()}. Frames still out when the connection ends are not reported: they are
+     * put, and {@link #framesOut()} is 0.
+     *
+     * @param frameIdListener called with each returned frame's id (as {@link #send(FrameBuffer, long, Duration)}
+     *        returned it); null for none
+     * @since 1.2
+     */
+    void onRelease(LongConsumer frameIdListener);
 
     /**
      * Receives the next buffer. A frame that breaks the wire format (bad magic, version, type or lengths, too
@@ -76,7 +116,10 @@ public interface BufferChannel extends AutoCloseable {
      */
     PeerCredentials peer();
 
-    /** Closes the connection; a blocked {@link #receive} fails with {@code EPIPE}. */
+    /**
+     * Closes the connection; a blocked {@link #receive} fails with {@code EPIPE}. With releases: stops and joins
+     * the reader thread, puts every reference still held and closes the frames still queued.
+     */
     @Override
     void close();
 }

@@ -20,8 +20,11 @@ import java.util.Set;
  * @param wireVersion the wire format version this side's channels send ({@code docs/wire-format.md}):
  *        {@link #WIRE_VERSION} (the default), or 1 for peers that speak only version 1; a channel receives both
  *        whatever this says
+ * @param releases whether this side's channels ask their peer to return every frame they send
+ *        ({@code RELEASE_WANTED}) and hold each frame's buffers until it does: see {@link #withReleases()};
+ *        default false
  */
-public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int wireVersion) {
+public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int wireVersion, boolean releases) {
     /**
      * The wire format version channels send by default, and the newest they receive.
      *
@@ -32,7 +35,8 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int 
     /**
      * Copies the set and checks the values.
      *
-     * @throws InvalidArgumentException if the group id is negative or the wire version is not 1 or 2
+     * @throws InvalidArgumentException if the group id is negative, the wire version is not 1 or 2, or releases
+     *         are asked with version 1 (which cannot carry them)
      */
     public ChannelOptions {
         allowedUids = Set.copyOf(allowedUids);
@@ -45,6 +49,23 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int 
             throw new InvalidArgumentException("ChannelOptions", "wire format version " + wireVersion
                     + " is not 1 or " + WIRE_VERSION);
         }
+        if (releases && wireVersion != WIRE_VERSION) {
+            throw new InvalidArgumentException("ChannelOptions", "releases need wire format version "
+                    + WIRE_VERSION + ", not " + wireVersion);
+        }
+    }
+
+    /**
+     * Options without releases.
+     *
+     * @param allowedUids the user ids whose processes may connect or be connected to; empty means this process's
+     *        own uid only
+     * @param groupId the group whose members may reach a listener's socket file; empty for none
+     * @param wireVersion the wire format version this side's channels send: 1 or {@link #WIRE_VERSION}
+     * @since 1.2
+     */
+    public ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int wireVersion) {
+        this(allowedUids, groupId, wireVersion, false);
     }
 
     /**
@@ -98,7 +119,7 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int 
      * @since 1.1
      */
     public ChannelOptions withGroup(int gid) {
-        return new ChannelOptions(allowedUids, OptionalInt.of(gid), wireVersion);
+        return new ChannelOptions(allowedUids, OptionalInt.of(gid), wireVersion, releases);
     }
 
     /**
@@ -113,6 +134,24 @@ public record ChannelOptions(Set<Integer> allowedUids, OptionalInt groupId, int 
      * @since 1.2
      */
     public ChannelOptions withWireVersion(int version) {
-        return new ChannelOptions(allowedUids, groupId, version);
+        return new ChannelOptions(allowedUids, groupId, version, releases);
+    }
+
+    /**
+     * These options with releases: every frame a channel sends carries {@code RELEASE_WANTED}, asking the peer to
+     * send a RELEASE for it once done with every buffer of it ({@code docs/wire-format.md}), and the channel holds
+     * its own reference ({@link DmaBuf#get()}) on each buffer of each frame until that RELEASE arrives or the
+     * connection ends (peer closed or died, or the channel closed): so the sender can tell when no peer holds a
+     * buffer any more ({@link BufferChannel#framesOut()}, {@link BufferChannel#onRelease}). Such a channel has a
+     * reader thread of its own that reads every message the peer sends (see {@link BufferChannel}).
+     * Only for a peer that takes releases: one that does not refuses every such frame ({@code EPROTO}, flags).
+     * Needs wire format version 2.
+     *
+     * @return the options
+     * @throws InvalidArgumentException if these options send version 1
+     * @since 1.2
+     */
+    public ChannelOptions withReleases() {
+        return new ChannelOptions(allowedUids, groupId, wireVersion, true);
     }
 }

@@ -3,7 +3,13 @@ package org.dmabuf.core;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
@@ -22,62 +28,138 @@ import org.dmabuf.linux.UnixSocket;
 
 /**
  * One connection that carries buffers and frames of buffers, in the wire format of {@code docs/wire-format.md}:
- * it sends version 2 (or version 1 when its options say so) and receives both. Threads: one sender and one
- * receiver at a time ({@link UnixSocket}'s locks); {@link #close()} from any thread.
+ * it sends version 2 (or version 1 when its options say so) and receives both. Every frame received with
+ * {@code RELEASE_WANTED} is returned with a RELEASE when its {@link ReceivedBuffer} is closed.
+ *
+ * <p>With releases ({@link org.dmabuf.api.ChannelOptions#withReleases()}), every frame sent carries
+ * {@code RELEASE_WANTED} and the channel holds a reference on each of its buffers until the peer's RELEASE names
+ * it, or the connection ends. Such a channel owns one reader thread, started by {@link #start()} (which its maker
+ * calls once) and stopped and joined by {@link #close()}: it reads every message, puts a returned frame's
+ * references, queues frames (and the errors that refused them) for {@link #receive}, at most
+ * {@link BufferChannel#QUEUED_FRAMES} (then it waits), and puts every reference still held at the end of the stream.
+ *
+ * <p>Threads: one sender and one receiver at a time ({@link UnixSocket}'s locks); {@link #close()},
+ * {@link #framesOut()} and {@link #onRelease} from any thread; the release listener runs on the reader thread.
  */
 final class ChannelImpl implements BufferChannel {
+    /** How long a RELEASE waits for room in the socket before it is given up (the frame then stays out). */
+    private static final Duration RELEASE_SEND_TIMEOUT = Duration.ofSeconds(5);
+
     private final UnixSocket socket;
     private final DmaBufRegistry registry;
     private final PeerCredentials peer;
     private final Runnable onClose;
     private final int wireVersion;
+    private final boolean releases;
     /** The id of the last frame sent: version 2 frames are numbered from 1 on each channel. */
     private final AtomicLong frameIds = new AtomicLong();
 
+    // with releases: the frames out, the reader's queue and the end of the connection, all under lock
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final Condition notFull = lock.newCondition();
+    private final Map<Long, List<DmaBuf>> out = new HashMap<>();
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+    /** Set when the connection ended: held references were put, and no more are held. */
+    private boolean ended;
+    /** What {@link #receive} throws once the queue is empty and the reader stopped. */
+    private RuntimeException end;
+    private boolean closing;
+    private volatile LongConsumer releaseListener;
+    private Thread reader;
+
     ChannelImpl(UnixSocket socket, DmaBufRegistry registry, PeerCredentials peer, Runnable onClose) {
-        this(socket, registry, peer, onClose, WireFormat.VERSION);
+        this(socket, registry, peer, onClose, WireFormat.VERSION, false);
     }
 
     /**
      * A channel.
      *
      * @param wireVersion the wire format version it sends (1 or 2); it receives both
+     * @param releases whether frames sent ask for a RELEASE (then {@link #start()} starts the reader)
      */
     ChannelImpl(UnixSocket socket, DmaBufRegistry registry, PeerCredentials peer, Runnable onClose,
-            int wireVersion) {
+            int wireVersion, boolean releases) {
         this.socket = socket;
         this.registry = registry;
         this.peer = peer;
         this.onClose = onClose;
         this.wireVersion = wireVersion;
+        this.releases = releases;
+    }
+
+    /** Starts the reader thread of a channel with releases; nothing without. Called once, by the maker. */
+    void start() {
+        if (!releases) {
+            return;
+        }
+        Thread t = new Thread(this::read, "dmabuf-channel-reader (peer pid " + peer.pid() + ")");
+        t.setDaemon(true);
+        reader = t;
+        t.start();
     }
 
     @Override
     public void send(DmaBuf buffer, long tag) {
-        byte[] message = message(List.of(buffer), buffer.format().orElse(null), tag);
-        socket.send(message, buffer.fd());
+        send(List.of(buffer), buffer.format().orElse(null), tag, null);
     }
 
     @Override
     public void send(DmaBuf buffer, long tag, Duration timeout) {
         checkTimeout(timeout);
-        byte[] message = message(List.of(buffer), buffer.format().orElse(null), tag);
-        socket.send(message, timeout, buffer.fd());
+        send(List.of(buffer), buffer.format().orElse(null), tag, timeout);
     }
 
     @Override
-    public void send(FrameBuffer frame, long tag, Duration timeout) {
+    public long send(FrameBuffer frame, long tag, Duration timeout) {
         checkTimeout(timeout);
         if (frame == null) {
             throw new InvalidArgumentException("send", "no frame");
         }
-        List<DmaBuf> buffers = frame.buffers();
-        byte[] message = message(buffers, frame.format(), tag);
+        return send(frame.buffers(), frame.format(), tag, timeout);
+    }
+
+    /** Sends a frame, holding references on its buffers until it is released when this channel has releases. */
+    private long send(List<DmaBuf> buffers, BufferFormat format, long tag, Duration timeout) {
+        long id = wireVersion == 1 ? 0 : frameIds.incrementAndGet();
+        byte[] message = message(buffers, format, tag, id);
         int[] fds = new int[buffers.size()];
         for (int i = 0; i < fds.length; i++) {
             fds[i] = buffers.get(i).fd();
         }
-        socket.send(message, timeout, fds);
+        if (!releases) {
+            socket.send(message, timeout, fds);
+            return id;
+        }
+        List<DmaBuf> held = new ArrayList<>(buffers.size());
+        try {
+            for (DmaBuf b : buffers) {
+                held.add(b.get());
+            }
+        } catch (RuntimeException | Error e) {
+            putAll(held);
+            throw e;
+        }
+        lock.lock();
+        try {
+            if (!ended) {
+                out.put(id, held); // before sendmsg: the RELEASE may come back before sendmsg returns
+                held = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (held != null) {
+            putAll(held);
+            throw new LinuxException("sendmsg", socket + ": the connection ended", Errno.EPIPE);
+        }
+        try {
+            socket.send(message, timeout, fds);
+        } catch (RuntimeException | Error e) {
+            putAll(takeOut(id));
+            throw e;
+        }
+        return id;
     }
 
     private static void checkTimeout(Duration timeout) {
@@ -90,7 +172,7 @@ final class ChannelImpl implements BufferChannel {
      * The message for a frame's buffers, whose sizes are the kernel's, in the version this channel sends; then each
      * memfd is sealed against resizing. Nothing is sealed or sent when the frame is refused.
      */
-    private byte[] message(List<DmaBuf> buffers, BufferFormat format, long tag) {
+    private byte[] message(List<DmaBuf> buffers, BufferFormat format, long tag, long frameId) {
         if (buffers.isEmpty() || buffers.size() > BufferFormat.MAX_PLANES) {
             throw new InvalidArgumentException("send", "a frame has 1 to " + BufferFormat.MAX_PLANES
                     + " buffers, not " + buffers.size());
@@ -108,8 +190,8 @@ final class ChannelImpl implements BufferChannel {
             for (int i = 0; i < sizes.length; i++) {
                 sizes[i] = buffers.get(i).size();
             }
-            message = WireFormat.encode(frameIds.incrementAndGet(), tag, first.name(),
-                    first.exporterName().orElse(""), sizes, format);
+            message = WireFormat.encode(frameId, tag, first.name(), first.exporterName().orElse(""), sizes, format,
+                    releases ? WireFormat.RELEASE_WANTED : 0);
         }
         for (DmaBuf b : buffers) {
             if (b.kind().orElse(null) == BufferKind.MEMFD) {
@@ -121,7 +203,25 @@ final class ChannelImpl implements BufferChannel {
     }
 
     @Override
+    public int framesOut() {
+        lock.lock();
+        try {
+            return out.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void onRelease(LongConsumer frameIdListener) {
+        releaseListener = frameIdListener;
+    }
+
+    @Override
     public ReceivedBuffer receive(Duration timeout) {
+        if (releases) {
+            return take(timeout);
+        }
         UnixSocket.Message m;
         try {
             m = socket.receive(WireFormat.READ_LIMIT, timeout);
@@ -134,6 +234,17 @@ final class ChannelImpl implements BufferChannel {
         if (m == null) {
             return null;
         }
+        if (WireFormat.isRelease(m.data())) {
+            try (m) {
+                release(WireFormat.decodeRelease(m.data(), m.fds().size()));
+            }
+            throw new IllegalStateException("unreachable: a channel without releases has no frame out");
+        }
+        return frame(m);
+    }
+
+    /** Turns a message that is not a RELEASE into a received frame, or refuses it; its fds are closed either way. */
+    private ReceivedBuffer frame(UnixSocket.Message m) {
         try (m) {
             WireFormat.Frame f = WireFormat.decode(m.data());
             if (m.fds().size() != f.fds()) {
@@ -150,7 +261,8 @@ final class ChannelImpl implements BufferChannel {
                 for (int i = 0; i < taken.size(); i++) {
                     WireFormat.checkAgainst(f, i, taken.get(i).size());
                 }
-                return new ReceivedBuffer(taken, f.tag(), f.name(), f.exporter(), f.format());
+                return new ReceivedBuffer(taken, f.frameId(), f.tag(), f.name(), f.exporter(), f.format(),
+                        f.releaseWanted() ? releaser(f.frameId()) : null);
             } catch (RuntimeException | Error e) {
                 for (DmaBuf b : taken) {
                     b.close();
@@ -166,6 +278,192 @@ final class ChannelImpl implements BufferChannel {
         }
     }
 
+    /** Sends the RELEASE of a received frame, once its buffers were put; a channel gone sends nothing. */
+    private Runnable releaser(long frameId) {
+        return () -> {
+            try {
+                socket.send(WireFormat.encodeRelease(frameId), RELEASE_SEND_TIMEOUT);
+            } catch (RuntimeException e) {
+                // the connection ended or the peer stopped reading: it has put or will put the frame itself
+            }
+        };
+    }
+
+    /**
+     * Returns a frame sent with {@code RELEASE_WANTED}: puts its references, then tells the listener.
+     *
+     * @throws ChannelProtocolException ({@code EPROTO}) if no frame of that id is out
+     */
+    private void release(long frameId) {
+        List<DmaBuf> held = takeOut(frameId);
+        if (held == null) {
+            throw WireFormat.releaseProto("the RELEASE names frame " + Long.toUnsignedString(frameId)
+                    + ", which is not out on this channel");
+        }
+        putAll(held);
+        LongConsumer l = releaseListener;
+        if (l != null) {
+            try {
+                l.accept(frameId);
+            } catch (RuntimeException e) {
+                // the listener's failure is its own: the frame is returned all the same
+            }
+        }
+    }
+
+    private List<DmaBuf> takeOut(long frameId) {
+        lock.lock();
+        try {
+            return out.remove(frameId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void putAll(List<DmaBuf> held) {
+        if (held != null) {
+            for (DmaBuf b : held) {
+                b.close();
+            }
+        }
+    }
+
+    /** The reader thread of a channel with releases: every message, until the end of the stream or close. */
+    private void read() {
+        RuntimeException stop = null;
+        try {
+            while (true) {
+                UnixSocket.Message m;
+                try {
+                    m = socket.receive(WireFormat.READ_LIMIT, null);
+                } catch (LinuxException e) {
+                    if (e.errnoValue() == Errno.EMSGSIZE) {
+                        if (!enqueue(new ChannelProtocolException("EMSGSIZE", e.getMessage()))) {
+                            break;
+                        }
+                        continue;
+                    }
+                    stop = e; // EPIPE: the peer closed or died, or this channel was closed
+                    break;
+                }
+                if (WireFormat.isRelease(m.data())) {
+                    try (m) {
+                        release(WireFormat.decodeRelease(m.data(), m.fds().size()));
+                    } catch (ChannelProtocolException e) {
+                        report(e);
+                    }
+                    continue;
+                }
+                Object item;
+                try {
+                    item = frame(m);
+                } catch (RuntimeException e) {
+                    item = e;
+                }
+                if (!enqueue(item)) {
+                    if (item instanceof ReceivedBuffer r) {
+                        r.close();
+                    }
+                    break;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            stop = new DmaBufException("receive", "EIO", "the channel's reader stopped: " + e, e);
+            if (e instanceof Error err) {
+                endConnection(stop);
+                throw err;
+            }
+        } finally {
+            endConnection(stop);
+        }
+    }
+
+    /** Queues a frame or a refusal for receive, waiting for room; false if the channel is closing. */
+    private boolean enqueue(Object item) {
+        lock.lock();
+        try {
+            while (queue.size() >= QUEUED_FRAMES && !closing) {
+                notFull.awaitUninterruptibly();
+            }
+            if (closing) {
+                return false;
+            }
+            queue.add(item);
+            notEmpty.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues a refused RELEASE's error for receive if there is room, without waiting: a sending application may
+     * never receive, and a reader waiting for it would read no RELEASE. Nothing was released either way.
+     */
+    private void report(ChannelProtocolException e) {
+        lock.lock();
+        try {
+            if (queue.size() < QUEUED_FRAMES && !closing) {
+                queue.add(e);
+                notEmpty.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The connection ended: every reference held is put, and receive reports the end once its queue is empty. */
+    private void endConnection(RuntimeException why) {
+        List<List<DmaBuf>> held;
+        lock.lock();
+        try {
+            ended = true;
+            held = new ArrayList<>(out.values());
+            out.clear();
+            if (end == null) {
+                end = why != null ? why : new LinuxException("recvmsg", socket + ": the socket was closed",
+                        Errno.EPIPE);
+            }
+            notEmpty.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        held.forEach(ChannelImpl::putAll);
+    }
+
+    /** receive() of a channel with releases: the next item of the reader's queue. */
+    private ReceivedBuffer take(Duration timeout) {
+        Object item;
+        lock.lock();
+        try {
+            long nanos = timeout == null ? Long.MAX_VALUE : timeout.toNanos();
+            while (queue.isEmpty() && end == null) {
+                if (timeout == null) {
+                    notEmpty.await();
+                } else {
+                    if (nanos <= 0) {
+                        return null;
+                    }
+                    nanos = notEmpty.awaitNanos(nanos);
+                }
+            }
+            item = queue.poll();
+            if (item == null) {
+                throw end;
+            }
+            notFull.signal();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DmaBufException("receive", "EINTR", "interrupted while waiting for a frame on " + socket);
+        } finally {
+            lock.unlock();
+        }
+        if (item instanceof RuntimeException e) {
+            throw e;
+        }
+        return (ReceivedBuffer) item;
+    }
+
     @Override
     public PeerCredentials peer() {
         return peer;
@@ -174,9 +472,53 @@ final class ChannelImpl implements BufferChannel {
     @Override
     public void close() {
         try {
+            if (releases) {
+                lock.lock();
+                try {
+                    closing = true;
+                    notFull.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+            }
             socket.close();
+            if (releases) {
+                Thread t = reader;
+                if (t != null && t != Thread.currentThread()) {
+                    joinUninterruptibly(t);
+                }
+                endConnection(null);
+                List<Object> left;
+                lock.lock();
+                try {
+                    left = new ArrayList<>(queue);
+                    queue.clear();
+                } finally {
+                    lock.unlock();
+                }
+                for (Object o : left) {
+                    if (o instanceof ReceivedBuffer r) {
+                        r.close();
+                    }
+                }
+            }
         } finally {
             onClose.run();
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -142,7 +142,7 @@ final class Channels implements BufferChannels, AutoCloseable {
             replaceStale(file);
         }
         UnixSocket s = UnixSocket.listen(file, gid == -1 ? 0600 : 0660, gid);
-        ListenerImpl l = new ListenerImpl(s, file, this, allowed, options.wireVersion());
+        ListenerImpl l = new ListenerImpl(s, file, this, allowed, options.wireVersion(), options.releases());
         return track(l, "listen");
     }
 
@@ -150,14 +150,20 @@ final class Channels implements BufferChannels, AutoCloseable {
     public BufferChannel connect(Path socket, ChannelOptions options) {
         live("connect");
         UnixSocket s = UnixSocket.connect(socket.toAbsolutePath());
-        return channel(s, allowed(options), options.wireVersion(), "connect", socket.toString());
+        return channel(s, allowed(options), options.wireVersion(), options.releases(), "connect",
+                socket.toString());
     }
 
-    /** Checks the peer of a new connection and tracks its channel, which sends the given wire format version. */
-    BufferChannel channel(UnixSocket s, Set<Integer> allowed, int wireVersion, String call, String where) {
+    /**
+     * Checks the peer of a new connection and tracks its channel, which sends the given wire format version and,
+     * with releases, starts its reader thread.
+     */
+    BufferChannel channel(UnixSocket s, Set<Integer> allowed, int wireVersion, boolean releases, String call,
+            String where) {
         ChannelImpl[] self = new ChannelImpl[1];
         self[0] = new ChannelImpl(s, registry, ChannelImpl.check(s, allowed, call, where), () -> untrack(self[0]),
-                wireVersion);
+                wireVersion, releases);
+        self[0].start();
         return track(self[0], call);
     }
 

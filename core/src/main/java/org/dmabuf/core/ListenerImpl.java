@@ -20,14 +20,17 @@ final class ListenerImpl implements ChannelListener {
     private final Channels channels;
     private final Set<Integer> allowed;
     private final int wireVersion;
+    private final boolean releases;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    ListenerImpl(UnixSocket socket, Path path, Channels channels, Set<Integer> allowed, int wireVersion) {
+    ListenerImpl(UnixSocket socket, Path path, Channels channels, Set<Integer> allowed, int wireVersion,
+            boolean releases) {
         this.socket = socket;
         this.path = path;
         this.channels = channels;
         this.allowed = allowed;
         this.wireVersion = wireVersion;
+        this.releases = releases;
     }
 
     @Override
@@ -41,7 +44,7 @@ final class ListenerImpl implements ChannelListener {
         if (s == null) {
             return null;
         }
-        return channels.channel(s, allowed, wireVersion, "accept", path.toString());
+        return channels.channel(s, allowed, wireVersion, releases, "accept", path.toString());
     }
 
     @Override

@@ -27,8 +27,12 @@ final class WireFormat {
     static final int VERSION = 2;
     /** Type 1: a frame of buffers (version 1 calls it BUFFER). */
     static final int TYPE_FRAME = 1;
-    /** Type 2: a receiver returns a frame to its sender; reserved, defined by a later revision and refused now. */
+    /** Type 2 (version 2): a receiver returns a frame that had {@link #RELEASE_WANTED} to its sender. */
     static final int TYPE_RELEASE = 2;
+    /** FRAME {@code flags} bit 0 (version 2): the receiver sends one RELEASE once done with every buffer. */
+    static final int RELEASE_WANTED = 1;
+    /** A RELEASE: the 16 common bytes and the frame id. */
+    static final int RELEASE_LENGTH = 24;
     /** The bytes every message of every version starts with: magic, version, type, length, flags. */
     static final int COMMON = 16;
     static final int HEADER_V1 = 52;
@@ -59,11 +63,17 @@ final class WireFormat {
      * @param sizes the size of each buffer, by index; as many as the frame carries buffer fds
      * @param fences the number of fence fds that follow the buffer fds (0: none is defined yet)
      * @param format the layout, if any
+     * @param releaseWanted whether the sender asked for a RELEASE ({@link #RELEASE_WANTED})
      */
     record Frame(int version, long frameId, long tag, String name, String exporter, List<Long> sizes, int fences,
-            Optional<BufferFormat> format) {
+            Optional<BufferFormat> format, boolean releaseWanted) {
         Frame {
             sizes = List.copyOf(sizes);
+        }
+
+        Frame(int version, long frameId, long tag, String name, String exporter, List<Long> sizes, int fences,
+                Optional<BufferFormat> format) {
+            this(version, frameId, tag, name, exporter, sizes, fences, format, false);
         }
 
         /** The number of fds the message must carry. */
@@ -96,6 +106,16 @@ final class WireFormat {
      *         positive, another number of buffers than the layout's planes name, a plane beyond its buffer's size
      */
     static byte[] encode(long frameId, long tag, String name, String exporter, long[] sizes, BufferFormat format) {
+        return encode(frameId, tag, name, exporter, sizes, format, 0);
+    }
+
+    /**
+     * Writes a version 2 frame with flags, as {@link #encode(long, long, String, String, long[], BufferFormat)}.
+     *
+     * @param flags 0, or {@link #RELEASE_WANTED}
+     */
+    static byte[] encode(long frameId, long tag, String name, String exporter, long[] sizes, BufferFormat format,
+            int flags) {
         int buffers = format == null ? 1 : format.buffers();
         if (sizes.length != buffers) {
             throw new InvalidArgumentException("send", (format == null ? "a frame without a format carries one "
@@ -119,7 +139,7 @@ final class WireFormat {
         byte[] e = truncate(printable(exporter), MAX_EXPORTER);
         ByteBuffer b = ByteBuffer.allocate(HEADER_V2 + sizes.length * BUFFER_ENTRY + planes.size() * PLANE_ENTRY
                 + n.length + e.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC).putShort((short) 2).putShort((short) TYPE_FRAME).putInt(b.capacity()).putInt(0);
+        b.putInt(MAGIC).putShort((short) 2).putShort((short) TYPE_FRAME).putInt(b.capacity()).putInt(flags);
         b.putLong(frameId).putLong(tag);
         b.put((byte) sizes.length).put((byte) 0).put((byte) planes.size()).put((byte) 0);
         b.put((byte) n.length).put((byte) e.length).putShort((short) 0);
@@ -248,8 +268,7 @@ final class WireFormat {
         }
         int type = b.getShort() & 0xffff;
         if (type == TYPE_RELEASE && version == 2) {
-            throw proto("message type 2 (RELEASE) is defined by a later revision of version 2 and not understood "
-                    + "here");
+            throw proto("a RELEASE (message type 2) read as a frame");
         }
         if (type != TYPE_FRAME) {
             throw proto("unknown message type " + type + " in version " + version);
@@ -259,10 +278,61 @@ final class WireFormat {
             throw proto("frame length field says " + length + " bytes but " + data.length + " arrived");
         }
         int flags = b.getInt();
-        if (flags != 0) {
-            throw proto(String.format("reserved flags 0x%x are not zero", flags));
+        int known = version == 2 ? RELEASE_WANTED : 0;
+        if ((flags & ~known) != 0) {
+            throw proto(String.format("reserved flags 0x%x are not zero", flags & ~known));
         }
-        return version == 1 ? decodeV1(data, b) : decodeV2(data, b);
+        Frame f = version == 1 ? decodeV1(data, b) : decodeV2(data, b);
+        return (flags & RELEASE_WANTED) == 0 ? f : new Frame(f.version(), f.frameId(), f.tag(), f.name(),
+                f.exporter(), f.sizes(), f.fences(), f.format(), true);
+    }
+
+    /**
+     * Whether a message is a RELEASE: the magic, version 2 and type 2; its other fields are checked by
+     * {@link #decodeRelease}.
+     */
+    static boolean isRelease(byte[] data) {
+        if (data.length < 8) {
+            return false;
+        }
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        return b.getInt(0) == MAGIC && (b.getShort(4) & 0xffff) == 2 && (b.getShort(6) & 0xffff) == TYPE_RELEASE;
+    }
+
+    /**
+     * Checks and reads a RELEASE.
+     *
+     * @param data the message, which {@link #isRelease} said is one
+     * @param fds the number of fds that came with it
+     * @return the frame id it returns
+     * @throws ChannelProtocolException ({@code EPROTO}) for fds, a length other than 24 or flags other than 0
+     */
+    static long decodeRelease(byte[] data, int fds) {
+        if (fds != 0) {
+            throw releaseProto("a RELEASE carries no fds, this one " + fds);
+        }
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        if (data.length != RELEASE_LENGTH || data.length < COMMON || (b.getInt(8) & 0xffffffffL) != data.length) {
+            throw releaseProto("a RELEASE is " + RELEASE_LENGTH + " bytes, its length field says "
+                    + (data.length < COMMON ? "nothing" : Long.toString(b.getInt(8) & 0xffffffffL)) + " and "
+                    + data.length + " arrived");
+        }
+        int flags = b.getInt(12);
+        if (flags != 0) {
+            throw releaseProto(String.format("a RELEASE's flags 0x%x are not zero", flags));
+        }
+        return b.getLong(16);
+    }
+
+    /** Writes a RELEASE of a frame. */
+    static byte[] encodeRelease(long frameId) {
+        return ByteBuffer.allocate(RELEASE_LENGTH).order(ByteOrder.LITTLE_ENDIAN).putInt(MAGIC).putShort((short) 2)
+                .putShort((short) TYPE_RELEASE).putInt(RELEASE_LENGTH).putInt(0).putLong(frameId).array();
+    }
+
+    /** A refused RELEASE. */
+    static ChannelProtocolException releaseProto(String message) {
+        return new ChannelProtocolException("EPROTO", message + "; RELEASE refused, nothing released");
     }
 
     private static Frame decodeV1(byte[] data, ByteBuffer b) {

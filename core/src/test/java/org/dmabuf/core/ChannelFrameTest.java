@@ -214,7 +214,7 @@ class ChannelFrameTest extends ChannelFixture {
                     "layout refused: NV12 64x64: its planes cannot be spread over 3 buffers"},
                 {fence.bytes(), new int[] {luma.get(), chroma.get(), whole.get()},
                     "the frame announces 1 fence fds; fences are defined by a later revision"},
-                {release.bytes(), new int[] {luma.get()}, "message type 2 (RELEASE) is defined by a later revision"},
+                {release.bytes(), new int[] {luma.get()}, "a RELEASE carries no fds, this one 1; RELEASE refused"},
                 {unknown.bytes(), new int[] {luma.get(), chroma.get()}, "unknown message type 7 in version 2"},
                 {v3.bytes(), new int[] {luma.get(), chroma.get()}, "unsupported version 3 (this side speaks 1 and 2)"},
                 {reserved.bytes(), new int[] {luma.get(), chroma.get()}, "reserved header bytes are not zero"},

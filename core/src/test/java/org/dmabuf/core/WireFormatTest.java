@@ -1,6 +1,7 @@
 package org.dmabuf.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.ChannelProtocolException;
 import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.Plane;
 import org.junit.jupiter.api.Test;
@@ -42,7 +44,7 @@ class WireFormatTest {
     @Test
     void theDocumentsExamplesAreTheEncodersBytes() throws Exception {
         List<byte[]> ex = examples();
-        assertThat(ex).hasSize(4);
+        assertThat(ex).hasSize(6);
         int nv12 = BufferFormat.fourcc("NV12");
         BufferFormat nv12m = new BufferFormat(nv12, 640, 480, List.of(new Plane(0, 0, 307200, 640),
                 new Plane(1, 0, 153600, 640)));
@@ -63,6 +65,31 @@ class WireFormatTest {
         WireFormat.Frame v1 = WireFormat.decode(ex.get(3));
         assertThat(v1.version()).isEqualTo(1);
         assertThat(v1.format()).as("version 1's one stride gives the same two planes").contains(nv12one);
+
+        assertThat(ex.get(4)).isEqualTo(WireFormat.encode(7, 7, "frame-7", "memfd", new long[] {1 << 20}, null,
+                WireFormat.RELEASE_WANTED));
+        assertThat(WireFormat.decode(ex.get(4)).releaseWanted()).isTrue();
+        assertThat(WireFormat.decode(ex.get(0)).releaseWanted()).isFalse();
+        assertThat(ex.get(5)).isEqualTo(WireFormat.encodeRelease(7));
+        assertThat(WireFormat.isRelease(ex.get(5))).isTrue();
+        assertThat(WireFormat.isRelease(ex.get(4))).isFalse();
+        assertThat(WireFormat.decodeRelease(ex.get(5), 0)).isEqualTo(7);
+    }
+
+    @Test
+    void releaseWantedIsTheOnlyFlagAndOnlyInVersion2() {
+        byte[] v2 = WireFormat.encode(7, 7, "f", "memfd", new long[] {4096}, null, 2);
+        assertThatThrownBy(() -> WireFormat.decode(v2)).isInstanceOf(ChannelProtocolException.class)
+                .hasMessageContaining("EPROTO").hasMessageContaining("reserved flags 0x2 are not zero");
+        byte[] v1 = WireFormat.encodeV1(4096, 7, "f", "memfd", null);
+        v1[12] = WireFormat.RELEASE_WANTED;
+        assertThatThrownBy(() -> WireFormat.decode(v1)).isInstanceOf(ChannelProtocolException.class)
+                .hasMessageContaining("reserved flags 0x1 are not zero");
+        byte[] v1Release = WireFormat.encodeRelease(7);
+        v1Release[4] = 1;
+        assertThat(WireFormat.isRelease(v1Release)).as("type 2 exists in version 2 only").isFalse();
+        assertThatThrownBy(() -> WireFormat.decode(v1Release)).isInstanceOf(ChannelProtocolException.class)
+                .hasMessageContaining("unknown message type 2 in version 1");
     }
 
     @Test

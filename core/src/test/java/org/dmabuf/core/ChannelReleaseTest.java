@@ -1,0 +1,281 @@
+package org.dmabuf.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.dmabuf.api.BufferChannel;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.ChannelListener;
+import org.dmabuf.api.ChannelOptions;
+import org.dmabuf.api.CpuAccess;
+import org.dmabuf.api.DmaBuf;
+import org.dmabuf.api.DmaBufException;
+import org.dmabuf.api.FrameBuffer;
+import org.dmabuf.api.InvalidArgumentException;
+import org.dmabuf.api.PixelFormat;
+import org.dmabuf.api.ReceivedBuffer;
+import org.dmabuf.api.SyncDirection;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.UnixSocket;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The release path in one process: a sender with {@link ChannelOptions#withReleases()} holds every frame it sent
+ * until the receiver closes it (which sends the RELEASE) or the connection ends; malformed RELEASEs from a hostile
+ * peer are refused and release nothing.
+ */
+class ChannelReleaseTest extends ChannelFixture {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    /** Byte i of buffer b of the frame with tag t, as {@code docs/wire-format.md} defines the test pattern. */
+    static byte pattern(long tag, int buffer, long i) {
+        return (byte) (tag * 131 + buffer * 17L + i);
+    }
+
+    /** Writes the pattern of buffer {@code index} of the frame with this tag into every byte of the buffer. */
+    static void fillPattern(DmaBuf b, long tag, int index) {
+        try (CpuAccess a = b.beginCpuAccess(SyncDirection.WRITE)) {
+            byte[] all = new byte[(int) b.size()];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = pattern(tag, index, i);
+            }
+            a.write(0, all, 0, all.length);
+        }
+    }
+
+    static boolean readerRunning() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().startsWith("dmabuf-channel-reader"));
+    }
+
+    @Test
+    void closingAReceivedFrameReturnsItAndTheSenderPutsItsReferences() {
+        try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser().withReleases());
+             BufferChannel in = listener.accept(WAIT);
+             FrameBuffer frame = alice.allocateFrame(BufferRequest.ofFormat(PixelFormat.NV12M, 64, 48)
+                     .name("nv12m"))) {
+            List<Long> returned = new CopyOnWriteArrayList<>();
+            out.onRelease(returned::add);
+            int[] before = frame.buffers().stream().mapToInt(DmaBuf::refCount).toArray();
+            assertThat(out.send(frame, 3, WAIT)).as("the first frame's id").isEqualTo(1);
+            assertThat(out.framesOut()).isEqualTo(1);
+            for (int b = 0; b < 2; b++) {
+                assertThat(frame.buffer(b).refCount()).as("the channel's reference on buffer %d", b)
+                        .isEqualTo(before[b] + 1);
+            }
+            ReceivedBuffer r = in.receive(WAIT);
+            assertThat(r.frameId()).isEqualTo(1);
+            assertThat(r.tag()).isEqualTo(3);
+            assertThat(bob.bufinfo()).hasSize(2);
+            assertThat(out.framesOut()).as("out until the receiver closes it").isEqualTo(1);
+
+            r.close();
+            await().atMost(WAIT).until(() -> out.framesOut() == 0);
+            assertThat(returned).containsExactly(1L);
+            for (int b = 0; b < 2; b++) {
+                assertThat(frame.buffer(b).refCount()).as("buffer %d's reference put", b).isEqualTo(before[b]);
+            }
+            assertThat(bob.bufinfo()).as("the receiver put its buffers").isEmpty();
+            r.close(); // a second close sends no second RELEASE
+
+            assertThat(out.send(frame, 4, WAIT)).isEqualTo(2);
+            try (ReceivedBuffer r2 = in.receive(WAIT)) {
+                assertThat(r2.frameId()).isEqualTo(2);
+                r2.frame().orElseThrow().close(); // closing the frame view returns it too
+                await().atMost(WAIT).until(() -> out.framesOut() == 0);
+            }
+            assertThat(returned).containsExactly(1L, 2L);
+            assertThat(out.receive(Duration.ZERO)).as("no RELEASE of frame 1 was sent twice (it would be refused "
+                    + "and queued before frame 2's)").isNull();
+        }
+        assertThat(readerRunning()).as("close() joined the reader").isFalse();
+    }
+
+    @Test
+    void withoutReleasesNothingIsHeldNoThreadRunsAndClosingSendsNothing() {
+        try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser());
+             BufferChannel in = listener.accept(WAIT);
+             DmaBuf b = alice.allocate(BufferRequest.ofSize(4096).name("plain"));
+             DmaBuf back = bob.allocate(BufferRequest.ofSize(4096).name("back"))) {
+            assertThat(readerRunning()).isFalse();
+            int before = b.refCount();
+            out.send(b, 1);
+            assertThat(out.framesOut()).isZero();
+            assertThat(b.refCount()).isEqualTo(before);
+            try (ReceivedBuffer r = in.receive(WAIT)) {
+                assertThat(r.frameId()).as("version 2 numbers frames all the same").isEqualTo(1);
+            }
+            in.send(back, 9);
+            try (ReceivedBuffer r = out.receive(WAIT)) {
+                assertThat(r.tag()).as("the next message is bob's frame, not a RELEASE").isEqualTo(9);
+            }
+        }
+    }
+
+    @Test
+    void releasesNeedVersion2() {
+        assertThatThrownBy(() -> ChannelOptions.sameUser().withWireVersion(1).withReleases())
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("EINVAL")
+                .hasMessageContaining("releases need wire format version 2, not 1");
+        assertThatThrownBy(() -> ChannelOptions.sameUser().withReleases().withWireVersion(1))
+                .isInstanceOf(InvalidArgumentException.class);
+        assertThat(ChannelOptions.sameUser().withReleases().withGroup(0).releases()).isTrue();
+        assertThat(ChannelOptions.sameUser().releases()).isFalse();
+    }
+
+    @Test
+    void closingTheSenderPutsEveryFrameStillOutAndAReceiverClosingLaterFailsNothing() {
+        List<ReceivedBuffer> held = new ArrayList<>();
+        try (DmaBuf b = alice.allocate(BufferRequest.ofSize(8192).name("held"))) {
+            int before = b.refCount();
+            BufferChannel in;
+            try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser().withReleases())) {
+                in = listener.accept(WAIT);
+                assertThat(readerRunning()).isTrue();
+                for (int i = 0; i < 3; i++) {
+                    out.send(b, i, WAIT);
+                    held.add(in.receive(WAIT));
+                }
+                assertThat(out.framesOut()).isEqualTo(3);
+                assertThat(b.refCount()).isEqualTo(before + 3);
+            }
+            assertThat(b.refCount()).as("close() put the references of the frames out").isEqualTo(before);
+            assertThat(readerRunning()).as("close() joined the reader").isFalse();
+            held.get(0).close(); // the sender is gone: nothing to return it to, and nothing fails
+            in.close();
+            held.get(1).close(); // this channel is gone too
+            held.get(2).close();
+        }
+    }
+
+    @Test
+    void twoChannelsWithReleasesSendBothWaysThroughTheReadersQueue() {
+        Duration t = WAIT;
+        try (ChannelListener l = bob.channels().listen(tmp.resolve("run/releases.sock"),
+                ChannelOptions.sameUser().withReleases());
+             BufferChannel out = alice.channels().connect(l.path(), ChannelOptions.sameUser().withReleases());
+             BufferChannel in = l.accept(t);
+             DmaBuf a = alice.allocate(BufferRequest.ofSize(4096).name("a"));
+             DmaBuf b = bob.allocate(BufferRequest.ofSize(4096).name("b"))) {
+            int frames = BufferChannel.QUEUED_FRAMES + 4; // more than the queue: the reader waits for receive
+            for (int i = 0; i < frames; i++) {
+                out.send(a, i, t);
+            }
+            assertThat(out.framesOut()).isEqualTo(frames);
+            for (int i = 0; i < frames; i++) {
+                try (ReceivedBuffer r = in.receive(t)) {
+                    assertThat(r.tag()).isEqualTo(i);
+                    assertThat(r.frameId()).isEqualTo(i + 1);
+                }
+            }
+            await().atMost(t).until(() -> out.framesOut() == 0);
+            in.send(b, 77, t);
+            try (ReceivedBuffer r = out.receive(t)) {
+                assertThat(r.tag()).isEqualTo(77);
+                assertThat(in.framesOut()).isEqualTo(1);
+            }
+            await().atMost(t).until(() -> in.framesOut() == 0);
+            assertThat(a.refCount()).isEqualTo(1);
+            assertThat(b.refCount()).isEqualTo(1);
+        }
+    }
+
+    /** A RELEASE of frame {@code id}, as the hostile peer sends it, with its length field and flags to spoil. */
+    private static byte[] release(long id) {
+        return WireFormat.encodeRelease(id);
+    }
+
+    private static byte[] withLength(byte[] m, int bytes, int field) {
+        byte[] c = Arrays.copyOf(m, bytes);
+        if (bytes >= 12) {
+            ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN).putInt(8, field);
+        }
+        return c;
+    }
+
+    @Test
+    void malformedReleasesAreRefusedWithTheirFdsClosedAndReleaseNothing() {
+        try (ChannelListener l = bob.channels().listen(tmp.resolve("run/releases.sock"),
+                ChannelOptions.sameUser().withReleases());
+             UnixSocket hostile = UnixSocket.connect(l.path());
+             BufferChannel ch = l.accept(WAIT);
+             DmaBuf one = bob.allocate(BufferRequest.ofSize(4096).name("one"));
+             DmaBuf two = bob.allocate(BufferRequest.ofSize(4096).name("two"));
+             Fd memfd = ChannelTest.memfd(4096)) {
+            List<Long> returned = new CopyOnWriteArrayList<>();
+            ch.onRelease(returned::add);
+            ch.send(one, 1, WAIT);
+            ch.send(two, 2, WAIT);
+            for (int i = 0; i < 2; i++) {
+                hostile.receive(WireFormat.READ_LIMIT, WAIT).close();
+            }
+            long baseline = Leaks.openFds();
+            byte[] flags = release(1);
+            flags[12] = 1;
+            Object[][] refused = {
+                {release(1), new int[] {memfd.get()}, "a RELEASE carries no fds, this one 1"},
+                {withLength(release(1), 25, 25), new int[0],
+                    "a RELEASE is 24 bytes, its length field says 25 and 25 arrived"},
+                {withLength(release(1), 24, 32), new int[0], "its length field says 32 and 24 arrived"},
+                {withLength(release(1), 16, 16), new int[0], "its length field says 16 and 16 arrived"},
+                {flags, new int[0], "a RELEASE's flags 0x1 are not zero"},
+                {release(99), new int[0], "the RELEASE names frame 99, which is not out on this channel"},
+                {release(-1), new int[0], "names frame 18446744073709551615, which is not out"},
+            };
+            for (Object[] r : refused) {
+                hostile.send((byte[]) r[0], (int[]) r[1]);
+                ChannelTest.expectRefused(ch, "EPROTO", (String) r[2]);
+                assertThat(ch.framesOut()).as("nothing released for %s", r[2]).isEqualTo(2);
+                assertThat(one.refCount()).as("frame 1 still held after %s", r[2]).isEqualTo(2);
+                assertThat(two.refCount()).as("frame 2 still held after %s", r[2]).isEqualTo(2);
+                assertThat(Leaks.openFds()).as("the fds of the RELEASE refused for %s", r[2]).isEqualTo(baseline);
+            }
+            hostile.send(release(1));
+            await().atMost(WAIT).until(() -> ch.framesOut() == 1);
+            assertThat(one.refCount()).isEqualTo(1);
+            assertThat(two.refCount()).isEqualTo(2);
+            hostile.send(release(1));
+            ChannelTest.expectRefused(ch, "EPROTO", "the RELEASE names frame 1, which is not out on this channel");
+            assertThat(two.refCount()).as("a second RELEASE of frame 1 does not release frame 2").isEqualTo(2);
+            assertThat(returned).containsExactly(1L);
+
+            // frames the peer sends go through the reader's queue, refused ones included
+            byte[] v3 = WireFormat.encode(5, 5, "v3", "memfd", new long[] {4096}, null);
+            v3[4] = 3;
+            hostile.send(v3, memfd.get());
+            ChannelTest.expectRefused(ch, "EPROTO", "unsupported version 3");
+            assertThat(Leaks.openFds()).isEqualTo(baseline);
+
+            hostile.close();
+            await().atMost(WAIT).until(() -> ch.framesOut() == 0);
+            assertThat(two.refCount()).as("the end of the connection returned frame 2").isEqualTo(1);
+            assertThatThrownBy(() -> ch.receive(WAIT)).isInstanceOf(DmaBufException.class)
+                    .hasMessageContaining("EPIPE");
+            assertThatThrownBy(() -> ch.send(one, 3, WAIT)).isInstanceOf(DmaBufException.class)
+                    .hasMessageContaining("EPIPE");
+            assertThat(one.refCount()).as("a failed send holds nothing").isEqualTo(1);
+            assertThat(ch.framesOut()).isZero();
+        }
+    }
+
+    @Test
+    void aReleaseOnAChannelWithoutReleasesIsRefused() {
+        try (UnixSocket hostile = UnixSocket.connect(socketPath);
+             BufferChannel ch = listener.accept(WAIT);
+             DmaBuf b = bob.allocate(BufferRequest.ofSize(4096).name("b"))) {
+            ch.send(b, 1);
+            hostile.receive(WireFormat.READ_LIMIT, WAIT).close();
+            hostile.send(release(1));
+            ChannelTest.expectRefused(ch, "EPROTO", "the RELEASE names frame 1, which is not out on this channel");
+            assertThat(b.refCount()).isEqualTo(1);
+        }
+    }
+}
