@@ -16,8 +16,11 @@ import org.dmabuf.api.FrameBuffer;
  * One consumer of the pipeline: a bounded hand-off of frames and the thread that sends them on the consumer's
  * channel, so that the pipeline never waits on a consumer. {@link #offer} takes a reference of its own on each of
  * the frame's buffers and queues them; each frame is sent with all its buffers and its layout in one message
- * ({@link BufferChannel#send(FrameBuffer, long, Duration)}); when the hand-off is full (the consumer stopped reading, or reads slower than the
- * source), the frame is dropped for this consumer and counted. A frame still queued when the feed closes counts as
+ * ({@link BufferChannel#send(FrameBuffer, long, Duration)}). The channel asks for releases
+ * ({@link org.dmabuf.api.ChannelOptions#withReleases()}): it holds each frame it sent until the consumer returns
+ * it, so that no producer rewrites a buffer the consumer still reads. The frames queued here plus the frames the
+ * consumer holds are bounded by the capacity: beyond it (the consumer stopped reading, holds on to frames, or reads
+ * slower than the source), the frame is dropped for this consumer alone and counted. A frame still queued when the feed closes counts as
  * dropped too, so that at the end {@link #sent()} + {@link #dropped()} is every frame offered.
  *
  * <p>Threads: one thread (the pipeline) calls {@link #offer}, {@link #awaitDrained} and {@link #close}; the feed
@@ -37,6 +40,7 @@ final class ConsumerFeed implements AutoCloseable {
     }
 
     private final BufferChannel channel;
+    private final int capacity;
     private final BlockingQueue<Pending> handoff;
     /** How long one send waits for room before it looks whether the feed is closing; then it tries again. */
     private static final Duration SEND_SLICE = Duration.ofMillis(200);
@@ -55,10 +59,11 @@ final class ConsumerFeed implements AutoCloseable {
      * Starts feeding one consumer.
      *
      * @param channel the consumer's channel, owned by this feed from now on
-     * @param capacity how many frames may wait for the consumer
+     * @param capacity how many frames may wait for the consumer or be held by it, together
      */
     ConsumerFeed(BufferChannel channel, int capacity) {
         this.channel = channel;
+        this.capacity = Math.max(1, capacity);
         this.handoff = new ArrayBlockingQueue<>(Math.max(1, capacity));
         this.sender = new Thread(this::sendLoop, "dmabuf-gateway-send-" + channel.peer().pid());
         sender.start();
@@ -74,15 +79,16 @@ final class ConsumerFeed implements AutoCloseable {
     }
 
     /**
-     * Hands a frame to the consumer without waiting: references on its buffers go into the hand-off, or, when it
-     * is full or the consumer is gone, the frame is dropped for this consumer.
+     * Hands a frame to the consumer without waiting: references on its buffers go into the hand-off, or, when the
+     * frames queued and held by the consumer reach the capacity or the consumer is gone, the frame is dropped for
+     * this consumer.
      *
      * @param frame the frame; the caller keeps its own references
      * @param tag the frame's sequence number
      * @return false if the frame was dropped
      */
     boolean offer(FrameBuffer frame, long tag) {
-        if (closing || failure != null) {
+        if (closing || failure != null || handoff.size() + channel.framesOut() >= capacity) {
             dropped.incrementAndGet();
             return false;
         }

@@ -67,7 +67,10 @@ public final class MainJob {
     static final String STRIDE_ALIGN = "dmabuf.gateway.stride.align";
     /** Framework property: the test pattern's frame rate (default 30; 0: as fast as it can). */
     static final String FPS = "dmabuf.gateway.fps";
-    /** Framework property: how many frames may wait for each consumer before frames are dropped for it. */
+    /**
+     * Framework property: how many frames may wait for each consumer or be held by it (sent, not yet released)
+     * before frames are dropped for it (default 8).
+     */
     static final String QUEUE = "dmabuf.gateway.consumer.queue";
 
     /** How long one send to a consumer may block at the end of the run before the consumer is disconnected. */
@@ -141,7 +144,7 @@ public final class MainJob {
         int every = Math.max(1, Integer.parseInt(prop(EVERY, "10")));
         int wantConsumers = Integer.parseInt(prop(CONSUMERS, "0"));
         int fps = Integer.parseInt(prop(FPS, "30"));
-        int queue = Math.max(1, Integer.parseInt(prop(QUEUE, "32")));
+        int queue = Math.max(1, Integer.parseInt(prop(QUEUE, "8")));
         String exporter = prop(EXPORTER, null);
         org.dmabuf.api.PixelFormat patternFormat = PatternSource.pixelFormat(prop(FORMAT, "XBGR32"));
         org.dmabuf.api.DeviceConstraints patternConstraints = org.dmabuf.api.DeviceConstraints.builder()
@@ -190,7 +193,7 @@ public final class MainJob {
                                 + pattern.exporter()));
                 Files.createDirectories(output);
                 // closed in reverse: the acceptor stops before the consumers it added are closed
-                try (ChannelListener listener = channels.listen(socket, ChannelOptions.sameUser());
+                try (ChannelListener listener = channels.listen(socket, ChannelOptions.sameUser().withReleases());
                      Feeds feeds = new Feeds();
                      Acceptor acceptor = new Acceptor(listener, queue)) {
                     out.println("frames offered on " + listener.path());
