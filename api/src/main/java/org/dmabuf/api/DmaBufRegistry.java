@@ -48,6 +48,27 @@ public interface DmaBufRegistry {
     FrameBuffer allocateFrame(BufferRequest request);
 
     /**
+     * Creates a pool of {@code count} frames of the request's format, every buffer allocated now, all from one
+     * exporter: the one the request names, else the one late allocation picks for the first buffer (the best-ranked
+     * exporter that meets the request's constraints: put there the constraints of the devices that will use the
+     * frames), to which every other buffer is then held. A frame is one buffer, or one per plane for a format whose
+     * planes live in buffers of their own ({@link PixelFormat#NV12M}), laid out as {@link #allocateFrame} lays it
+     * out. Each buffer is named as the request says, followed by {@code -} and its frame's index in the pool where
+     * that fits in {@link BufferRequest#MAX_NAME_LENGTH}.
+     *
+     * @param request a request with a format ({@link BufferRequest#ofFormat}); its name, exporter and constraints
+     *        apply to every buffer
+     * @param count how many frames, greater than zero
+     * @return the pool, owned by the caller; it is closed for the caller when the calling bundle stops
+     * @throws InvalidArgumentException ({@code EINVAL}) if {@code count} is zero or negative, or the request has no
+     *         format
+     * @throws NoExporterException if no exporter can provide the storage; buffers allocated before are put
+     * @throws DmaBufException ({@code EINVAL}) if the exporter laid the frames out in different ways
+     * @since 1.3
+     */
+    BufferPool createPool(BufferRequest request, int count);
+
+    /**
      * Turns an fd back into a buffer ({@code dma_buf_get}): the buffer this process already knows by the fd's
      * inode, else the buffer adopted by the exporter that {@code /proc/self/fdinfo} names ({@code exp_name:}),
      * else a foreign dma-buf with mmap and sync only. The caller keeps its fd: the registry takes its own

@@ -58,6 +58,22 @@ final class BufferObject {
     private volatile boolean forced;
     private List<AttachmentImpl> attachments;
     private volatile GuardedMemory cpu;
+    /** Told when the count crosses between 1 and 2: a pool's; guarded by this object's monitor. */
+    private Watcher watcher;
+
+    /**
+     * Learns when a buffer's reference count crosses between 1 and 2, under the buffer's monitor: a pool that keeps
+     * one reference of its own sees in {@link #idle} that every other holder released the buffer, in {@link #held}
+     * that someone took it again (a handle on it from {@code get(fd)} counts). Implementations must not call back
+     * into the buffer, and may take only locks that are never held while calling a buffer.
+     */
+    interface Watcher {
+        /** The count rose from 1 to 2. */
+        void held(BufferObject b);
+
+        /** The count fell from 2 to 1. */
+        void idle(BufferObject b);
+    }
 
     BufferObject(BufferRegistry registry, long serial, BufferRequest request, String owner) {
         this.registry = registry;
@@ -161,7 +177,14 @@ final class BufferObject {
     /** Takes a reference; the caller already holds one, so the buffer cannot be released. */
     synchronized void ref(String call) {
         checkLive(call);
-        refs++;
+        if (++refs == 2 && watcher != null) {
+            watcher.held(this);
+        }
+    }
+
+    /** Sets or (null) clears the watcher of the count; the caller holds a reference. */
+    synchronized void watch(Watcher w) {
+        watcher = w;
     }
 
     /** Takes a reference unless the buffer is being released (lookup by inode). */
@@ -169,7 +192,9 @@ final class BufferObject {
         if (released) {
             return false;
         }
-        refs++;
+        if (++refs == 2 && watcher != null) {
+            watcher.held(this);
+        }
         return true;
     }
 
@@ -208,11 +233,15 @@ final class BufferObject {
                     throw new IllegalStateException("reference count underflow on " + describe());
                 }
                 if (--refs > 0) {
+                    if (refs == 1 && watcher != null) {
+                        watcher.idle(this);
+                    }
                     return false;
                 }
             }
             last = info();
             released = true;
+            watcher = null;
             leftover = attachments;
             attachments = null;
             s = storage;

@@ -39,7 +39,10 @@ final class FrameBufferImpl implements FrameBuffer {
             BufferFormat made = b.format().orElse(asked);
             return new FrameBufferImpl(made, List.of(b));
         }
-        BufferFormat layout = asked.isLinear() ? asked.pixelFormat()
+        // the layout asked for where it meets the request's alignment (a driver's, padded lines and all), else the
+        // one laid out for it
+        boolean relayout = asked.isLinear() && request.constraints().unmetBy(asked).isPresent();
+        BufferFormat layout = relayout ? asked.pixelFormat()
                 .map(pf -> BufferFormat.layout(pf, asked.width(), asked.height(), request.constraints()))
                 .orElse(asked) : asked;
         java.util.ArrayList<DmaBuf> made = new java.util.ArrayList<>();

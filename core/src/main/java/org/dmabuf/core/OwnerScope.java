@@ -12,7 +12,7 @@ import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.ExporterInfo;
 
 /**
- * The registry as one client sees it: every handle, attachment, mapping and CPU access the client opened is
+ * The registry as one client sees it: every handle, attachment, mapping, CPU access and pool the client opened is
  * tracked here, and {@link #close()} ends them all (the client bundle stopped). Thread-safe; any thread.
  */
 final class OwnerScope implements DmaBufRegistry, AutoCloseable {
@@ -62,6 +62,12 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     }
 
     @Override
+    public org.dmabuf.api.BufferPool createPool(BufferRequest request, int count) {
+        live("createPool");
+        return PoolImpl.create(registry, this, request, count);
+    }
+
+    @Override
     public DmaBuf allocate(BufferRequest request) {
         live("allocate");
         return registry.allocate(request, this);
@@ -102,8 +108,9 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
         closed = true;
         List<Object> all = new ArrayList<>(open);
         int ended = 0;
+        // pools after attachments (a free buffer of a pool is released when its pool closes), before the handles
         for (Class<?> kind : List.of(SgTableImpl.class, CpuAccessImpl.class, AttachmentImpl.class,
-                Handle.Ref.class)) {
+                PoolImpl.State.class, Handle.Ref.class)) {
             for (Object o : all) {
                 if (!kind.isInstance(o)) {
                     continue;
@@ -115,6 +122,8 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
                         c.close();
                     } else if (o instanceof AttachmentImpl a) {
                         a.close();
+                    } else if (o instanceof PoolImpl.State p) {
+                        p.close();
                     } else if (((Handle.Ref) o).drop()) {
                         ended++;
                     }

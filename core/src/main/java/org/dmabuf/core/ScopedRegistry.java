@@ -34,6 +34,11 @@ abstract class ScopedRegistry implements DmaBufRegistry {
     }
 
     @Override
+    public org.dmabuf.api.BufferPool createPool(BufferRequest request, int count) {
+        return scope.createPool(request, count);
+    }
+
+    @Override
     public DmaBuf get(int fd) {
         return scope.get(fd);
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferPool;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DeviceConstraints;
@@ -28,11 +29,20 @@ import org.dmabuf.api.SyncDirection;
  * {@link PixelFormat#XBGR32}, by default) from the best exporter, each frame moving vertical colour bars, written
  * in the format's own encoding (BT.601 limited-range Y, Cb and Cr for the YUV formats, full-range luminance for
  * GREY), with the frame number in the first eight bytes of its first buffer (little-endian, as the consumer checks).
- * Frames of a format whose planes live in buffers of their own ({@code NV12M}) are allocated with
- * {@link DmaBufRegistry#allocateFrame}; every line is written at the offset and stride of the layout the frame
- * actually got ({@link FrameBuffer#format()}), which may be padded for a device's stride alignment. The source owns
- * the ring: {@link #close()} closes every frame (a frame handed out keeps references of its own).
- * Threads: one thread calls {@link #next} and {@link #close}.
+ * The ring is a {@link BufferPool} of {@link #RING} frames ({@link DmaBufRegistry#createPool}), one buffer each or
+ * one per plane for a format whose planes live in buffers of their own ({@code NV12M}); every line is written at
+ * the offset and stride of the layout the frames actually got ({@link BufferPool#format()}), which may be padded for
+ * a device's stride alignment.
+ *
+ * <p>A frame is rewritten only once every holder of each of its buffers released it: the frame handed out by
+ * {@link #next}, any {@link DmaBuf#get()} taken from it (a buffer channel keeps one until its consumer releases the
+ * frame), any handle on it in this process. {@link #next} takes a free frame from the pool, waiting at most its
+ * timeout; when none came free in time (every frame of the ring still held by a slow consumer) it returns
+ * {@code null} and counts a dropped frame ({@link #framesDropped()}): the frame number is used up, so the next
+ * frame's sequence shows the gap, as a camera's does. It never writes into a buffer someone still holds.
+ * {@link #close()} closes the pool: frames handed out stay valid until their holders release them.
+ *
+ * <p>Threads: one thread calls {@link #next} and {@link #close}; frames may be closed by any thread.
  */
 final class PatternSource implements FrameSource {
     static final int RING = 4;
@@ -41,11 +51,14 @@ final class PatternSource implements FrameSource {
     /** The bars' colours, RGB: grey, yellow, cyan, green, magenta, red, blue, near black. */
     static final int[] BARS = {0xc0c0c0, 0xc0c000, 0x00c0c0, 0x00c000, 0xc000c0, 0xc00000, 0x0000c0, 0x101010};
 
-    private final List<FrameBuffer> ring = new ArrayList<>();
+    private final BufferPool ring;
+    private final String exporterDescription;
     private final PixelFormat pixelFormat;
     private final int width;
     private final int height;
     private long sequence;
+    private long written;
+    private long dropped;
 
     /**
      * Allocates a ring of XR24 frames of {@link #WIDTH} × {@link #HEIGHT}.
@@ -59,7 +72,8 @@ final class PatternSource implements FrameSource {
     }
 
     /**
-     * Allocates the ring; nothing stays allocated if one allocation fails.
+     * Allocates the ring: a pool of {@link #RING} frames named {@code pattern-0} to {@code pattern-3}; nothing stays
+     * allocated if one allocation fails.
      *
      * @param registry where the buffers come from
      * @param exporter the exporter to take them from, or null for the best one
@@ -74,14 +88,14 @@ final class PatternSource implements FrameSource {
         this.pixelFormat = format;
         this.width = width;
         this.height = height;
-        try {
-            for (int i = 0; i < RING; i++) {
-                BufferRequest r = BufferRequest.ofFormat(format, width, height).name("pattern-" + i)
-                        .constraints(constraints);
-                ring.add(registry.allocateFrame(exporter == null ? r : r.exporter(exporter)));
-            }
+        BufferRequest r = BufferRequest.ofFormat(format, width, height).name("pattern").constraints(constraints);
+        this.ring = registry.createPool(exporter == null ? r : r.exporter(exporter), RING);
+        try (FrameBuffer any = ring.acquire(Duration.ZERO)) {
+            DmaBuf first = any.buffer(0);
+            this.exporterDescription = first.exporterService().or(first::exporterName).orElse("?") + " ("
+                    + first.kind().map(Enum::name).orElse("?") + ")";
         } catch (RuntimeException e) {
-            close();
+            ring.close();
             throw e;
         }
     }
@@ -109,9 +123,7 @@ final class PatternSource implements FrameSource {
 
     /** The exporter service the ring came from, and the buffers' kind. */
     String exporter() {
-        DmaBuf first = ring.get(0).buffer(0);
-        return first.exporterService().or(first::exporterName).orElse("?") + " ("
-                + first.kind().map(Enum::name).orElse("?") + ")";
+        return exporterDescription;
     }
 
     /** The ring's pixel format. */
@@ -236,27 +248,42 @@ final class PatternSource implements FrameSource {
         return null;
     }
 
+    /**
+     * Writes the next frame into a frame of the ring that nobody holds.
+     *
+     * @param timeout how long to wait for a frame of the ring to come free
+     * @return the frame, owned by the caller (closing it gives its buffers back to the ring once every other holder
+     *         released them too); or {@code null}, counted as a dropped frame, if every frame of the ring was still
+     *         held for the whole timeout
+     * @throws org.dmabuf.api.BufferStateException if the source is closed
+     */
     @Override
     public Frame next(Duration timeout) {
+        FrameBuffer slot = ring.acquire(timeout);
         long n = sequence++;
-        FrameBuffer slot = ring.get((int) (n % RING));
+        if (slot == null) {
+            dropped++;
+            return null;
+        }
         BufferFormat layout = slot.format();
-        List<CpuAccess> accesses = new ArrayList<>();
         try {
-            for (DmaBuf b : slot.buffers()) {
-                accesses.add(b.beginCpuAccess(SyncDirection.WRITE));
+            List<CpuAccess> accesses = new ArrayList<>();
+            try {
+                for (DmaBuf b : slot.buffers()) {
+                    accesses.add(b.beginCpuAccess(SyncDirection.WRITE));
+                }
+                write(accesses, layout, n);
+            } finally {
+                for (int i = accesses.size() - 1; i >= 0; i--) {
+                    accesses.get(i).close();
+                }
             }
-            write(accesses, layout, n);
-        } finally {
-            for (int i = accesses.size() - 1; i >= 0; i--) {
-                accesses.get(i).close();
-            }
+        } catch (RuntimeException | Error e) {
+            slot.close();
+            throw e;
         }
-        List<DmaBuf> refs = new ArrayList<>();
-        for (DmaBuf b : slot.buffers()) {
-            refs.add(b.get());
-        }
-        List<DmaBuf> buffers = List.copyOf(refs);
+        written++;
+        List<DmaBuf> buffers = slot.buffers();
         long now = System.nanoTime();
         return new Frame() {
             private boolean closed;
@@ -291,7 +318,7 @@ final class PatternSource implements FrameSource {
             public synchronized void close() {
                 if (!closed) {
                     closed = true;
-                    buffers.forEach(DmaBuf::close);
+                    slot.close();
                 }
             }
         };
@@ -299,22 +326,24 @@ final class PatternSource implements FrameSource {
 
     @Override
     public BufferFormat format() {
-        return ring.get(0).format();
+        return ring.format();
     }
 
+    /** Frames written and handed out. */
     @Override
     public long framesCaptured() {
-        return sequence;
+        return written;
     }
 
+    /** Frames not written because every frame of the ring was still held ({@link #next} returned null). */
     @Override
     public long framesDropped() {
-        return 0;
+        return dropped;
     }
 
+    /** Closes the ring's pool: frames handed out stay valid until released. Idempotent. */
     @Override
     public void close() {
-        ring.forEach(FrameBuffer::close);
-        ring.clear();
+        ring.close();
     }
 }

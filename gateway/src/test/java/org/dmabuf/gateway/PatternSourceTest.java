@@ -10,8 +10,10 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferId;
 import org.dmabuf.api.CpuAccess;
 import org.dmabuf.api.DeviceConstraints;
+import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.Frame;
 import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.PixelFormat;
@@ -144,7 +146,7 @@ class PatternSourceTest {
     }
 
     @Test
-    void framesOfSeveralBuffersComeFromAllocateFrameWithEveryBufferNamed() {
+    void framesOfSeveralBuffersComeFromThePoolWithEveryBufferNamed() {
         try (PatternSource source = source(PixelFormat.YUV420M, DeviceConstraints.NONE)) {
             assertThat(exporter.allocated).as("three buffers per frame of the ring").hasValue(3 * PatternSource.RING);
             assertThat(registry.bufinfo()).extracting(i -> i.name()).containsOnly("pattern-0", "pattern-1",
@@ -155,6 +157,87 @@ class PatternSourceTest {
                 assertThat(frame.buffer(0).refCount()).as("the ring's and the frame's").isEqualTo(2);
                 assertThat(frame.bytesUsed(2)).isEqualTo(frame.format().bufferSize(2));
             }
+        }
+    }
+
+    /** A consumer still reading frame 0 through its own reference: the source writes every later frame elsewhere. */
+    @Test
+    void aBufferWhosePreviousFrameIsStillHeldIsNeverRewritten() {
+        try (PatternSource source = source(PixelFormat.NV12, DeviceConstraints.NONE)) {
+            DmaBuf kept;
+            BufferFormat layout;
+            try (Frame first = source.next(java.time.Duration.ZERO)) {
+                kept = first.buffer(0).get(); // as a channel keeps it until its consumer releases the frame
+                layout = first.format();
+            }
+            try (kept) {
+                for (long n = 1; n <= 3 * PatternSource.RING; n++) {
+                    try (Frame f = source.next(java.time.Duration.ZERO)) {
+                        assertThat(f).as("frame %d: three frames of the ring are free", n).isNotNull();
+                        assertThat(f.buffer(0).id()).as("frame %d is not written into the held buffer", n)
+                                .isNotEqualTo(kept.id());
+                    }
+                }
+                try (CpuAccess r = kept.beginCpuAccess(SyncDirection.READ)) {
+                    assertThat(PatternSource.verify(List.of(r), layout, 0)).as("the held frame, intact").isNull();
+                }
+            }
+            java.util.Set<BufferId> used = new java.util.HashSet<>();
+            for (int n = 0; n < PatternSource.RING; n++) {
+                try (Frame f = source.next(java.time.Duration.ZERO)) {
+                    used.add(f.buffer(0).id());
+                }
+            }
+            assertThat(used).as("released, the buffer is in the ring again").hasSize(PatternSource.RING);
+            assertThat(source.framesDropped()).isZero();
+        }
+    }
+
+    @Test
+    void whenEveryFrameOfTheRingIsHeldNextReportsADroppedFrameAndWritesNothing() {
+        try (PatternSource source = source(PixelFormat.XBGR32, DeviceConstraints.NONE)) {
+            List<Frame> held = new java.util.ArrayList<>();
+            for (int n = 0; n < PatternSource.RING; n++) {
+                held.add(source.next(java.time.Duration.ZERO));
+            }
+            assertThat(source.next(java.time.Duration.ZERO)).as("no free frame").isNull();
+            assertThat(source.next(java.time.Duration.ofMillis(20))).as("none came free in 20 ms").isNull();
+            assertThat(source.framesDropped()).isEqualTo(2);
+            assertThat(source.framesCaptured()).isEqualTo(PatternSource.RING);
+            for (int n = 0; n < held.size(); n++) {
+                Frame f = held.get(n);
+                try (CpuAccess r = f.buffer(0).beginCpuAccess(SyncDirection.READ)) {
+                    assertThat(PatternSource.verify(List.of(r), f.format(), n)).as("held frame %d", n).isNull();
+                }
+            }
+            held.remove(0).close();
+            try (Frame f = source.next(java.time.Duration.ZERO)) {
+                assertThat(f.sequence()).as("the dropped frames' numbers are a gap").isEqualTo(PatternSource.RING + 2);
+            }
+            held.forEach(Frame::close);
+        }
+    }
+
+    @Test
+    void aThousandFramesAllocateNothingAfterTheRing() {
+        try (PatternSource source = source(PixelFormat.NV12M, DeviceConstraints.NONE)) {
+            for (int n = 0; n < 1000; n++) {
+                source.next(java.time.Duration.ZERO).close();
+            }
+            assertThat(exporter.allocated).as("the ring's buffers only").hasValue(2 * PatternSource.RING);
+            assertThat(source.framesCaptured()).isEqualTo(1000);
+        }
+    }
+
+    @Test
+    void aFrameOutWhenTheSourceClosesStaysValidUntilClosed() {
+        Frame out;
+        try (PatternSource source = source(PixelFormat.GREY, DeviceConstraints.NONE)) {
+            out = source.next(java.time.Duration.ZERO);
+        }
+        try (out; CpuAccess r = out.buffer(0).beginCpuAccess(SyncDirection.READ)) {
+            assertThat(PatternSource.verify(List.of(r), out.format(), 0)).isNull();
+            assertThat(registry.bufinfo()).as("only the frame's buffer is left").hasSize(1);
         }
     }
 

@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.dmabuf.api.Attachment;
+import java.time.Duration;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferId;
+import org.dmabuf.api.BufferPool;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.Device;
 import org.dmabuf.api.DeviceConstraints;
@@ -275,6 +278,44 @@ abstract class ExporterContract {
             assertThat(registry.bufinfo()).hasSize(2);
         }
         assertThat(registry.bufinfo()).as("closing the frame released both buffers").isEmpty();
+    }
+
+    /**
+     * A pool of NV12M frames: every buffer allocated up front from this exporter, recycled with no new buffer fd,
+     * and a frame whose chroma buffer someone still holds is not handed out until that reference is put.
+     */
+    @Test
+    void aPoolRecyclesItsFramesWithoutAllocatingAndKeepsAHeldFrameOut() {
+        try (BufferPool pool = registry.createPool(BufferRequest.ofFormat(PixelFormat.NV12M, 320, 240)
+                .name("pool"), 3)) {
+            assertThat(pool.allocations()).isEqualTo(6);
+            assertThat(pool.format().buffers()).isEqualTo(2);
+            assertThat(registry.bufinfo()).hasSize(6).allSatisfy(i -> {
+                assertThat(i.exporter()).isEqualTo(exporterName());
+                assertThat(i.name()).startsWith("pool-");
+            });
+            long fds = bufferFds();
+            BufferId keptId;
+            try (FrameBuffer first = pool.acquire(Duration.ZERO); DmaBuf kept = first.buffer(1).get()) {
+                keptId = kept.id();
+                first.close();
+                assertThat(pool.available()).isEqualTo(2);
+                for (int n = 0; n < 100; n++) {
+                    try (FrameBuffer f = pool.acquire(Duration.ZERO)) {
+                        assertThat(f).as("cycle %d", n).isNotNull();
+                        assertThat(f.buffer(1).id()).as("cycle %d: not the held frame", n).isNotEqualTo(keptId);
+                        try (CpuAccess w = f.buffer(0).beginCpuAccess(SyncDirection.WRITE)) {
+                            w.putLong(0, n);
+                        }
+                    }
+                }
+                assertThat(bufferFds()).as("no buffer fd opened by 100 cycles").isEqualTo(fds);
+            }
+            assertThat(pool.available()).as("the held frame is back once put").isEqualTo(3);
+            assertThat(pool.allocations()).isEqualTo(6);
+            assertThat(registry.bufinfo()).hasSize(6);
+        }
+        assertThat(registry.bufinfo()).as("closing the pool released every buffer").isEmpty();
     }
 
     @Test

@@ -4,17 +4,24 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferId;
+import org.dmabuf.api.BufferPool;
+import org.dmabuf.api.BufferRequest;
+import org.dmabuf.api.BufferStateException;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.Frame;
+import org.dmabuf.api.FrameBuffer;
 import org.dmabuf.api.FrameSource;
 import org.dmabuf.linux.LinuxException;
 
@@ -27,7 +34,12 @@ import org.dmabuf.linux.LinuxException;
  * every buffer ({@code QBUF}), starts streaming ({@code STREAMON}) and a capture thread that dequeues each filled
  * buffer and offers it as a {@link Frame}. The hand-off queue holds at most {@code buffers - 2} frames; when it is
  * full the oldest waiting frame goes back to the driver and counts as dropped, so the driver always has buffers to
- * fill. A frame goes back to the driver when its consumer closes it.
+ * fill. A frame of the driver's MMAP buffers goes back to the driver when its consumer closes it. The buffers of
+ * {@link #into} come from a {@link BufferPool}: a frame goes back to the pool only when every holder of each of its
+ * buffers released it (its consumer, a buffer channel still waiting for its peer's release, any {@code get()}), and
+ * a refill thread takes each frame that comes free from the pool ({@link BufferPool#acquire}, waiting on the pool's
+ * condition) and queues it again, at the V4L2 index it had from the start so that videobuf2 keeps its mapping. The
+ * driver is never given a buffer that someone still reads.
  *
  * <p>{@link #close()} is idempotent: it stops the capture thread and joins it, stops streaming ({@code STREAMOFF},
  * which takes every buffer back from the driver), closes the frames still waiting in the queue and releases the
@@ -35,13 +47,18 @@ import org.dmabuf.linux.LinuxException;
  * or called after, throws a {@link DmaBufException} saying so. Frames handed out stay valid until their consumers
  * close them, before or after the capture closes.
  *
- * <p>Threads: the capture thread is owned by this object: started by the first {@link #next}, stopped and joined by
- * {@link #close()}. Any thread may call {@link #next}, {@link #close()} and close frames, concurrently.
+ * <p>Threads: the capture thread (and, for {@link #into}, the refill thread) is owned by this object: started by
+ * the first {@link #next}, stopped and joined by {@link #close()}. Any thread may call {@link #next},
+ * {@link #close()} and close frames, concurrently.
  */
 final class V4l2Capture implements FrameSource {
     /** The prefix of the capture thread's name. */
     static final String THREAD_NAME = "v4l2-capture ";
+    /** The prefix of the refill thread's name. */
+    static final String REFILL_THREAD_NAME = "v4l2-refill ";
     private static final Duration POLL = Duration.ofMillis(100);
+    /** How long the refill thread waits in one acquire: it is woken at once when a frame comes free. */
+    private static final Duration POLL_FREE = Duration.ofSeconds(1);
 
     private enum State { NEW, STREAMING, FAILED, CLOSED }
 
@@ -49,8 +66,15 @@ final class V4l2Capture implements FrameSource {
     private final BufferFormat format;
     private final int memory;
     private final Runnable onClose;
-    /** The buffers: by V4L2 buffer index, then by buffer of the layout (V4L2 plane). */
+    /** The driver's MMAP buffers, by V4L2 buffer index, then by buffer of the layout (V4L2 plane); else empty. */
     private final List<List<DmaBuf>> handles;
+    /** For {@code V4L2_MEMORY_DMABUF}: where the frames come from, and go back to; else null. */
+    private final BufferPool pool;
+    /** The pool's frames by the identity of their first buffer: their V4L2 index; guarded by the device's lock. */
+    private final Map<BufferId, Integer> indexOf = new HashMap<>();
+    /** The pool's frames the driver holds, by V4L2 index; guarded by the device's lock. */
+    private final FrameBuffer[] inDriver;
+    private Thread refill;
     /** For {@code V4L2_MEMORY_DMABUF}: the device the buffers are attached to while the queue holds them. */
     private final V4l2Importer importer;
     /** The buffers' attachments to {@link #importer}, guarded by the device's lock. */
@@ -87,11 +111,11 @@ final class V4l2Capture implements FrameSource {
      */
     V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
             Runnable onClose) {
-        this(device, format, handles, memory, null, onClose);
+        this(device, format, handles, memory, null, null, onClose);
     }
 
     private V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
-            V4l2Importer importer, Runnable onClose) {
+            BufferPool pool, V4l2Importer importer, Runnable onClose) {
         for (List<DmaBuf> frame : handles) {
             if (frame.size() != format.buffers()) {
                 throw new IllegalArgumentException(frame.size() + " buffers for " + format.describe());
@@ -105,16 +129,18 @@ final class V4l2Capture implements FrameSource {
         }
         this.memory = memory;
         this.onClose = onClose;
-        this.capacity = Math.max(1, handles.size() - 2);
+        this.pool = pool;
+        int count = pool == null ? handles.size() : pool.size();
+        this.inDriver = new FrameBuffer[pool == null ? 0 : count];
+        this.capacity = Math.max(1, count - 2);
         this.importer = importer;
     }
 
     /**
-     * A capture straight into buffers of another exporter ({@code V4L2_MEMORY_DMABUF}): per frame, one buffer per
-     * buffer of the layout, each as large as the driver's {@code sizeimage} of that V4L2 plane (rounded up to
-     * pages). A single buffer is asked for with the layout when it is the one the registry lays out for the format
-     * (the tightest linear one), so that its {@link DmaBuf#format()} is the driver's; the buffers of a multi-planar
-     * layout each hold one plane and are asked for by size.
+     * A capture straight into buffers of another exporter ({@code V4L2_MEMORY_DMABUF}): a pool of {@code count}
+     * frames of the driver's layout ({@link DmaBufRegistry#createPool}), one buffer per buffer of the layout, each at
+     * least as large as the driver's {@code sizeimage} of that V4L2 plane. Each buffer's {@link DmaBuf#format()} is
+     * the driver's layout for a single-buffer format.
      *
      * @param device the node, its format set
      * @param format the format the driver set
@@ -126,31 +152,26 @@ final class V4l2Capture implements FrameSource {
     static V4l2Capture into(V4l2Device device, BufferFormat format, DmaBufRegistry registry, String exporter,
             int count) {
         V4l2Importer importer = new V4l2Importer(device, device.queueAttachesDmaBufs());
-        boolean sameLayout = format.buffers() == 1 && format.pixelFormat()
-                .map(pf -> BufferFormat.linear(pf, format.width(), format.height()).equals(format)).orElse(false);
-        List<List<DmaBuf>> buffers = new ArrayList<>();
+        long size = (format.bufferSize(0) + 4095) & -4096L;
+        BufferPool pool = registry.createPool(BufferRequest.ofSize(size).format(format).exporter(exporter)
+                .name("v4l2-capture"), count);
         try {
-            for (int i = 0; i < count; i++) {
-                List<DmaBuf> frame = new ArrayList<>();
-                buffers.add(frame);
-                for (int b = 0; b < format.buffers(); b++) {
-                    long size = (format.bufferSize(b) + 4095) & -4096L;
-                    org.dmabuf.api.BufferRequest r = org.dmabuf.api.BufferRequest.ofSize(size).exporter(exporter)
-                            .name("v4l2-capture-" + i + (format.buffers() > 1 ? "." + b : ""));
-                    frame.add(registry.allocate(sameLayout ? r.format(format) : r));
-                }
-            }
+            return new V4l2Capture(device, format, List.of(), V4l2Uapi.V4L2_MEMORY_DMABUF, pool, importer, () -> {
+            });
         } catch (RuntimeException e) {
-            buffers.forEach(frame -> frame.forEach(DmaBuf::close));
+            pool.close();
             throw e;
         }
-        return new V4l2Capture(device, format, buffers, V4l2Uapi.V4L2_MEMORY_DMABUF, importer, () -> {
-        });
+    }
+
+    /** The pool of a capture {@link #into} another exporter's buffers, else null: for tests. */
+    BufferPool pool() {
+        return pool;
     }
 
     /** QBUF of one buffer; the caller holds the device's lock and has checked {@link #streaming} or is starting. */
     private void queue(int index) {
-        List<DmaBuf> frame = handles.get(index);
+        List<DmaBuf> frame = pool == null ? handles.get(index) : inDriver[index].buffers();
         if (memory == V4l2Uapi.V4L2_MEMORY_MMAP) {
             device.queueMmap(index, frame.size());
         } else {
@@ -169,14 +190,26 @@ final class V4l2Capture implements FrameSource {
         synchronized (device) {
             try {
                 if (memory == V4l2Uapi.V4L2_MEMORY_DMABUF) {
-                    device.requestBuffers(handles.size(), memory);
-                    for (List<DmaBuf> frame : handles) {
-                        for (DmaBuf h : frame) {
+                    int granted = device.requestBuffers(inDriver.length, memory);
+                    if (granted < inDriver.length) {
+                        throw new DmaBufException("VIDIOC_REQBUFS", "ENOMEM", device.path() + " granted " + granted
+                                + " of " + inDriver.length + " DMABUF buffers");
+                    }
+                    for (int i = 0; i < inDriver.length; i++) {
+                        FrameBuffer f = pool.acquire(Duration.ZERO); // the pool is new and the capture's alone
+                        if (f == null) {
+                            throw new DmaBufException("start", "EBUSY", "frame " + i + " of the capture's pool on "
+                                    + device.path() + " is held");
+                        }
+                        inDriver[i] = f;
+                        indexOf.put(f.buffer(0).id(), i);
+                        for (DmaBuf h : f.buffers()) {
                             attachments.add(h.attach(importer)); // videobuf2 attaches each at its first QBUF
                         }
                     }
                 }
-                for (int i = 0; i < handles.size(); i++) {
+                int count = pool == null ? handles.size() : inDriver.length;
+                for (int i = 0; i < count; i++) {
                     queue(i);
                 }
                 device.streamOn();
@@ -193,6 +226,47 @@ final class V4l2Capture implements FrameSource {
         thread = t;
         state = State.STREAMING;
         t.start();
+        if (pool != null) {
+            Thread r = new Thread(this::refillLoop, REFILL_THREAD_NAME + device.path());
+            r.setDaemon(true);
+            refill = r;
+            r.start();
+        }
+    }
+
+    /**
+     * The refill thread: takes every frame that comes free in the pool and gives it back to the driver at its
+     * index. Ends when streaming stops (close interrupts it) or the pool closes.
+     */
+    private void refillLoop() {
+        try {
+            while (streaming && !Thread.currentThread().isInterrupted()) {
+                FrameBuffer f = pool.acquire(POLL_FREE);
+                if (f == null) {
+                    continue;
+                }
+                synchronized (device) {
+                    Integer index = indexOf.get(f.buffer(0).id());
+                    if (!streaming || index == null || inDriver[index] != null) {
+                        f.close();
+                        continue;
+                    }
+                    inDriver[index] = f;
+                    try {
+                        queue(index);
+                    } catch (LinuxException e) {
+                        inDriver[index] = null;
+                        f.close();
+                        fail(e);
+                        return;
+                    }
+                }
+            }
+        } catch (BufferStateException closed) {
+            // the pool closed: the capture is closing
+        } catch (RuntimeException e) {
+            fail(e);
+        }
     }
 
     /** STREAMOFF and, for DMABUF, the queue's release; errors are added to {@code failure}. */
@@ -230,7 +304,18 @@ final class V4l2Capture implements FrameSource {
                     continue;
                 }
                 captured.incrementAndGet();
-                V4l2Frame oldest = offer(new V4l2Frame(d));
+                FrameBuffer filled = null;
+                if (pool != null) {
+                    synchronized (device) {
+                        filled = inDriver[d.index()];
+                        inDriver[d.index()] = null;
+                    }
+                    if (filled == null) {
+                        throw new DmaBufException("VIDIOC_DQBUF", "EINVAL", device.path() + " returned buffer "
+                                + d.index() + ", which was not queued");
+                    }
+                }
+                V4l2Frame oldest = offer(new V4l2Frame(d, filled));
                 if (oldest != null) {
                     oldest.close();
                 }
@@ -273,6 +358,9 @@ final class V4l2Capture implements FrameSource {
     }
 
     private void requeue(int index) {
+        if (pool != null) {
+            return; // the refill thread queues a frame once the pool has it back
+        }
         synchronized (device) {
             if (!streaming) {
                 return;
@@ -366,6 +454,12 @@ final class V4l2Capture implements FrameSource {
             if (t != null && t != Thread.currentThread()) {
                 joinUninterruptibly(t);
             }
+            Thread r = refill;
+            refill = null;
+            if (r != null) {
+                r.interrupt(); // wakes it in acquire; it sees streaming is over
+                joinUninterruptibly(r);
+            }
             if (wasStreaming) {
                 RuntimeException stop = new DmaBufException("close", null, "stopping the capture on "
                         + device.path() + " failed");
@@ -376,6 +470,25 @@ final class V4l2Capture implements FrameSource {
             }
             for (V4l2Frame f : waiting) {
                 f.close();
+            }
+            if (pool != null) {
+                synchronized (device) {
+                    for (int i = 0; i < inDriver.length; i++) {
+                        if (inDriver[i] != null) {
+                            inDriver[i].close(); // STREAMOFF took them back from the driver
+                            inDriver[i] = null;
+                        }
+                    }
+                }
+                try {
+                    pool.close(); // frames still with consumers stay valid until they close them
+                } catch (RuntimeException e) {
+                    if (error == null) {
+                        error = e;
+                    } else {
+                        error.addSuppressed(e);
+                    }
+                }
             }
             for (List<DmaBuf> frame : handles) {
                 for (DmaBuf h : frame) {
@@ -420,10 +533,17 @@ final class V4l2Capture implements FrameSource {
     private final class V4l2Frame implements Frame {
         private final V4l2Device.Dequeued d;
         private final List<DmaBuf> buffers;
+        /** The pool's frame this is, owned by this frame; null for the driver's MMAP buffers. */
+        private final FrameBuffer pooled;
         private final AtomicBoolean closed = new AtomicBoolean();
 
-        V4l2Frame(V4l2Device.Dequeued d) {
+        V4l2Frame(V4l2Device.Dequeued d, FrameBuffer pooled) {
             this.d = d;
+            this.pooled = pooled;
+            if (pooled != null) {
+                this.buffers = pooled.buffers();
+                return;
+            }
             List<DmaBuf> refs = new ArrayList<>();
             try {
                 for (DmaBuf h : handles.get(d.index())) {
@@ -466,10 +586,17 @@ final class V4l2Capture implements FrameSource {
             return format;
         }
 
-        /** Gives the buffers back to the driver while the capture streams; after it, only drops the references. */
+        /**
+         * Gives the buffers back to the driver while the capture streams; after it, only drops the references. A
+         * frame of the pool goes back to the pool, and from there to the driver, once every holder released it.
+         */
         @Override
         public void close() {
             if (closed.compareAndSet(false, true)) {
+                if (pooled != null) {
+                    pooled.close();
+                    return;
+                }
                 try {
                     requeue(d.index());
                 } finally {

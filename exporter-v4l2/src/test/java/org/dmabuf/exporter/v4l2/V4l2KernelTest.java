@@ -223,6 +223,57 @@ class V4l2KernelTest {
         }
     }
 
+    /**
+     * Capture into a pool: a frame a consumer still holds through a reference of its own (as a buffer channel holds
+     * one until its peer releases the frame) is not given back to the driver, so vivid never writes into it; once
+     * put, the refill thread queues it again. No buffer is allocated after the pool.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void aPooledFrameHeldByAnExtraReferenceIsNotQueuedAgainUntilPut(String node) {
+        try (V4l2Device d = new V4l2Device(node);
+             StandaloneRegistry r = new StandaloneRegistry("test").addExporter(new TestSupport.RawSystemHeap(),
+                     TestSupport.RawSystemHeap.properties(1))) {
+            BufferFormat f = d.setFormat(320, 240, YUYV);
+            try (V4l2Capture capture = V4l2Capture.into(d, f, r, "system", 3)) {
+                org.dmabuf.api.BufferId keptId;
+                try (Frame first = capture.next(Duration.ofSeconds(30))) {
+                    assertThat(first).as("vivid filled a pool frame").isNotNull();
+                    DmaBuf kept = first.buffer().get();
+                    keptId = kept.id();
+                    first.close();
+                    try (kept) {
+                        byte[] before = contents(kept, first.bytesUsed());
+                        for (int n = 0; n < 12; n++) {
+                            try (Frame frame = capture.next(Duration.ofSeconds(30))) {
+                                assertThat(frame).as("frame %d from the two other buffers", n).isNotNull();
+                                assertThat(frame.buffer().id()).as("frame %d", n).isNotEqualTo(keptId);
+                            }
+                        }
+                        assertThat(contents(kept, first.bytesUsed())).as("the held frame, untouched")
+                                .isEqualTo(before);
+                    }
+                }
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    try (Frame frame = capture.next(Duration.ofSeconds(30))) {
+                        return frame != null && frame.buffer().id().equals(keptId);
+                    }
+                });
+                assertThat(capture.pool().allocations()).isEqualTo(3);
+                assertThat(r.bufinfo()).as("the pool's buffers, no other").hasSize(3);
+            }
+            assertThat(r.bufinfo()).as("the capture released the pool").isEmpty();
+        }
+    }
+
+    private static byte[] contents(DmaBuf b, long length) {
+        byte[] out = new byte[(int) length];
+        try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {
+            a.read(0, out, 0, out.length);
+        }
+        return out;
+    }
+
     /** start (a first next) and close from several threads at once, many times over. */
     @Test
     void startAndCloseRacingFromSeveralThreadsLeaveNoThreadNoStreamingNoBuffer() throws Exception {
@@ -347,7 +398,8 @@ class V4l2KernelTest {
 
     private static List<String> captureThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .filter(n -> n.startsWith(V4l2Capture.THREAD_NAME)).toList();
+                .filter(n -> n.startsWith(V4l2Capture.THREAD_NAME) || n.startsWith(V4l2Capture.REFILL_THREAD_NAME))
+                .toList();
     }
 
     @Test
