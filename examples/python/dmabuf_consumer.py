@@ -145,6 +145,7 @@ def main(argv):
         print("dmabuf_consumer: connect %s: %s" % (args.socket, e), file=sys.stderr)
         return 1
     counts = dict(frames=0, ok=0, torn=0, stale=0, unchecked=0, refused=0, released=0)
+    sender_gone = False
     control = socket.CMSG_SPACE(MAX_FDS * 4) + socket.CMSG_SPACE(12)
     while not args.frames or counts["frames"] < args.frames:
         try:
@@ -185,12 +186,12 @@ def main(argv):
                 m.close()
             for fd in fds:
                 os.close(fd)
-        if fflags & RELEASE_WANTED:
+        if fflags & RELEASE_WANTED and not sender_gone:
             try:
                 release(sock, frame_id)
                 counts["released"] += 1
             except OSError:
-                break   # the sender is gone: it put the frame itself
+                sender_gone = True   # the sender is gone and put its frames itself; read what is still queued
     sock.close()
     print(" ".join("%s=%d" % kv for kv in counts.items()), flush=True)
     return 0

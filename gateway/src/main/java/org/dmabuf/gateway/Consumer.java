@@ -90,18 +90,14 @@ public final class Consumer {
                     received++;
                     String how = "";
                     if (r.name().startsWith("pattern-")) {
-                        long inBuffer;
-                        try (CpuAccess a = r.buffer().beginCpuAccess(SyncDirection.READ)) {
-                            byte[] b = new byte[8];
-                            a.read(0, b, 0, 8);
-                            inBuffer = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
-                        }
-                        // the ring is reused: the buffer holds this frame or a later one of the same slot
-                        if (inBuffer >= r.tag() && inBuffer % PatternSource.RING == r.tag() % PatternSource.RING) {
+                        // the gateway rewrites no frame a consumer holds: the frame is exactly the one of its tag,
+                        // with the bars' frame number first, or the byte pattern of its tag over every byte
+                        String wrong = checkPattern(r);
+                        if (wrong == null) {
                             verified++;
-                            how = ", pattern frame " + inBuffer;
+                            how = ", pattern verified";
                         } else {
-                            System.out.println("consumer: frame " + r.tag() + " holds frame number " + inBuffer);
+                            System.out.println("consumer: frame " + r.tag() + ": " + wrong);
                         }
                     }
                     if (received == 1 || received % 10 == 0) {
@@ -122,6 +118,33 @@ public final class Consumer {
         System.out.println("consumer: received " + received + " frames (" + verified + " pattern frames verified), "
                 + refused + " refused");
         System.exit(received > 0 ? 0 : 1);
+    }
+
+    /**
+     * Checks a frame of the gateway's test pattern against its tag: the colour bars' frame number in the first eight
+     * bytes, or else the byte pattern over every byte of every buffer.
+     *
+     * @return null if it holds the frame of its tag, else what it holds
+     */
+    static String checkPattern(ReceivedBuffer r) {
+        List<CpuAccess> open = new ArrayList<>();
+        try {
+            for (DmaBuf b : r.buffers()) {
+                open.add(b.beginCpuAccess(SyncDirection.READ));
+            }
+            byte[] head = new byte[8];
+            open.get(0).read(0, head, 0, 8);
+            long number = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (number == r.tag()) {
+                return null;
+            }
+            String bytes = PatternSource.verifyBytes(open, r.tag());
+            return bytes == null ? null : "holds frame number " + number + " (bars), and " + bytes + " (bytes)";
+        } finally {
+            for (int i = open.size() - 1; i >= 0; i--) {
+                open.get(i).close();
+            }
+        }
     }
 
     /**

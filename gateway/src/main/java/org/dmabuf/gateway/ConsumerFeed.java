@@ -65,6 +65,11 @@ final class ConsumerFeed implements AutoCloseable {
         this.channel = channel;
         this.capacity = Math.max(1, capacity);
         this.handoff = new ArrayBlockingQueue<>(Math.max(1, capacity));
+        channel.onRelease(frameId -> {
+            synchronized (progress) {
+                progress.notifyAll(); // a frame came back: awaitReturned looks again
+            }
+        });
         this.sender = new Thread(this::sendLoop, "dmabuf-gateway-send-" + channel.peer().pid());
         sender.start();
     }
@@ -159,6 +164,38 @@ final class ConsumerFeed implements AutoCloseable {
                 TimeUnit.NANOSECONDS.timedWait(progress, left);
             }
         }
+    }
+
+    /**
+     * Waits until the consumer returned every frame it was sent, or it is gone, or {@code patience} ran out (a
+     * consumer that holds on to frames). Woken by each release; the end of the connection, which returns every frame
+     * without a release, is seen within 100 ms.
+     *
+     * @param patience how long to wait
+     * @return true if no frame is out
+     * @throws InterruptedException if the caller is interrupted
+     */
+    boolean awaitReturned(Duration patience) throws InterruptedException {
+        long deadline = System.nanoTime() + patience.toNanos();
+        synchronized (progress) {
+            while (channel.framesOut() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(progress, Math.min(left, 100_000_000L));
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Frames the consumer holds: sent to it and not yet returned.
+     *
+     * @return a count
+     */
+    int framesOut() {
+        return channel.framesOut();
     }
 
     private void sendLoop() {

@@ -69,6 +69,8 @@ public final class Main {
             "  --format FMT          the test pattern's pixel format: YUYV, UYVY, NV12, NV21, NV16, NV12M, NV21M, YUV420,",
             "                        YUV420M, GREY, RGB24, BGR24, XBGR32, XRGB32, or a V4L2 fourcc of one of them",
             "                        (default XBGR32, V4L2's XR24); the M formats have a buffer per plane",
+            "  --pattern bars|bytes  what the test pattern writes: moving colour bars (default), or the byte pattern",
+            "                        of docs/wire-format.md that a consumer checks byte by byte against the tag",
             "  --stride-align N      lay the test pattern's lines out for a device that needs strides that are a",
             "                        multiple of N bytes (a power of two; default 1: tight lines)",
             "  --fps N               the test pattern's frame rate (default 30; 0: as fast as it can)",
@@ -143,6 +145,7 @@ public final class Main {
                 case "--source" -> options.put(MainJob.SOURCE, args[++i]);
                 case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
                 case "--format" -> options.put(MainJob.FORMAT, PatternSource.pixelFormat(args[++i]).name());
+                case "--pattern" -> options.put(MainJob.PATTERN, patternKind(args[++i]));
                 case "--stride-align" -> options.put(MainJob.STRIDE_ALIGN, Integer.toString(
                         org.dmabuf.api.DeviceConstraints.builder().strideAlignment(Integer.parseInt(args[++i])).build()
                                 .strideAlignment()));
@@ -157,6 +160,15 @@ public final class Main {
             }
         }
         return new Args(run, timeout, work, options, false);
+    }
+
+    /** A {@code --pattern} argument, checked. */
+    private static String patternKind(String value) {
+        if (!"bars".equals(value) && !"bytes".equals(value)) {
+            throw new org.dmabuf.api.InvalidArgumentException("--pattern", "'" + value
+                    + "' is no test pattern: bars or bytes");
+        }
+        return value;
     }
 
     private int launch(boolean run, long timeoutSeconds, long start, Path workDir, Map<String, String> options)

@@ -63,6 +63,8 @@ public final class MainJob {
     static final String EXPORTER = "dmabuf.gateway.exporter";
     /** Framework property: the test pattern's pixel format (a {@link org.dmabuf.api.PixelFormat} name; XBGR32). */
     static final String FORMAT = "dmabuf.gateway.format";
+    /** Framework property: what the test pattern writes: {@code bars} (colour bars) or {@code bytes}. */
+    static final String PATTERN = "dmabuf.gateway.pattern";
     /** Framework property: the stride alignment the test pattern's lines are laid out for (default 1: tight). */
     static final String STRIDE_ALIGN = "dmabuf.gateway.stride.align";
     /** Framework property: the test pattern's frame rate (default 30; 0: as fast as it can). */
@@ -183,7 +185,8 @@ public final class MainJob {
                 camera = cameras.tracker.getService();
             }
             try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter, patternFormat,
-                    PatternSource.WIDTH, PatternSource.HEIGHT, patternConstraints) : null) {
+                    PatternSource.WIDTH, PatternSource.HEIGHT, patternConstraints,
+                    Math.max(PatternSource.RING, wantConsumers * queue + 2), "bytes".equals(prop(PATTERN, "bars"))) : null) {
                 FrameSource source = camera != null ? camera : pattern;
                 out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
                         + source.format().width() + "x" + source.format().height() + " ("
@@ -254,7 +257,14 @@ public final class MainJob {
                 }
                 nextFrame += 1_000_000_000L / fps;
             }
-            try (Frame f = source.next(Duration.ofSeconds(10))) {
+            // the pattern waits at most a frame's time for a free frame of its ring (then the frame is dropped);
+            // a camera delivers at its own rate
+            Duration wait = pattern == null ? Duration.ofSeconds(10)
+                    : Duration.ofMillis(fps > 0 ? Math.max(1, 1000 / fps) : 100);
+            try (Frame f = source.next(wait)) {
+                if (f == null && pattern != null) {
+                    continue; // every frame of the ring still held: a dropped frame, counted by the source
+                }
                 if (f == null) {
                     out.println("dmabuf-gateway: FAILED: no frame from the source within 10 s");
                     return 1;
@@ -276,8 +286,9 @@ public final class MainJob {
                         for (DmaBuf b : f.buffers()) {
                             accesses.add(b.beginCpuAccess(SyncDirection.READ));
                         }
-                        String wrong = pattern == null ? null : PatternSource.verify(accesses, f.format(),
-                                f.sequence());
+                        String wrong = pattern == null ? null : pattern.bytes()
+                                ? PatternSource.verifyBytes(accesses, f.sequence())
+                                : PatternSource.verify(accesses, f.format(), f.sequence());
                         if (wrong != null) {
                             out.println("dmabuf-gateway: FAILED: the test pattern read back under "
                                     + "beginCpuAccess(READ): " + wrong);
@@ -319,6 +330,8 @@ public final class MainJob {
         for (ConsumerFeed c : consumers) {
             if (!c.awaitDrained(STALLED) && c.failure() == null) {
                 out.println("consumer pid " + c.pid() + " stopped reading: disconnected");
+            } else if (c.failure() == null && !c.awaitReturned(STALLED)) {
+                out.println("consumer pid " + c.pid() + " still holds " + c.framesOut() + " frame(s): disconnected");
             }
         }
         for (ConsumerFeed c : consumers) {

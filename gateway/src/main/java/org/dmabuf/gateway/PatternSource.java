@@ -52,6 +52,7 @@ final class PatternSource implements FrameSource {
     static final int[] BARS = {0xc0c0c0, 0xc0c000, 0x00c0c0, 0x00c000, 0xc000c0, 0xc00000, 0x0000c0, 0x101010};
 
     private final BufferPool ring;
+    private final boolean bytes;
     private final String exporterDescription;
     private final PixelFormat pixelFormat;
     private final int width;
@@ -85,11 +86,33 @@ final class PatternSource implements FrameSource {
      */
     PatternSource(DmaBufRegistry registry, String exporter, PixelFormat format, int width, int height,
             DeviceConstraints constraints) {
+        this(registry, exporter, format, width, height, constraints, RING, false);
+    }
+
+    /**
+     * Allocates a ring of {@code frames} frames, each written with the colour bars or with the byte pattern of
+     * {@code docs/wire-format.md} (byte {@code i} of buffer {@code b} of frame {@code t} is
+     * {@code (t * 131 + b * 17 + i) & 0xff}, over every byte of every buffer, padding included): what a consumer in
+     * another process checks byte by byte against the frame's tag to see a torn or stale frame.
+     *
+     * @param registry where the buffers come from
+     * @param exporter the exporter to take them from, or null for the best one
+     * @param format the frames' pixel format
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param constraints the stride and offset alignment to ask of the frames' layout
+     * @param frames how many frames the ring has
+     * @param bytes true for the byte pattern, false for the colour bars
+     * @throws org.dmabuf.api.DmaBufException if the buffers cannot be allocated (no such exporter, say)
+     */
+    PatternSource(DmaBufRegistry registry, String exporter, PixelFormat format, int width, int height,
+            DeviceConstraints constraints, int frames, boolean bytes) {
+        this.bytes = bytes;
         this.pixelFormat = format;
         this.width = width;
         this.height = height;
         BufferRequest r = BufferRequest.ofFormat(format, width, height).name("pattern").constraints(constraints);
-        this.ring = registry.createPool(exporter == null ? r : r.exporter(exporter), RING);
+        this.ring = registry.createPool(exporter == null ? r : r.exporter(exporter), frames);
         try (FrameBuffer any = ring.acquire(Duration.ZERO)) {
             DmaBuf first = any.buffer(0);
             this.exporterDescription = first.exporterService().or(first::exporterName).orElse("?") + " ("
@@ -213,6 +236,62 @@ final class PatternSource implements FrameSource {
         buffers.get(0).putLong(0, ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? n : Long.reverseBytes(n));
     }
 
+    /** Whether the frames hold the byte pattern rather than the colour bars. */
+    boolean bytes() {
+        return bytes;
+    }
+
+    /** The 256 bytes the byte pattern repeats in buffer {@code b} of frame {@code n}. */
+    private static byte[] period(long n, int b) {
+        byte[] period = new byte[256];
+        int start = (int) ((n * 131 + b * 17L) & 0xff);
+        for (int i = 0; i < 256; i++) {
+            period[i] = (byte) (start + i);
+        }
+        return period;
+    }
+
+    /** Writes the byte pattern of frame {@code n} over every byte of every buffer. */
+    static void writeBytes(List<? extends MemoryView> buffers, long n) {
+        for (int b = 0; b < buffers.size(); b++) {
+            MemoryView m = buffers.get(b);
+            byte[] period = period(n, b);
+            byte[] chunk = new byte[(int) Math.min(m.size(), 64 * 256)];
+            for (int i = 0; i < chunk.length; i++) {
+                chunk[i] = period[i & 0xff];
+            }
+            for (long at = 0; at < m.size(); at += chunk.length) {
+                m.write(at, chunk, 0, (int) Math.min(chunk.length, m.size() - at));
+            }
+        }
+    }
+
+    /**
+     * Checks that every byte of every buffer holds the byte pattern of frame {@code n}.
+     *
+     * @param buffers the frame's buffers, inside a READ access
+     * @param n the frame's sequence number
+     * @return null if they do, else the first byte that differs
+     */
+    static String verifyBytes(List<? extends MemoryView> buffers, long n) {
+        for (int b = 0; b < buffers.size(); b++) {
+            MemoryView m = buffers.get(b);
+            byte[] period = period(n, b);
+            byte[] chunk = new byte[(int) Math.min(m.size(), 64 * 256)];
+            for (long at = 0; at < m.size(); at += chunk.length) {
+                int len = (int) Math.min(chunk.length, m.size() - at);
+                m.read(at, chunk, 0, len);
+                for (int i = 0; i < len; i++) {
+                    if (chunk[i] != period[(int) ((at + i) & 0xff)]) {
+                        return "frame " + n + ": byte " + (at + i) + " of buffer " + b + " is " + (chunk[i] & 0xff)
+                                + ", not " + (period[(int) ((at + i) & 0xff)] & 0xff);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /**
      * Checks that a frame's memory holds what {@link #next} wrote for it: the frame number in the first eight
      * bytes and the bars in every line of every plane but the first line of the first.
@@ -272,7 +351,11 @@ final class PatternSource implements FrameSource {
                 for (DmaBuf b : slot.buffers()) {
                     accesses.add(b.beginCpuAccess(SyncDirection.WRITE));
                 }
-                write(accesses, layout, n);
+                if (bytes) {
+                    writeBytes(accesses, n);
+                } else {
+                    write(accesses, layout, n);
+                }
             } finally {
                 for (int i = accesses.size() - 1; i >= 0; i--) {
                     accesses.get(i).close();

@@ -70,8 +70,9 @@ class GatewayIT {
                 .containsPattern("done: 30 frames in [0-9.]+ s \\([0-9.]+ fps\\), 3 thumbnails in " + thumbs
                         + ", 1 consumer\\(s\\), 0 dropped")
                 .contains("test pattern verified under beginCpuAccess(READ) in 3 of 3 thumbnail frames")
-                .containsPattern("bufinfo: 4 buffer\\(s\\)\\n  inode \\d+  size 307200  exporter memfd  kind memfd  "
-                        + "refcount \\d+  name pattern-\\d  owner \\S+ \\[\\d+\\]  format XR24 320x240 LINEAR "
+                // the ring: a frame for each frame one consumer may hold (--queue, 8), and two for the pipeline
+                .containsPattern("bufinfo: 10 buffer\\(s\\)\\n  inode \\d+  size 307200  exporter memfd  kind memfd  "
+                        + "refcount \\d+  name pattern-\\d+  owner \\S+ \\[\\d+\\]  format XR24 320x240 LINEAR "
                         + "\\[0:0\\+307200/1280\\]")
                 .contains("bufinfo after release: 0 buffer(s)");
         assertThat(work.resolve("felix-cache")).as("the Felix cache in the work folder").isDirectory();
@@ -133,6 +134,47 @@ class GatewayIT {
             assertThat(sent + dropped).as("every frame sent or dropped").isEqualTo(400);
             assertThat(seen).contains("consumer: received 400 frames (400 pattern frames verified), 0 refused");
         }
+    }
+
+    @Test
+    void aSlowConsumerCheckingEveryByteSeesNoTornOrStaleFrameWhileAFastOneReceivesEveryFrame() throws Exception {
+        Path script = Path.of("../examples/python/dmabuf_consumer.py").toAbsolutePath().normalize();
+        assertThat(script).isRegularFile();
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("python3", "--version").start().waitFor() == 0,
+                "python3 is needed for the Python consumer");
+        Path socket = tmp.resolve("run/frames.sock");
+        // the slow consumer: Python, written from docs/wire-format.md, holds each frame 100 ms while it checks every
+        // byte against the frame's tag, then returns it
+        Process fast = new ProcessBuilder(java(), "-cp", jar().toString(), "org.dmabuf.gateway.Consumer",
+                socket.toString(), "60").redirectErrorStream(true).start();
+        Process gateway = new ProcessBuilder(java(), "-jar", jar().toString(), "--run", "--frames", "300", "--every",
+                "100", "--fps", "30", "--consumers", "2", "--queue", "8", "--pattern", "bytes", "--output",
+                tmp.resolve("thumbs").toString(), "--socket", socket.toString(), "--work",
+                tmp.resolve("work").toString()).redirectErrorStream(true).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(socket));
+        Process slow = new ProcessBuilder("python3", script.toString(), socket.toString(), "--verify", "--delay-ms",
+                "100").redirectErrorStream(true).start();
+        String out = finish(gateway, "the gateway");
+        String seenFast = finish(fast, "the fast consumer");
+        String seenSlow = finish(slow, "the slow consumer");
+
+        assertThat(out).containsPattern("done: 300 frames in [0-9.]+ s \\([0-9.]+ fps\\), 3 thumbnails .*, 0 dropped")
+                .contains("consumer pid " + fast.pid() + ": 300 frames sent, 0 dropped")
+                .contains("bufinfo after release: 0 buffer(s)");
+        assertThat(seenFast).contains("consumer: received 300 frames (300 pattern frames verified), 0 refused");
+        Matcher g = Pattern.compile("consumer pid " + slow.pid() + ": (\\d+) frames sent, (\\d+) dropped").matcher(out);
+        assertThat(g.find()).as(out).isTrue();
+        long sent = Long.parseLong(g.group(1));
+        assertThat(Long.parseLong(g.group(2))).as("frames dropped for the slow consumer alone").isPositive();
+        assertThat(sent + Long.parseLong(g.group(2))).isEqualTo(300);
+        Matcher m = Pattern.compile("frames=(\\d+) ok=(\\d+) torn=(\\d+) stale=(\\d+) unchecked=0 refused=0 "
+                + "released=(\\d+)").matcher(seenSlow);
+        assertThat(m.find()).as(seenSlow).isTrue();
+        assertThat(Long.parseLong(m.group(1))).as("frames the slow consumer received").isEqualTo(sent);
+        assertThat(Long.parseLong(m.group(2))).as("frames whose every byte is their tag's").isEqualTo(sent);
+        assertThat(m.group(3)).as("torn frames").isEqualTo("0");
+        assertThat(m.group(4)).as("stale frames").isEqualTo("0");
+        assertThat(Long.parseLong(m.group(5))).as("frames returned").isEqualTo(sent);
     }
 
     @Test
