@@ -73,6 +73,24 @@ public interface BufferChannel extends AutoCloseable {
     long send(FrameBuffer frame, long tag, Duration timeout);
 
     /**
+     * Sends a frame with the fence of its last writer, as {@link #send(FrameBuffer, long, Duration)}: the fence's
+     * {@code sync_file} fd travels after the buffers' fds, and the receiver waits on it
+     * ({@link ReceivedBuffer#fence()}) before it reads the buffers, instead of the sender waiting before it sends.
+     * Send fences only to a peer that takes them (this project's receivers do; a receiver that does not refuses
+     * the frame); for another peer, {@link Fence#await} first and send without one. The fence stays the caller's.
+     *
+     * @param frame the frame
+     * @param tag anything the caller wants the peer to see
+     * @param timeout how long to wait for room
+     * @param fence the fence, or null for none
+     * @return the frame's id on this channel, as {@link #send(FrameBuffer, long, Duration)}
+     * @throws DmaBufException as {@link #send(FrameBuffer, long, Duration)}; {@code EINVAL} for a fence on a channel
+     *         of wire version 1, which cannot carry one; {@code EBADF} for a closed fence
+     * @since 1.3
+     */
+    long send(FrameBuffer frame, long tag, Duration timeout, Fence fence);
+
+    /**
      * The frames sent with {@code RELEASE_WANTED} (on a channel with {@link ChannelOptions#withReleases()}) that
      * the peer has not returned yet; each holds a reference on its buffers. 0 once the connection ended.
      *

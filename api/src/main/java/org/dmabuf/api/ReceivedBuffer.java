@@ -20,6 +20,7 @@ public final class ReceivedBuffer implements AutoCloseable {
     private final String exporter;
     private final Optional<BufferFormat> format;
     private final Runnable onClose;
+    private final Fence fence;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
@@ -41,6 +42,27 @@ public final class ReceivedBuffer implements AutoCloseable {
      */
     public ReceivedBuffer(List<DmaBuf> buffers, long frameId, long tag, String name, String exporter,
             Optional<BufferFormat> format, Runnable onClose) {
+        this(buffers, frameId, tag, name, exporter, format, null, onClose);
+    }
+
+    /**
+     * A frame with the fence of its last writer, and what happens once its buffers are put.
+     *
+     * @param buffers the buffers, by index
+     * @param frameId the sender's id of the frame, 0 when it has none
+     * @param tag the sender's tag
+     * @param name the name the sender gave, empty when none
+     * @param exporter the exporter name the sender gave, empty when none
+     * @param format the frame's layout, if any
+     * @param fence the fence that came with the frame, owned by this object from now on (closed by
+     *        {@link #close()}), or null
+     * @param onClose run once by the first {@link #close()}, after the buffers were put; null for nothing
+     * @throws InvalidArgumentException if there is no buffer, or the format names another number of buffers
+     * @since 1.3
+     */
+    public ReceivedBuffer(List<DmaBuf> buffers, long frameId, long tag, String name, String exporter,
+            Optional<BufferFormat> format, Fence fence, Runnable onClose) {
+        this.fence = fence;
         this.buffers = List.copyOf(buffers);
         this.frameId = frameId;
         this.tag = tag;
@@ -173,12 +195,26 @@ public final class ReceivedBuffer implements AutoCloseable {
     }
 
     /**
-     * Puts every buffer handle (a no-op for a handle already put); the first call then returns the frame to its
-     * sender if it asked for it (the RELEASE is sent once; if the channel is gone, nothing is sent and nothing
+     * The fence the sender sent with the frame (a {@code sync_file}): wait on it ({@link Fence#await}) before
+     * reading the buffers when it is present. Owned by this object.
+     *
+     * @return the fence, or empty when the frame came without one
+     * @since 1.3
+     */
+    public Optional<Fence> fence() {
+        return Optional.ofNullable(fence);
+    }
+
+    /**
+     * Closes the fence, puts every buffer handle (a no-op for a handle already put); the first call then returns
+     * the frame to its sender if it asked for it (the RELEASE is sent once; if the channel is gone, nothing is sent and nothing
      * fails).
      */
     @Override
     public void close() {
+        if (fence != null) {
+            fence.close();
+        }
         for (DmaBuf b : buffers) {
             b.close();
         }

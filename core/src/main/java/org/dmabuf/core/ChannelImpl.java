@@ -101,13 +101,13 @@ final class ChannelImpl implements BufferChannel {
 
     @Override
     public void send(DmaBuf buffer, long tag) {
-        send(List.of(buffer), buffer.format().orElse(null), tag, null);
+        send(List.of(buffer), buffer.format().orElse(null), tag, null, null);
     }
 
     @Override
     public void send(DmaBuf buffer, long tag, Duration timeout) {
         checkTimeout(timeout);
-        send(List.of(buffer), buffer.format().orElse(null), tag, timeout);
+        send(List.of(buffer), buffer.format().orElse(null), tag, timeout, null);
     }
 
     @Override
@@ -116,16 +116,35 @@ final class ChannelImpl implements BufferChannel {
         if (frame == null) {
             throw new InvalidArgumentException("send", "no frame");
         }
-        return send(frame.buffers(), frame.format(), tag, timeout);
+        return send(frame.buffers(), frame.format(), tag, timeout, null);
+    }
+
+    @Override
+    public long send(FrameBuffer frame, long tag, Duration timeout, org.dmabuf.api.Fence fence) {
+        checkTimeout(timeout);
+        if (frame == null) {
+            throw new InvalidArgumentException("send", "no frame");
+        }
+        if (fence != null && wireVersion == 1) {
+            throw new InvalidArgumentException("send", "wire format version 1 carries no fence; nothing sent");
+        }
+        if (fence != null && fence.isClosed()) {
+            throw new DmaBufException("send", "EBADF", "the fence was closed; nothing sent");
+        }
+        return send(frame.buffers(), frame.format(), tag, timeout, fence);
     }
 
     /** Sends a frame, holding references on its buffers until it is released when this channel has releases. */
-    private long send(List<DmaBuf> buffers, BufferFormat format, long tag, Duration timeout) {
+    private long send(List<DmaBuf> buffers, BufferFormat format, long tag, Duration timeout,
+            org.dmabuf.api.Fence fence) {
         long id = wireVersion == 1 ? 0 : frameIds.incrementAndGet();
-        byte[] message = message(buffers, format, tag, id);
-        int[] fds = new int[buffers.size()];
-        for (int i = 0; i < fds.length; i++) {
+        byte[] message = message(buffers, format, tag, id, fence == null ? 0 : 1);
+        int[] fds = new int[buffers.size() + (fence == null ? 0 : 1)];
+        for (int i = 0; i < buffers.size(); i++) {
             fds[i] = buffers.get(i).fd();
+        }
+        if (fence != null) {
+            fds[buffers.size()] = fence.fd(); // the fence's sync_file after the buffers, as the wire format says
         }
         if (!releases) {
             socket.send(message, timeout, fds);
@@ -172,7 +191,7 @@ final class ChannelImpl implements BufferChannel {
      * The message for a frame's buffers, whose sizes are the kernel's, in the version this channel sends; then each
      * memfd is sealed against resizing. Nothing is sealed or sent when the frame is refused.
      */
-    private byte[] message(List<DmaBuf> buffers, BufferFormat format, long tag, long frameId) {
+    private byte[] message(List<DmaBuf> buffers, BufferFormat format, long tag, long frameId, int fences) {
         if (buffers.isEmpty() || buffers.size() > BufferFormat.MAX_PLANES) {
             throw new InvalidArgumentException("send", "a frame has 1 to " + BufferFormat.MAX_PLANES
                     + " buffers, not " + buffers.size());
@@ -191,7 +210,7 @@ final class ChannelImpl implements BufferChannel {
                 sizes[i] = buffers.get(i).size();
             }
             message = WireFormat.encode(frameId, tag, first.name(), first.exporterName().orElse(""), sizes, format,
-                    releases ? WireFormat.RELEASE_WANTED : 0);
+                    releases ? WireFormat.RELEASE_WANTED : 0, fences);
         }
         for (DmaBuf b : buffers) {
             if (b.kind().orElse(null) == BufferKind.MEMFD) {
@@ -261,7 +280,8 @@ final class ChannelImpl implements BufferChannel {
                 for (int i = 0; i < taken.size(); i++) {
                     WireFormat.checkAgainst(f, i, taken.get(i).size());
                 }
-                return new ReceivedBuffer(taken, f.frameId(), f.tag(), f.name(), f.exporter(), f.format(),
+                org.dmabuf.api.Fence fence = f.fences() == 0 ? null : fence(m.fds().get(f.sizes().size()).get());
+                return new ReceivedBuffer(taken, f.frameId(), f.tag(), f.name(), f.exporter(), f.format(), fence,
                         f.releaseWanted() ? releaser(f.frameId()) : null);
             } catch (RuntimeException | Error e) {
                 for (DmaBuf b : taken) {
@@ -275,6 +295,16 @@ final class ChannelImpl implements BufferChannel {
             // an fd's file could not be read as a buffer (a hostile fdinfo, say): no untyped error leaves here
             throw new ChannelProtocolException("EPROTO", "the frame's fds could not be taken as buffers (" + e
                     + "); frame refused and its fds closed", e);
+        }
+    }
+
+    /** A received fence fd as a fence of its own (a duplicate): refused unless it is a {@code sync_file}. */
+    private static org.dmabuf.api.Fence fence(int fd) {
+        try {
+            return org.dmabuf.linux.SyncFile.dup(fd);
+        } catch (DmaBufException e) {
+            throw new ChannelProtocolException("EPROTO", "the frame's fence fd " + fd + " is no sync_file ("
+                    + e.getMessage() + "); frame refused and its fds closed", e);
         }
     }
 

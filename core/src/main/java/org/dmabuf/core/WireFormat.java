@@ -31,6 +31,8 @@ final class WireFormat {
     static final int TYPE_RELEASE = 2;
     /** FRAME {@code flags} bit 0 (version 2): the receiver sends one RELEASE once done with every buffer. */
     static final int RELEASE_WANTED = 1;
+    /** The most fence fds ({@code sync_file}s) a frame carries: one, the fence of the frame's last writer. */
+    static final int MAX_FENCES = 1;
     /** A RELEASE: the 16 common bytes and the frame id. */
     static final int RELEASE_LENGTH = 24;
     /** The bytes every message of every version starts with: magic, version, type, length, flags. */
@@ -61,7 +63,7 @@ final class WireFormat {
      * @param name the name
      * @param exporter the exporter name
      * @param sizes the size of each buffer, by index; as many as the frame carries buffer fds
-     * @param fences the number of fence fds that follow the buffer fds (0: none is defined yet)
+     * @param fences the number of fence fds ({@code sync_file}s) that follow the buffer fds: 0 or 1
      * @param format the layout, if any
      * @param releaseWanted whether the sender asked for a RELEASE ({@link #RELEASE_WANTED})
      */
@@ -116,6 +118,22 @@ final class WireFormat {
      */
     static byte[] encode(long frameId, long tag, String name, String exporter, long[] sizes, BufferFormat format,
             int flags) {
+        return encode(frameId, tag, name, exporter, sizes, format, flags, 0);
+    }
+
+    /**
+     * Writes a version 2 frame with flags and fences, as {@link #encode(long, long, String, String, long[],
+     * BufferFormat)}.
+     *
+     * @param flags 0, or {@link #RELEASE_WANTED}
+     * @param fences 0, or 1: a {@code sync_file} fd follows the buffer fds
+     */
+    static byte[] encode(long frameId, long tag, String name, String exporter, long[] sizes, BufferFormat format,
+            int flags, int fences) {
+        if (fences < 0 || fences > MAX_FENCES) {
+            throw new InvalidArgumentException("send", "a frame carries 0 to " + MAX_FENCES + " fences, not "
+                    + fences);
+        }
         int buffers = format == null ? 1 : format.buffers();
         if (sizes.length != buffers) {
             throw new InvalidArgumentException("send", (format == null ? "a frame without a format carries one "
@@ -141,7 +159,7 @@ final class WireFormat {
                 + n.length + e.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(MAGIC).putShort((short) 2).putShort((short) TYPE_FRAME).putInt(b.capacity()).putInt(flags);
         b.putLong(frameId).putLong(tag);
-        b.put((byte) sizes.length).put((byte) 0).put((byte) planes.size()).put((byte) 0);
+        b.put((byte) sizes.length).put((byte) fences).put((byte) planes.size()).put((byte) 0);
         b.put((byte) n.length).put((byte) e.length).putShort((short) 0);
         if (format == null) {
             b.putInt(0).putInt(0).putInt(0).putInt(0).putLong(0);
@@ -439,9 +457,8 @@ final class WireFormat {
             throw proto("reserved header bytes are not zero (" + reserved0 + ", " + reserved1 + ", "
                     + Integer.toUnsignedString(reserved2) + ")");
         }
-        if (fences != 0) {
-            throw proto("the frame announces " + fences + " fence fds; fences are defined by a later revision of "
-                    + "version 2 and not understood here");
+        if (fences > MAX_FENCES) {
+            throw proto("the frame announces " + fences + " fence fds; a frame carries at most " + MAX_FENCES);
         }
         if (buffers < 1 || buffers > MAX_BUFFERS) {
             throw proto("buffer count " + buffers + " is not 1 to " + MAX_BUFFERS);

@@ -170,6 +170,8 @@ class ChannelFrameTest extends ChannelFixture {
             long baseline = Leaks.openFds();
             Raw fence = nv12m();
             fence.fences = 1;
+            Raw twoFences = nv12m();
+            twoFences.fences = 2;
             Raw release = nv12m();
             release.type = WireFormat.TYPE_RELEASE;
             Raw unknown = nv12m();
@@ -213,7 +215,9 @@ class ChannelFrameTest extends ChannelFixture {
                     .bytes(), new int[] {whole.get(), whole.get(), whole.get()},
                     "layout refused: NV12 64x64: its planes cannot be spread over 3 buffers"},
                 {fence.bytes(), new int[] {luma.get(), chroma.get(), whole.get()},
-                    "the frame announces 1 fence fds; fences are defined by a later revision"},
+                    "the frame's fence fd"},
+                {twoFences.bytes(), new int[] {luma.get(), chroma.get(), whole.get(), whole.get()},
+                    "the frame announces 2 fence fds; a frame carries at most 1"},
                 {release.bytes(), new int[] {luma.get()}, "a RELEASE carries no fds, this one 1; RELEASE refused"},
                 {unknown.bytes(), new int[] {luma.get(), chroma.get()}, "unknown message type 7 in version 2"},
                 {v3.bytes(), new int[] {luma.get(), chroma.get()}, "unsupported version 3 (this side speaks 1 and 2)"},

@@ -120,6 +120,45 @@ class DrmFenceKernelTest {
     }
 
     @Test
+    void aFrameSentWithItsWritersFenceArrivesWithTheFenceAndIsReadOnlyAfterTheSignal(@org.junit.jupiter.api.io.TempDir
+            Path tmp) {
+        Path socket = tmp.resolve("run/frames.sock");
+        try (StandaloneRegistry other = new StandaloneRegistry("receiver");
+             org.dmabuf.api.ChannelListener listener = other.channels().listen(socket,
+                     org.dmabuf.api.ChannelOptions.sameUser());
+             org.dmabuf.api.BufferChannel out = registry.channels().connect(socket,
+                     org.dmabuf.api.ChannelOptions.sameUser());
+             org.dmabuf.api.BufferChannel in = listener.accept(LONG);
+             org.dmabuf.api.FrameBuffer frame = registry.allocateFrame(BufferRequest.ofFormat(
+                     org.dmabuf.api.PixelFormat.XBGR32, 64, 64).exporter("drm:vgem:card0").name("fenced"))) {
+            DmaBuf buf = frame.buffer(0);
+            int write = attach(buf, true); // a device's pending write
+            try (Fence f = buf.exportFence(SyncDirection.READ)) {
+                out.send(frame, 5, LONG, f);
+            }
+            try (org.dmabuf.api.ReceivedBuffer r = in.receive(LONG)) {
+                assertThat(r.tag()).isEqualTo(5);
+                assertThat(r.buffer().id()).isEqualTo(buf.id());
+                Fence received = r.fence().orElseThrow();
+                assertThat(TestSupport.syncFiles()).as("the receiver's own sync_file").isEqualTo(syncFilesBefore + 1);
+                assertThat(received.isSignalled()).isFalse();
+                assertThatThrownBy(() -> received.await(SHORT)).isInstanceOf(FenceTimeoutException.class);
+                // the "device" finishes: the producer writes through its mapping, then signals
+                buf.mmap().putInt(0, 0x5a5a5a5a);
+                VgemFence.signal(device, write);
+                received.await(LONG);
+                assertThat(r.buffer().mmap().getInt(0)).isEqualTo(0x5a5a5a5a);
+            }
+            assertThat(TestSupport.syncFiles()).as("closing the received frame closed its fence")
+                    .isEqualTo(syncFilesBefore);
+            try (Fence closed = buf.exportFence(SyncDirection.READ)) {
+                closed.close();
+                assertThatThrownBy(() -> out.send(frame, 6, LONG, closed)).hasMessageContaining("EBADF");
+            }
+        }
+    }
+
+    @Test
     void aPendingReadHoldsWritersButNotReaders() {
         try (DmaBuf buf = vgemBuffer("read")) {
             int read = attach(buf, false);
