@@ -69,6 +69,21 @@ public interface DmaBufRegistry {
     BufferPool createPool(BufferRequest request, int count);
 
     /**
+     * Makes a pool of frames that exist already, a device's own buffers (V4L2 {@code MMAP} buffers exported with
+     * {@code VIDIOC_EXPBUF}): the pool takes over the caller's handles and recycles each frame, as
+     * {@link #createPool} does, once every holder of each of its buffers released it. Nothing is allocated
+     * ({@link BufferPool#allocations()} is 0); closing the pool puts the handles.
+     *
+     * @param frames the frames, all of one layout, whose handles are the only references to their buffers
+     * @return the pool, owned by the caller
+     * @throws InvalidArgumentException ({@code EINVAL}) for no frames, frames of different layouts, or a buffer
+     *         this registry did not make
+     * @throws BufferStateException ({@code EBUSY}) if a buffer has other references
+     * @since 1.3
+     */
+    BufferPool poolOf(List<? extends FrameBuffer> frames);
+
+    /**
      * Turns an fd back into a buffer ({@code dma_buf_get}): the buffer this process already knows by the fd's
      * inode, else the buffer adopted by the exporter that {@code /proc/self/fdinfo} names ({@code exp_name:}),
      * else a foreign dma-buf with mmap and sync only. The caller keeps its fd: the registry takes its own

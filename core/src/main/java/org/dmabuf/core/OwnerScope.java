@@ -68,6 +68,12 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     }
 
     @Override
+    public org.dmabuf.api.BufferPool poolOf(List<? extends org.dmabuf.api.FrameBuffer> frames) {
+        live("poolOf");
+        return PoolImpl.adopt(registry, this, frames);
+    }
+
+    @Override
     public DmaBuf allocate(BufferRequest request) {
         live("allocate");
         return registry.allocate(request, this);

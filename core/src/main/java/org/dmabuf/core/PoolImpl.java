@@ -81,7 +81,38 @@ final class PoolImpl implements BufferPool {
             frames.forEach(FrameBuffer::close);
             throw e;
         }
-        State s = new State(registry, scope, frames);
+        State s = new State(registry, scope, frames, true);
+        scope.track(s);
+        return new PoolImpl(s);
+    }
+
+    /**
+     * Makes a pool of frames that exist already (a device's own buffers): the pool takes over the caller's handles,
+     * which must be the only references to their buffers.
+     */
+    static PoolImpl adopt(BufferRegistry registry, OwnerScope scope, List<? extends FrameBuffer> frames) {
+        if (frames == null || frames.isEmpty()) {
+            throw new InvalidArgumentException("poolOf", "no frames");
+        }
+        BufferFormat first = frames.get(0).format();
+        for (int i = 0; i < frames.size(); i++) {
+            FrameBuffer f = frames.get(i);
+            if (!f.format().equals(first)) {
+                throw new InvalidArgumentException("poolOf", "frame " + i + " is " + f.format().describe()
+                        + " and frame 0 " + first.describe() + ": a pool has one format");
+            }
+            for (DmaBuf b : f.buffers()) {
+                if (!(b instanceof Handle h) || h.buffer.registry != registry) {
+                    throw new InvalidArgumentException("poolOf", "a buffer of frame " + i + " was not made by this "
+                            + "registry");
+                }
+                if (b.refCount() != 1) {
+                    throw new BufferStateException("poolOf", "EBUSY", "buffer " + b.id() + " of frame " + i
+                            + " has " + b.refCount() + " references: the pool takes over the only one");
+                }
+            }
+        }
+        State s = new State(registry, scope, List.copyOf(frames), false);
         scope.track(s);
         return new PoolImpl(s);
     }
@@ -147,7 +178,7 @@ final class PoolImpl implements BufferPool {
         private final ArrayDeque<Slot> free = new ArrayDeque<>();
         private boolean closed;
 
-        State(BufferRegistry registry, OwnerScope scope, List<FrameBuffer> frames) {
+        State(BufferRegistry registry, OwnerScope scope, List<? extends FrameBuffer> frames, boolean allocated) {
             this.registry = registry;
             this.scope = scope;
             this.format = frames.get(0).format();
@@ -162,7 +193,7 @@ final class PoolImpl implements BufferPool {
                 all.add(new Slot(i, own));
             }
             this.slots = List.copyOf(all);
-            this.allocations = n;
+            this.allocations = allocated ? n : 0;
             lock.lock();
             try {
                 for (Slot s : slots) {

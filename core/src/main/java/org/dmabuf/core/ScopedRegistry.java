@@ -39,6 +39,11 @@ abstract class ScopedRegistry implements DmaBufRegistry {
     }
 
     @Override
+    public org.dmabuf.api.BufferPool poolOf(List<? extends org.dmabuf.api.FrameBuffer> frames) {
+        return scope.poolOf(frames);
+    }
+
+    @Override
     public DmaBuf get(int fd) {
         return scope.get(fd);
     }

@@ -453,4 +453,44 @@ class PoolTest extends RegistryFixture {
         BufferPool pool = scope.createPool(nv12(), 2);
         assertThat(pool.available()).isEqualTo(2);
     }
+
+    @Test
+    void aPoolOfFramesThatExistAlreadyRecyclesThemOnTheirReferencesAndAllocatesNothing() {
+        List<FrameBuffer> made = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            made.add(scope.allocateFrame(nv12()));
+        }
+        int allocatedBefore = system.allocated.get();
+        try (BufferPool pool = scope.poolOf(made)) {
+            assertThat(pool.size()).isEqualTo(2);
+            assertThat(pool.allocations()).as("made elsewhere").isZero();
+            assertThat(pool.format()).isEqualTo(made.get(0).format());
+            FrameBuffer a = pool.acquire(Duration.ZERO);
+            DmaBuf extra = a.buffer(0).get();
+            a.close();
+            FrameBuffer b = pool.acquire(Duration.ZERO);
+            assertThat(idOf(b)).as("the other frame: the first is still held").isNotEqualTo(extra.id());
+            b.close();
+            assertThat(pool.available()).as("the frame held by the extra reference is out").isEqualTo(1);
+            extra.close();
+            assertThat(pool.available()).isEqualTo(2);
+        }
+        assertThat(system.allocated.get()).isEqualTo(allocatedBefore);
+        assertThat(registry.liveCount()).as("closing the pool put the handles it took over").isZero();
+    }
+
+    @Test
+    void aPoolOfFramesRefusesABufferWithOtherHoldersAndFramesOfTwoLayouts() {
+        FrameBuffer one = scope.allocateFrame(nv12());
+        FrameBuffer other = scope.allocateFrame(BufferRequest.ofFormat(PixelFormat.YUYV, 64, 48));
+        try (DmaBuf extra = one.buffer(0).get()) {
+            assertThatThrownBy(() -> scope.poolOf(List.of(one))).isInstanceOf(BufferStateException.class)
+                    .hasMessageContaining("EBUSY").hasMessageContaining("2 references");
+        }
+        assertThatThrownBy(() -> scope.poolOf(List.of(one, other))).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("a pool has one format");
+        assertThatThrownBy(() -> scope.poolOf(List.of())).isInstanceOf(InvalidArgumentException.class);
+        one.close();
+        other.close();
+    }
 }

@@ -54,8 +54,8 @@ class GatewayIT {
         Process consumer = new ProcessBuilder(java(), "-cp", jar().toString(), "org.dmabuf.gateway.Consumer",
                 socket.toString(), "60").redirectErrorStream(true).start();
         Process gateway = new ProcessBuilder(java(), "-jar", jar().toString(), "--run", "--frames", "30", "--every",
-                "10", "--consumers", "1", "--output", thumbs.toString(), "--socket", socket.toString(), "--work",
-                work.toString()).redirectErrorStream(true).start();
+                "10", "--consumers", "1", "--queue", "32", "--output", thumbs.toString(), "--socket",
+                socket.toString(), "--work", work.toString()).redirectErrorStream(true).start();
         String out = finish(gateway, "the gateway");
         String seen = finish(consumer, "the consumer");
 
@@ -70,8 +70,8 @@ class GatewayIT {
                 .containsPattern("done: 30 frames in [0-9.]+ s \\([0-9.]+ fps\\), 3 thumbnails in " + thumbs
                         + ", 1 consumer\\(s\\), 0 dropped")
                 .contains("test pattern verified under beginCpuAccess(READ) in 3 of 3 thumbnail frames")
-                // the ring: a frame for each frame one consumer may hold (--queue, 8), and two for the pipeline
-                .containsPattern("bufinfo: 10 buffer\\(s\\)\\n  inode \\d+  size 307200  exporter memfd  kind memfd  "
+                // the ring: a frame for each frame the consumer may hold (--queue 32), and two for the pipeline
+                .containsPattern("bufinfo: 34 buffer\\(s\\)\\n  inode \\d+  size 307200  exporter memfd  kind memfd  "
                         + "refcount \\d+  name pattern-\\d+  owner \\S+ \\[\\d+\\]  format XR24 320x240 LINEAR "
                         + "\\[0:0\\+307200/1280\\]")
                 .contains("bufinfo after release: 0 buffer(s)");
@@ -148,7 +148,7 @@ class GatewayIT {
         Process fast = new ProcessBuilder(java(), "-cp", jar().toString(), "org.dmabuf.gateway.Consumer",
                 socket.toString(), "60").redirectErrorStream(true).start();
         Process gateway = new ProcessBuilder(java(), "-jar", jar().toString(), "--run", "--frames", "600", "--every",
-                "200", "--fps", "60", "--consumers", "2", "--queue", "16", "--pattern", "bytes", "--output",
+                "200", "--fps", "60", "--consumers", "2", "--queue", "32", "--pattern", "bytes", "--output",
                 tmp.resolve("thumbs").toString(), "--socket", socket.toString(), "--work",
                 tmp.resolve("work").toString()).redirectErrorStream(true).start();
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(socket));
@@ -230,7 +230,8 @@ class GatewayIT {
         Process consumer = new ProcessBuilder(java(), "-cp", jar().toString(), "org.dmabuf.gateway.Consumer",
                 socket.toString(), "60").redirectErrorStream(true).start();
         Process yuyv = new ProcessBuilder(java(), "-jar", jar().toString(), "--run", "--format", "YUYV", "--frames",
-                "20", "--every", "10", "--consumers", "1", "--output", tmp.resolve("thumbs2").toString(), "--socket",
+                "20", "--every", "10", "--consumers", "1", "--queue", "32", "--output", tmp.resolve("thumbs2").toString(),
+                "--socket",
                 socket.toString(), "--work", tmp.resolve("work2").toString()).redirectErrorStream(true).start();
         out = finish(yuyv, "the gateway");
         String seen = finish(consumer, "the consumer");

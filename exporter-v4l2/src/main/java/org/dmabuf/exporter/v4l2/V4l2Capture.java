@@ -114,6 +114,24 @@ final class V4l2Capture implements FrameSource {
         this(device, format, handles, memory, null, null, onClose);
     }
 
+    /**
+     * A capture into the driver's own buffers ({@code V4L2_MEMORY_MMAP}, exported) that gives a buffer back to the
+     * driver only once every holder of it released it: the frames are a pool of the driver's buffers
+     * ({@link DmaBufRegistry#poolOf}), and the refill thread queues each frame again when the pool has it back, as
+     * for {@link #into}. A consumer in another process that holds a frame (a channel with releases keeps a reference
+     * until it returns it) keeps the driver from writing into it.
+     *
+     * @param device the node, its format set and its MMAP buffers requested
+     * @param format the format the driver set
+     * @param handles the exported buffers, index by index: the ones the pool holds, for the frames' indices
+     * @param pool the pool of those buffers, owned by the capture from now on
+     * @param onClose run once when the capture is closed, after its resources are released
+     */
+    V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, BufferPool pool,
+            Runnable onClose) {
+        this(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, pool, null, onClose);
+    }
+
     private V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
             BufferPool pool, V4l2Importer importer, Runnable onClose) {
         for (List<DmaBuf> frame : handles) {
@@ -206,6 +224,23 @@ final class V4l2Capture implements FrameSource {
                         for (DmaBuf h : f.buffers()) {
                             attachments.add(h.attach(importer)); // videobuf2 attaches each at its first QBUF
                         }
+                    }
+                }
+                if (memory == V4l2Uapi.V4L2_MEMORY_MMAP && pool != null) {
+                    for (int i = 0; i < handles.size(); i++) {
+                        indexOf.put(handles.get(i).get(0).id(), i);
+                    }
+                    for (int i = 0; i < inDriver.length; i++) {
+                        FrameBuffer f = pool.acquire(Duration.ZERO); // the pool is new and the capture's alone
+                        Integer index = f == null ? null : indexOf.get(f.buffer(0).id());
+                        if (index == null) {
+                            if (f != null) {
+                                f.close();
+                            }
+                            throw new DmaBufException("start", "EBUSY", "frame " + i + " of the capture's pool on "
+                                    + device.path() + " is held");
+                        }
+                        inDriver[index] = f;
                     }
                 }
                 int count = pool == null ? handles.size() : inDriver.length;
@@ -490,7 +525,8 @@ final class V4l2Capture implements FrameSource {
                     }
                 }
             }
-            for (List<DmaBuf> frame : handles) {
+            for (List<DmaBuf> frame : pool == null ? handles : List.<List<DmaBuf>>of()) {
+                // a pool owns its handles: it puts each once its frame's last holder released it
                 for (DmaBuf h : frame) {
                     try {
                         h.close();

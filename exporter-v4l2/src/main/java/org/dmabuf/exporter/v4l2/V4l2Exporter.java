@@ -199,11 +199,44 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
             handles.forEach(frame -> frame.forEach(org.dmabuf.api.DmaBuf::close));
             throw e;
         }
-        capture = new V4l2Capture(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, () -> {
-            synchronized (V4l2Exporter.this) {
-                capture = null;
-            }
-        });
+        // the frames are a pool of the driver's buffers: a frame goes back to the driver once all its holders
+        // released it, never while a consumer still reads it
+        List<org.dmabuf.api.FrameBuffer> frames = new ArrayList<>();
+        for (List<org.dmabuf.api.DmaBuf> frame : handles) {
+            frames.add(new org.dmabuf.api.FrameBuffer() {
+                @Override
+                public BufferFormat format() {
+                    return format;
+                }
+
+                @Override
+                public List<org.dmabuf.api.DmaBuf> buffers() {
+                    return frame;
+                }
+
+                @Override
+                public void close() {
+                    frame.forEach(org.dmabuf.api.DmaBuf::close);
+                }
+            });
+        }
+        org.dmabuf.api.BufferPool pool;
+        try {
+            pool = registry.poolOf(frames);
+        } catch (RuntimeException e) {
+            handles.forEach(frame -> frame.forEach(org.dmabuf.api.DmaBuf::close));
+            throw e;
+        }
+        try {
+            capture = new V4l2Capture(device, format, handles, pool, () -> {
+                synchronized (V4l2Exporter.this) {
+                    capture = null;
+                }
+            });
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
         return capture;
     }
 

@@ -266,6 +266,50 @@ class V4l2KernelTest {
         }
     }
 
+    /**
+     * Capture into the driver's own (MMAP) buffers: they are a pool too, so a frame held through a reference of its
+     * own (a buffer channel's, until its consumer returns the frame) is not given back to the driver while held, and
+     * vivid never writes into it; once put, it is queued again.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {VIDEO, VIDEO_MPLANE})
+    void anMmapFrameHeldByAnExtraReferenceIsNotGivenBackToTheDriverUntilPut(String node) {
+        try (V4l2Device d = new V4l2Device(node); V4l2Exporter e = new V4l2Exporter(d, 320, 240, YUYV, 3);
+             StandaloneRegistry r = new StandaloneRegistry("test")) {
+            V4l2Capture capture = (V4l2Capture) e.capture(r);
+            try {
+                org.dmabuf.api.BufferId keptId;
+                try (Frame first = capture.next(Duration.ofSeconds(30))) {
+                    assertThat(first).as("vivid filled a buffer").isNotNull();
+                    DmaBuf kept = first.buffer().get();
+                    keptId = kept.id();
+                    first.close();
+                    try (kept) {
+                        byte[] before = contents(kept, first.bytesUsed());
+                        for (int n = 0; n < 12; n++) {
+                            try (Frame frame = capture.next(Duration.ofSeconds(30))) {
+                                assertThat(frame).as("frame %d from the two other buffers", n).isNotNull();
+                                assertThat(frame.buffer().id()).as("frame %d", n).isNotEqualTo(keptId);
+                            }
+                        }
+                        assertThat(contents(kept, first.bytesUsed())).as("the held frame, untouched")
+                                .isEqualTo(before);
+                    }
+                }
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    try (Frame frame = capture.next(Duration.ofSeconds(30))) {
+                        return frame != null && frame.buffer().id().equals(keptId);
+                    }
+                });
+                assertThat(capture.pool().allocations()).as("the driver's buffers: nothing allocated").isZero();
+                assertThat(capture.pool().size()).isEqualTo(3);
+            } finally {
+                capture.close();
+            }
+            assertThat(r.bufinfo()).as("the capture released the driver's buffers").isEmpty();
+        }
+    }
+
     private static byte[] contents(DmaBuf b, long length) {
         byte[] out = new byte[(int) length];
         try (CpuAccess a = b.beginCpuAccess(SyncDirection.READ)) {
