@@ -156,6 +156,56 @@ class ChannelReleaseTest extends ChannelFixture {
         }
     }
 
+    /**
+     * The reader thread's lifecycle raced: one thread sends frames asking them back, another receives and returns
+     * them, and close() comes from a third while RELEASEs are in flight. Every round ends with the reader joined,
+     * every reference the channel held put, and nothing else failing than the send or receive that met the close.
+     */
+    @org.junit.jupiter.api.RepeatedTest(20)
+    void closeRacingSendsReceivesAndReleasesJoinsTheReaderAndPutsEveryFrame() throws Exception {
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (DmaBuf b = alice.allocate(BufferRequest.ofSize(8192).name("raced"))) {
+            int before = b.refCount();
+            BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser().withReleases());
+            try (BufferChannel in = listener.accept(WAIT)) {
+                java.util.concurrent.CountDownLatch flowing = new java.util.concurrent.CountDownLatch(3);
+                java.util.concurrent.Future<?> sender = threads.submit(() -> {
+                    try {
+                        for (long tag = 0; ; tag++) {
+                            out.send(b, tag, WAIT);
+                            flowing.countDown();
+                        }
+                    } catch (DmaBufException ended) {
+                        return; // the channel was closed under the send
+                    }
+                });
+                java.util.concurrent.Future<?> receiver = threads.submit(() -> {
+                    try {
+                        while (true) {
+                            ReceivedBuffer r = in.receive(WAIT);
+                            if (r == null) {
+                                return;
+                            }
+                            r.close(); // returns the frame while the sender may be closing
+                        }
+                    } catch (DmaBufException ended) {
+                        return; // EPIPE: the sender closed
+                    }
+                });
+                assertThat(flowing.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                out.close();
+                sender.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                receiver.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertThat(out.framesOut()).isZero();
+            assertThat(b.refCount()).as("every reference the channel held was put").isEqualTo(before);
+            assertThat(readerRunning()).as("close() joined the reader").isFalse();
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     @Test
     void twoChannelsWithReleasesSendBothWaysThroughTheReadersQueue() {
         Duration t = WAIT;
