@@ -24,6 +24,7 @@ import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Threads;
 import org.dmabuf.linux.UnixSocket;
 
 /**
@@ -515,7 +516,7 @@ final class ChannelImpl implements BufferChannel {
             if (releases) {
                 Thread t = reader;
                 if (t != null && t != Thread.currentThread()) {
-                    joinUninterruptibly(t);
+                    Threads.joinUninterruptibly(t);
                 }
                 endConnection(null);
                 List<Object> left;
@@ -534,21 +535,6 @@ final class ChannelImpl implements BufferChannel {
             }
         } finally {
             onClose.run();
-        }
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 

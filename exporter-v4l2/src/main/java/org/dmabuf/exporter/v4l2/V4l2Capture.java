@@ -24,6 +24,7 @@ import org.dmabuf.api.Frame;
 import org.dmabuf.api.FrameBuffer;
 import org.dmabuf.api.FrameSource;
 import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Threads;
 
 /**
  * Captures into a set of buffers: the driver's own MMAP buffers (exported), or buffers of another exporter queued
@@ -487,13 +488,13 @@ final class V4l2Capture implements FrameSource {
             Thread t = thread;
             thread = null;
             if (t != null && t != Thread.currentThread()) {
-                joinUninterruptibly(t);
+                Threads.joinUninterruptibly(t);
             }
             Thread r = refill;
             refill = null;
             if (r != null) {
                 r.interrupt(); // wakes it in acquire; it sees streaming is over
-                joinUninterruptibly(r);
+                Threads.joinUninterruptibly(r);
             }
             if (wasStreaming) {
                 RuntimeException stop = new DmaBufException("close", null, "stopping the capture on "
@@ -544,21 +545,6 @@ final class V4l2Capture implements FrameSource {
         onClose.run();
         if (error != null) {
             throw error;
-        }
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
