@@ -41,13 +41,14 @@ import org.dmabuf.linux.UnixSocket;
  *
  * <p>One thread reads the socket at a time, and holds the turn until what it read is handled, so that messages are
  * handled in the order they came. A thread in {@link #receive} that finds the queue empty and nobody reading takes
- * the turn and reads itself: it handles RELEASEs as the reader thread does and returns the first frame, with no
- * hand-over between threads. The reader thread keeps out of the way while threads receive, and takes the turn
- * again once none has read for {@link #STEP_ASIDE_NANOS} (so RELEASEs are read even when nobody receives).
+ * the turn and reads itself: it returns the first frame, with no hand-over between threads, and handles the
+ * RELEASEs before it (the frames' references are put at once; the reader thread tells the listener). The reader
+ * thread keeps out of the way while threads receive, and takes the turn again once none has been in receive for
+ * {@link #STEP_ASIDE_NANOS} (so RELEASEs are read even when nobody receives).
  *
  * <p>Threads: one sender and one receiver at a time ({@link UnixSocket}'s locks); {@link #close()},
- * {@link #framesOut()} and {@link #onRelease} from any thread; the release listener runs on the thread that read the
- * RELEASE: the reader thread, or a thread in {@link #receive}.
+ * {@link #framesOut()} and {@link #onRelease} from any thread; the release listener runs on the reader thread (or,
+ * once the reader stopped at the end of the connection, on the thread in receive that read the RELEASE).
  */
 final class ChannelImpl implements BufferChannel {
     /** How long a RELEASE waits for room in the socket before it is given up (the frame then stays out). */
@@ -88,6 +89,10 @@ final class ChannelImpl implements BufferChannel {
     private boolean reading;
     /** Threads in receive. */
     private int receivers;
+    /** Frames returned by RELEASEs that threads in receive read, whose listener call is the reader thread's. */
+    private final ArrayDeque<Long> toTell = new ArrayDeque<>();
+    /** The reader thread stopped: a thread in receive that reads a RELEASE tells the listener itself. */
+    private boolean readerDone;
     /** A thread has been in receive since the channel opened. */
     private boolean receiverSeen;
     /** When the last thread in receive left ({@link System#nanoTime()}). */
@@ -363,6 +368,24 @@ final class ChannelImpl implements BufferChannel {
                     + ", which is not out on this channel");
         }
         putAll(held);
+        if (releases && Thread.currentThread() != reader) {
+            // read by a thread in receive: the listener runs on the reader thread, as BufferChannel says
+            lock.lock();
+            try {
+                if (!readerDone) {
+                    toTell.add(frameId);
+                    readerAside.signal();
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        tell(frameId);
+    }
+
+    /** Tells the release listener, if any, that a frame was returned. */
+    private void tell(long frameId) {
         LongConsumer l = releaseListener;
         if (l != null) {
             try {
@@ -370,6 +393,23 @@ final class ChannelImpl implements BufferChannel {
             } catch (RuntimeException e) {
                 // the listener's failure is its own: the frame is returned all the same
             }
+        }
+    }
+
+    /** The reader thread tells the listener of the frames threads in receive returned; called without the lock. */
+    private void tellReturned() {
+        while (true) {
+            Long id;
+            lock.lock();
+            try {
+                id = toTell.poll();
+            } finally {
+                lock.unlock();
+            }
+            if (id == null) {
+                return;
+            }
+            tell(id);
         }
     }
 
@@ -458,17 +498,34 @@ final class ChannelImpl implements BufferChannel {
             }
         } finally {
             endConnection(stop);
+            lock.lock();
+            try {
+                readerDone = true;
+            } finally {
+                lock.unlock();
+            }
+            tellReturned();
         }
     }
 
     /**
      * The reader thread takes the turn to read: it waits while threads in receive read, and until none has been in
-     * receive for {@link #stepAsideNanos}. False once the channel is closing or the connection ended.
+     * receive for {@link #stepAsideNanos}, telling the listener meanwhile of the frames they returned. False once
+     * the channel is closing or the connection ended.
      */
     private boolean takeReaderTurn() {
         lock.lock();
         try {
             while (!closing && end == null) {
+                if (!toTell.isEmpty()) {
+                    lock.unlock(); // the listener runs without the lock
+                    try {
+                        tellReturned();
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
                 long wait = stepAsideNanos;
                 if (!reading && receivers == 0) {
                     long idle = System.nanoTime() - receiverLeft;
