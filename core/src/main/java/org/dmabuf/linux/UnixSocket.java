@@ -34,6 +34,8 @@ public final class UnixSocket implements AutoCloseable {
 
     private final Fd fd;
     private final String what;
+    /** What a received fd is, for its errors: made once, not per fd. */
+    private final String receivedWhat;
     private volatile boolean closing;
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ReentrantLock recvLock = new ReentrantLock();
@@ -45,6 +47,7 @@ public final class UnixSocket implements AutoCloseable {
     private UnixSocket(int fd, String what) {
         this.fd = new Fd(fd, what);
         this.what = what;
+        this.receivedWhat = "fd received on " + what;
     }
 
     /**
@@ -511,7 +514,7 @@ public final class UnixSocket implements AutoCloseable {
             if (level == SocketLibC.SOL_SOCKET && type == SocketLibC.SCM_RIGHTS) {
                 int count = (int) ((len - SocketLibC.CMSG_HDR) / 4);
                 for (int i = 0; i < count; i++) {
-                    fds.add(new Fd(control.getInt(off + SocketLibC.CMSG_HDR + 4L * i), "fd received on " + what));
+                    fds.add(new Fd(control.getInt(off + SocketLibC.CMSG_HDR + 4L * i), receivedWhat));
                 }
             }
             off += SocketLibC.align((int) len);
