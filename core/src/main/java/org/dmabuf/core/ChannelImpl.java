@@ -39,12 +39,29 @@ import org.dmabuf.linux.UnixSocket;
  * references, queues frames (and the errors that refused them) for {@link #receive}, at most
  * {@link BufferChannel#QUEUED_FRAMES} (then it waits), and puts every reference still held at the end of the stream.
  *
+ * <p>One thread reads the socket at a time, and holds the turn until what it read is handled, so that messages are
+ * handled in the order they came. A thread in {@link #receive} that finds the queue empty and nobody reading takes
+ * the turn and reads itself: it returns the first frame, with no hand-over between threads, and handles the
+ * RELEASEs before it (the frames' references are put at once; the reader thread tells the listener). The reader
+ * thread keeps out of the way while threads receive, and takes the turn again once none has been in receive for
+ * {@link #STEP_ASIDE_NANOS} (so RELEASEs are read even when nobody receives).
+ *
  * <p>Threads: one sender and one receiver at a time ({@link UnixSocket}'s locks); {@link #close()},
- * {@link #framesOut()} and {@link #onRelease} from any thread; the release listener runs on the reader thread.
+ * {@link #framesOut()} and {@link #onRelease} from any thread; the release listener runs on the reader thread (or,
+ * once the reader stopped at the end of the connection, on the thread in receive that read the RELEASE).
  */
 final class ChannelImpl implements BufferChannel {
     /** How long a RELEASE waits for room in the socket before it is given up (the frame then stays out). */
     private static final Duration RELEASE_SEND_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * How long the reader thread keeps out of the way of threads in {@link #receive}: it reads again once none has
+     * been in receive for that long.
+     */
+    static final long STEP_ASIDE_NANOS = 10_000_000;
+    /** What {@link #readOne} returns for a RELEASE handled. */
+    private static final Object HANDLED = new Object();
+    /** What {@link #readOne} returns at the end of the connection (recorded by {@link #endConnection}). */
+    private static final Object ENDED = new Object();
 
     private final UnixSocket socket;
     private final DmaBufRegistry registry;
@@ -59,6 +76,8 @@ final class ChannelImpl implements BufferChannel {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
+    /** The reader thread waits here while threads in receive read. */
+    private final Condition readerAside = lock.newCondition();
     private final Map<Long, List<DmaBuf>> out = new HashMap<>();
     private final ArrayDeque<Object> queue = new ArrayDeque<>();
     /** Set when the connection ended: held references were put, and no more are held. */
@@ -66,6 +85,23 @@ final class ChannelImpl implements BufferChannel {
     /** What {@link #receive} throws once the queue is empty and the reader stopped. */
     private RuntimeException end;
     private boolean closing;
+    /** A thread has the turn to read the socket (the reader thread, or a thread in receive). */
+    private boolean reading;
+    /** Threads in receive. */
+    private int receivers;
+    /** Frames returned by RELEASEs that threads in receive read, whose listener call is the reader thread's. */
+    private final ArrayDeque<Long> toTell = new ArrayDeque<>();
+    /** The reader thread stopped: a thread in receive that reads a RELEASE tells the listener itself. */
+    private boolean readerDone;
+    /** A thread has been in receive since the channel opened. */
+    private boolean receiverSeen;
+    /** When the last thread in receive left ({@link System#nanoTime()}). */
+    private long receiverLeft;
+    /**
+     * How long the reader thread keeps out of the way after a thread left receive ({@link #STEP_ASIDE_NANOS}; tests
+     * lengthen it to make the hand-over deterministic).
+     */
+    volatile long stepAsideNanos = STEP_ASIDE_NANOS;
     private volatile LongConsumer releaseListener;
     private Thread reader;
 
@@ -332,6 +368,24 @@ final class ChannelImpl implements BufferChannel {
                     + ", which is not out on this channel");
         }
         putAll(held);
+        if (releases && Thread.currentThread() != reader) {
+            // read by a thread in receive: the listener runs on the reader thread, as BufferChannel says
+            lock.lock();
+            try {
+                if (!readerDone) {
+                    toTell.add(frameId);
+                    readerAside.signal();
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        tell(frameId);
+    }
+
+    /** Tells the release listener, if any, that a frame was returned. */
+    private void tell(long frameId) {
         LongConsumer l = releaseListener;
         if (l != null) {
             try {
@@ -339,6 +393,23 @@ final class ChannelImpl implements BufferChannel {
             } catch (RuntimeException e) {
                 // the listener's failure is its own: the frame is returned all the same
             }
+        }
+    }
+
+    /** The reader thread tells the listener of the frames threads in receive returned; called without the lock. */
+    private void tellReturned() {
+        while (true) {
+            Long id;
+            lock.lock();
+            try {
+                id = toTell.poll();
+            } finally {
+                lock.unlock();
+            }
+            if (id == null) {
+                return;
+            }
+            tell(id);
         }
     }
 
@@ -359,39 +430,60 @@ final class ChannelImpl implements BufferChannel {
         }
     }
 
-    /** The reader thread of a channel with releases: every message, until the end of the stream or close. */
+    /** A RELEASE that was refused: the reader thread reports it without waiting, a receiving thread throws it. */
+    private record RefusedRelease(ChannelProtocolException error) {
+    }
+
+    /**
+     * Reads and handles one message, by the thread that has the turn, outside the lock.
+     *
+     * @param timeout how long to wait; null waits until a message comes or the connection ends
+     * @return null if the time ran out; {@link #HANDLED} for a RELEASE handled; a {@link RefusedRelease}; a frame
+     *         received; the error that refused a frame; or {@link #ENDED} when the connection ended
+     */
+    private Object readOne(Duration timeout) {
+        UnixSocket.Message m;
+        try {
+            m = socket.receive(WireFormat.READ_LIMIT, timeout);
+        } catch (LinuxException e) {
+            if (e.errnoValue() == Errno.EMSGSIZE) {
+                return new ChannelProtocolException("EMSGSIZE", e.getMessage());
+            }
+            endConnection(e); // EPIPE: the peer closed or died, or this channel was closed
+            return ENDED;
+        }
+        if (m == null) {
+            return null;
+        }
+        if (WireFormat.isRelease(m.data())) {
+            try (m) {
+                release(WireFormat.decodeRelease(m.data(), m.fds().size()));
+            } catch (ChannelProtocolException e) {
+                return new RefusedRelease(e);
+            }
+            return HANDLED;
+        }
+        try {
+            return frame(m);
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** The reader thread of a channel with releases: every message no receiving thread reads, until the end. */
     private void read() {
         RuntimeException stop = null;
         try {
-            while (true) {
-                UnixSocket.Message m;
-                try {
-                    m = socket.receive(WireFormat.READ_LIMIT, null);
-                } catch (LinuxException e) {
-                    if (e.errnoValue() == Errno.EMSGSIZE) {
-                        if (!enqueue(new ChannelProtocolException("EMSGSIZE", e.getMessage()))) {
-                            break;
-                        }
-                        continue;
-                    }
-                    stop = e; // EPIPE: the peer closed or died, or this channel was closed
+            while (takeReaderTurn()) {
+                Object item = readOne(null);
+                if (item == ENDED) {
                     break;
                 }
-                if (WireFormat.isRelease(m.data())) {
-                    try (m) {
-                        release(WireFormat.decodeRelease(m.data(), m.fds().size()));
-                    } catch (ChannelProtocolException e) {
-                        report(e);
-                    }
-                    continue;
-                }
-                Object item;
-                try {
-                    item = frame(m);
-                } catch (RuntimeException e) {
-                    item = e;
-                }
-                if (!enqueue(item)) {
+                if (item == HANDLED) {
+                    endTurn();
+                } else if (item instanceof RefusedRelease r) {
+                    report(r.error());
+                } else if (!enqueue(item)) {
                     if (item instanceof ReceivedBuffer r) {
                         r.close();
                     }
@@ -406,6 +498,68 @@ final class ChannelImpl implements BufferChannel {
             }
         } finally {
             endConnection(stop);
+            lock.lock();
+            try {
+                readerDone = true;
+            } finally {
+                lock.unlock();
+            }
+            tellReturned();
+        }
+    }
+
+    /**
+     * The reader thread takes the turn to read: it waits while threads in receive read, and until none has been in
+     * receive for {@link #stepAsideNanos}, telling the listener meanwhile of the frames they returned. False once
+     * the channel is closing or the connection ended.
+     */
+    private boolean takeReaderTurn() {
+        lock.lock();
+        try {
+            while (!closing && end == null) {
+                if (!toTell.isEmpty()) {
+                    lock.unlock(); // the listener runs without the lock
+                    try {
+                        tellReturned();
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
+                }
+                long wait = stepAsideNanos;
+                if (!reading && receivers == 0) {
+                    long idle = System.nanoTime() - receiverLeft;
+                    if (!receiverSeen || idle >= wait) {
+                        break;
+                    }
+                    wait -= idle;
+                }
+                try {
+                    readerAside.awaitNanos(wait);
+                } catch (InterruptedException e) {
+                    // nobody interrupts the reader; close() stops it
+                }
+            }
+            if (closing || end != null) {
+                return false;
+            }
+            reading = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The reading thread handled its message: the turn is free, and a thread in receive may take it. */
+    private void endTurn() {
+        lock.lock();
+        try {
+            reading = false;
+            if (receivers > 0) {
+                notEmpty.signalAll();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -416,11 +570,12 @@ final class ChannelImpl implements BufferChannel {
             while (queue.size() >= QUEUED_FRAMES && !closing) {
                 notFull.awaitUninterruptibly();
             }
+            reading = false;
             if (closing) {
                 return false;
             }
             queue.add(item);
-            notEmpty.signal();
+            notEmpty.signalAll();
             return true;
         } finally {
             lock.unlock();
@@ -434,10 +589,11 @@ final class ChannelImpl implements BufferChannel {
     private void report(ChannelProtocolException e) {
         lock.lock();
         try {
+            reading = false;
             if (queue.size() < QUEUED_FRAMES && !closing) {
                 queue.add(e);
-                notEmpty.signal();
             }
+            notEmpty.signalAll();
         } finally {
             lock.unlock();
         }
@@ -456,39 +612,74 @@ final class ChannelImpl implements BufferChannel {
                         Errno.EPIPE);
             }
             notEmpty.signalAll();
+            readerAside.signalAll();
         } finally {
             lock.unlock();
         }
         held.forEach(ChannelImpl::putAll);
     }
 
-    /** receive() of a channel with releases: the next item of the reader's queue. */
+    /**
+     * receive() of a channel with releases: the next item of the reader's queue, or, when it is empty and nobody
+     * reads, the next frame this thread reads itself.
+     */
     private ReceivedBuffer take(Duration timeout) {
-        Object item;
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         lock.lock();
+        receivers++;
+        receiverSeen = true;
         try {
-            long nanos = timeout == null ? Long.MAX_VALUE : timeout.toNanos();
-            while (queue.isEmpty() && end == null) {
+            while (true) {
+                Object item = queue.poll();
+                if (item != null) {
+                    notFull.signal();
+                    return result(item);
+                }
+                if (end != null) {
+                    throw end;
+                }
+                long left = timeout == null ? Long.MAX_VALUE : deadline - System.nanoTime();
+                if (left <= 0) {
+                    return null;
+                }
+                if (!reading) {
+                    reading = true;
+                    Object read;
+                    lock.unlock();
+                    try {
+                        read = readOne(timeout == null ? null : Duration.ofNanos(left));
+                    } finally {
+                        lock.lock();
+                        reading = false;
+                        notEmpty.signalAll(); // another thread in receive may take the turn
+                    }
+                    if (read == null) {
+                        return null;
+                    }
+                    if (read != HANDLED && read != ENDED) {
+                        return result(read instanceof RefusedRelease r ? r.error() : read);
+                    }
+                    continue;
+                }
+                // another thread reads: wait for what it queues, or for the turn
                 if (timeout == null) {
                     notEmpty.await();
                 } else {
-                    if (nanos <= 0) {
-                        return null;
-                    }
-                    nanos = notEmpty.awaitNanos(nanos);
+                    notEmpty.awaitNanos(left);
                 }
             }
-            item = queue.poll();
-            if (item == null) {
-                throw end;
-            }
-            notFull.signal();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DmaBufException("receive", "EINTR", "interrupted while waiting for a frame on " + socket);
         } finally {
+            receivers--;
+            receiverLeft = System.nanoTime();
             lock.unlock();
         }
+    }
+
+    /** A frame to return, or the error that refused a message to throw. */
+    private static ReceivedBuffer result(Object item) {
         if (item instanceof RuntimeException e) {
             throw e;
         }
@@ -508,6 +699,7 @@ final class ChannelImpl implements BufferChannel {
                 try {
                     closing = true;
                     notFull.signalAll();
+                    readerAside.signalAll();
                 } finally {
                     lock.unlock();
                 }

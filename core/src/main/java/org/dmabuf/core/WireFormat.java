@@ -576,6 +576,14 @@ final class WireFormat {
 
     /** Strict UTF-8 without NUL or other control characters. */
     private static String text(byte[] data, int offset, int length, String field) {
+        boolean printableAscii = true;
+        for (int i = offset; i < offset + length && printableAscii; i++) {
+            printableAscii = data[i] >= 0x20 && data[i] < 0x7f;
+        }
+        if (printableAscii) {
+            // the common case, checked byte by byte: no decoder, nothing to refuse
+            return new String(data, offset, length, StandardCharsets.ISO_8859_1);
+        }
         String s;
         try {
             s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

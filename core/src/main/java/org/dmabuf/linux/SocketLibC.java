@@ -97,6 +97,16 @@ public final class SocketLibC {
         public Pointer iov_base;
         /** {@code size_t iov_len}. */
         public SizeT iov_len = new SizeT();
+
+        /**
+         * A field's offset in the native struct, for code that writes the struct into memory of its own.
+         *
+         * @param field the field's name
+         * @return its offset
+         */
+        public static int offset(String field) {
+            return new Iovec().fieldOffset(field);
+        }
     }
 
     /**
@@ -119,6 +129,16 @@ public final class SocketLibC {
         public SizeT msg_controllen = new SizeT();
         /** {@code int msg_flags}. */
         public int msg_flags;
+
+        /**
+         * A field's offset in the native struct, for code that writes the struct into memory of its own.
+         *
+         * @param field the field's name
+         * @return its offset
+         */
+        public static int offset(String field) {
+            return new Msghdr().fieldOffset(field);
+        }
     }
 
     /**
@@ -247,6 +267,30 @@ public final class SocketLibC {
     public static native long sendmsg(int fd, Msghdr msg, int flags) throws LastErrorException;
 
     /**
+     * {@code ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)} of a {@code struct msghdr} in memory
+     * the caller keeps reachable until the call returns.
+     *
+     * @param fd the socket
+     * @param msg the message
+     * @param flags {@link #MSG_NOSIGNAL}
+     * @return bytes sent
+     * @throws LastErrorException with errno
+     */
+    public static native long sendmsg(int fd, Pointer msg, int flags) throws LastErrorException;
+
+    /**
+     * {@code ssize_t recvmsg(int fd, struct msghdr *msg, int flags)} of a {@code struct msghdr} in memory the caller
+     * keeps reachable until the call returns.
+     *
+     * @param fd the socket
+     * @param msg the message buffers; {@code msg_flags} and {@code msg_controllen} are set on return
+     * @param flags {@link #MSG_CMSG_CLOEXEC}
+     * @return bytes received, as {@link #recvmsg(int, Msghdr, int)}
+     * @throws LastErrorException with errno
+     */
+    public static native long recvmsg(int fd, Pointer msg, int flags) throws LastErrorException;
+
+    /**
      * {@code ssize_t recvmsg(int fd, struct msghdr *msg, int flags)}.
      *
      * @param fd the socket
@@ -296,6 +340,18 @@ public final class SocketLibC {
      * @throws LastErrorException with errno
      */
     public static native int poll(Pollfd fds, com.sun.jna.NativeLong n, int timeoutMillis) throws LastErrorException;
+
+    /**
+     * {@code int poll(struct pollfd *fds, nfds_t n, int timeout)} of {@code struct pollfd}s in memory the caller
+     * keeps reachable until the call returns.
+     *
+     * @param fds the pollfds
+     * @param n how many
+     * @param timeoutMillis milliseconds, -1 for none
+     * @return how many are ready
+     * @throws LastErrorException with errno
+     */
+    public static native int poll(Pointer fds, com.sun.jna.NativeLong n, int timeoutMillis) throws LastErrorException;
 
     /**
      * {@code int shutdown(int fd, int how)}.

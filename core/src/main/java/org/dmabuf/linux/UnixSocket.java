@@ -30,20 +30,24 @@ public final class UnixSocket implements AutoCloseable {
     private static final int MAX_FDS = 16;
 
     private static final long POLL_SLICE_MS = 100;
+    private static final NativeLong ONE = new NativeLong(1);
 
     private final Fd fd;
     private final String what;
+    /** What a received fd is, for its errors: made once, not per fd. */
+    private final String receivedWhat;
     private volatile boolean closing;
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ReentrantLock recvLock = new ReentrantLock();
-    private Memory sendData;
-    private Memory sendControl;
-    private Memory recvData;
-    private Memory recvControl;
+    /** The send direction's msghdr, iovec, pollfd, control and data, made at the first send; under sendLock. */
+    private Block sendBlock;
+    /** The receive direction's, made at the first receive or accept; under recvLock. */
+    private Block recvBlock;
 
     private UnixSocket(int fd, String what) {
         this.fd = new Fd(fd, what);
         this.what = what;
+        this.receivedWhat = "fd received on " + what;
     }
 
     /**
@@ -226,9 +230,9 @@ public final class UnixSocket implements AutoCloseable {
         if (closing) {
             throw new LinuxException(call, what + ": the socket was closed", Errno.EPIPE);
         }
-        SocketLibC.Pollfd p = new SocketLibC.Pollfd();
-        p.fd = fd.get();
-        p.events = events;
+        Block b = events == SocketLibC.POLLOUT ? sendBlock : recvBlock();
+        b.memory.setInt(Block.POLLFD, fd.get());
+        b.memory.setShort(Block.POLLFD + 4, events);
         while (true) {
             if (closing) {
                 throw new LinuxException(call, what + ": the socket was closed", Errno.EPIPE);
@@ -239,14 +243,73 @@ public final class UnixSocket implements AutoCloseable {
             }
             try {
                 // in slices, so that close() from another thread is seen even on a listening socket
-                if (SocketLibC.poll(p, new NativeLong(1), (int) Math.min(left, POLL_SLICE_MS)) > 0) {
+                b.memory.setShort(Block.POLLFD + 6, (short) 0);
+                if (SocketLibC.poll(b.pollfd, ONE, (int) Math.min(left, POLL_SLICE_MS)) > 0) {
                     return true;
                 }
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Errno.EINTR) {
                     throw new LinuxException("poll", what, e.getErrorCode());
                 }
+            } finally {
+                java.lang.ref.Reference.reachabilityFence(b);
             }
+        }
+    }
+
+    /** The receive direction's block, made at first use; under recvLock. */
+    private Block recvBlock() {
+        if (recvBlock == null) {
+            recvBlock = new Block(BUFFER + 1, SocketLibC.cmsgSpace(4 * MAX_FDS)
+                    + SocketLibC.cmsgSpace(SocketLibC.UCRED_SIZE));
+        }
+        return recvBlock;
+    }
+
+    /**
+     * One direction's native memory, made once and reused by every message: a {@code struct msghdr} pointing at a
+     * {@code struct iovec} over the data and at the control buffer, and a {@code struct pollfd}. Owned by the socket
+     * and freed by {@link #close()}; used under that direction's lock only.
+     */
+    private static final class Block {
+        static final int MSG_IOV = SocketLibC.Msghdr.offset("msg_iov");
+        static final int MSG_IOVLEN = SocketLibC.Msghdr.offset("msg_iovlen");
+        static final int MSG_CONTROL = SocketLibC.Msghdr.offset("msg_control");
+        static final int MSG_CONTROLLEN = SocketLibC.Msghdr.offset("msg_controllen");
+        static final int MSG_FLAGS = SocketLibC.Msghdr.offset("msg_flags");
+        static final int IOV = SocketLibC.align(new SocketLibC.Msghdr().size());
+        static final int IOV_LEN = SocketLibC.Iovec.offset("iov_len");
+        static final int POLLFD = IOV + SocketLibC.align(new SocketLibC.Iovec().size());
+        static final int CONTROL = POLLFD + SocketLibC.align(new SocketLibC.Pollfd().size());
+
+        final Memory memory;
+        final Pointer msghdr;
+        final Pointer pollfd;
+        final Pointer control;
+        final int controlSize;
+        final Pointer data;
+
+        Block(int dataSize, int controlSize) {
+            this.controlSize = controlSize;
+            memory = new Memory(CONTROL + SocketLibC.align(controlSize) + dataSize);
+            memory.clear();
+            msghdr = memory.share(0);
+            pollfd = memory.share(POLLFD);
+            control = memory.share(CONTROL);
+            data = memory.share(CONTROL + SocketLibC.align(controlSize));
+            Pointer iov = memory.share(IOV);
+            memory.setPointer(MSG_IOV, iov);
+            writeSizeT(memory, MSG_IOVLEN, 1);
+            memory.setPointer(IOV, data);
+        }
+
+        void iovLength(long length) {
+            writeSizeT(memory, IOV + IOV_LEN, length);
+        }
+
+        void control(Pointer control, long length) {
+            memory.setPointer(MSG_CONTROL, control);
+            writeSizeT(memory, MSG_CONTROLLEN, length);
         }
     }
 
@@ -321,29 +384,24 @@ public final class UnixSocket implements AutoCloseable {
             if (closing) {
                 throw new LinuxException("sendmsg", what + ": the socket was closed", Errno.EPIPE);
             }
-            if (sendData == null) {
-                sendData = new Memory(BUFFER);
-                sendControl = new Memory(SocketLibC.cmsgSpace(4 * MAX_FDS));
+            Block b = sendBlock;
+            if (b == null) {
+                b = sendBlock = new Block(BUFFER, SocketLibC.cmsgSpace(4 * MAX_FDS));
             }
-            sendData.write(0, data, 0, data.length);
-            SocketLibC.Iovec iov = new SocketLibC.Iovec();
-            iov.iov_base = sendData;
-            iov.iov_len = new SizeT(data.length);
-            iov.write();
-            SocketLibC.Msghdr msg = new SocketLibC.Msghdr();
-            msg.msg_iov = iov.getPointer();
-            msg.msg_iovlen = new SizeT(1);
+            b.data.write(0, data, 0, data.length);
+            b.iovLength(data.length);
             if (fds.length > 0) {
                 int space = SocketLibC.cmsgSpace(4 * fds.length);
-                sendControl.clear(space);
-                writeSizeT(sendControl, 0, SocketLibC.cmsgLen(4 * fds.length));
-                sendControl.setInt(Native.SIZE_T_SIZE, SocketLibC.SOL_SOCKET);
-                sendControl.setInt(Native.SIZE_T_SIZE + 4, SocketLibC.SCM_RIGHTS);
+                b.control.clear(space);
+                writeSizeT(b.control, 0, SocketLibC.cmsgLen(4 * fds.length));
+                b.control.setInt(Native.SIZE_T_SIZE, SocketLibC.SOL_SOCKET);
+                b.control.setInt(Native.SIZE_T_SIZE + 4, SocketLibC.SCM_RIGHTS);
                 for (int i = 0; i < fds.length; i++) {
-                    sendControl.setInt(SocketLibC.CMSG_HDR + 4L * i, fds[i]);
+                    b.control.setInt(SocketLibC.CMSG_HDR + 4L * i, fds[i]);
                 }
-                msg.msg_control = sendControl;
-                msg.msg_controllen = new SizeT(space);
+                b.control(b.control, space);
+            } else {
+                b.control(null, 0);
             }
             long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
             int flags = SocketLibC.MSG_NOSIGNAL | (timeout == null ? 0 : SocketLibC.MSG_DONTWAIT);
@@ -352,7 +410,7 @@ public final class UnixSocket implements AutoCloseable {
                     throw new LinuxException("sendmsg", what + ": the socket was closed", Errno.EPIPE);
                 }
                 try {
-                    SocketLibC.sendmsg(fd.get(), msg, flags);
+                    SocketLibC.sendmsg(fd.get(), b.msghdr, flags);
                     return;
                 } catch (LastErrorException e) {
                     int err = e.getErrorCode();
@@ -368,6 +426,7 @@ public final class UnixSocket implements AutoCloseable {
                 }
             }
         } finally {
+            java.lang.ref.Reference.reachabilityFence(sendBlock);
             sendLock.unlock();
         }
     }
@@ -386,36 +445,27 @@ public final class UnixSocket implements AutoCloseable {
     public Message receive(int maxBytes, Duration timeout) {
         recvLock.lock();
         try {
-            if (!awaitReadable(timeout)) {
+            if (closing) {
+                throw new LinuxException("recvmsg", what + ": the socket was closed", Errno.EPIPE);
+            }
+            // without a timeout, recvmsg itself waits: close() shuts the connection down, which wakes it
+            if (timeout != null && !awaitReadable(timeout)) {
                 return null;
             }
-            if (recvData == null) {
-                recvData = new Memory(BUFFER + 1);
-                recvControl = new Memory(SocketLibC.cmsgSpace(4 * MAX_FDS)
-                        + SocketLibC.cmsgSpace(SocketLibC.UCRED_SIZE));
-            }
+            Block b = recvBlock();
             int limit = Math.min(maxBytes, BUFFER);
-            SocketLibC.Iovec iov = new SocketLibC.Iovec();
-            iov.iov_base = recvData;
-            iov.iov_len = new SizeT(limit + 1);
-            iov.write();
-            SocketLibC.Msghdr msg = new SocketLibC.Msghdr();
-            msg.msg_iov = iov.getPointer();
-            msg.msg_iovlen = new SizeT(1);
-            recvControl.clear(recvControl.size());
-            msg.msg_control = recvControl;
-            msg.msg_controllen = new SizeT(recvControl.size());
+            b.iovLength(limit + 1);
             long n;
             while (true) {
+                b.control(b.control, b.controlSize);
+                b.memory.setInt(Block.MSG_FLAGS, 0);
                 try {
-                    n = SocketLibC.recvmsg(fd.get(), msg, SocketLibC.MSG_CMSG_CLOEXEC);
+                    n = SocketLibC.recvmsg(fd.get(), b.msghdr, SocketLibC.MSG_CMSG_CLOEXEC);
                     break;
                 } catch (LastErrorException e) {
                     if (e.getErrorCode() == SocketLibC.ECONNRESET) {
                         // the peer closed with messages of ours unread: the kernel says so once, before the
                         // messages it had sent, which are still queued; read on to them, then to the end of stream
-                        msg.msg_controllen = new SizeT(recvControl.size());
-                        msg.msg_flags = 0;
                         continue;
                     }
                     if (e.getErrorCode() != Errno.EINTR) {
@@ -423,14 +473,15 @@ public final class UnixSocket implements AutoCloseable {
                     }
                 }
             }
+            int msgFlags = b.memory.getInt(Block.MSG_FLAGS);
             boolean[] credentials = new boolean[1];
-            List<Fd> fds = takeFds(recvControl, msg.msg_controllen.longValue(), credentials);
-            if ((msg.msg_flags & SocketLibC.MSG_CTRUNC) != 0) {
+            List<Fd> fds = takeFds(b.control, readSizeT(b.memory, Block.MSG_CONTROLLEN), credentials);
+            if ((msgFlags & SocketLibC.MSG_CTRUNC) != 0) {
                 fds.forEach(Fd::close);
                 throw new LinuxException("recvmsg", what + ": control data truncated (more than " + MAX_FDS
                         + " fds); the fds that came were closed", Errno.EMSGSIZE);
             }
-            if (n > limit || (msg.msg_flags & SocketLibC.MSG_TRUNC) != 0) {
+            if (n > limit || (msgFlags & SocketLibC.MSG_TRUNC) != 0) {
                 fds.forEach(Fd::close);
                 throw new LinuxException("recvmsg", what + ": message longer than " + limit
                         + " bytes; refused and its fds closed", Errno.EMSGSIZE);
@@ -440,8 +491,9 @@ public final class UnixSocket implements AutoCloseable {
                 throw new LinuxException("recvmsg", what + (closing ? ": the socket was closed"
                         : ": the peer closed the connection"), Errno.EPIPE);
             }
-            return new Message(recvData.getByteArray(0, (int) n), fds);
+            return new Message(b.data.getByteArray(0, (int) n), fds);
         } finally {
+            java.lang.ref.Reference.reachabilityFence(recvBlock);
             recvLock.unlock();
         }
     }
@@ -462,7 +514,7 @@ public final class UnixSocket implements AutoCloseable {
             if (level == SocketLibC.SOL_SOCKET && type == SocketLibC.SCM_RIGHTS) {
                 int count = (int) ((len - SocketLibC.CMSG_HDR) / 4);
                 for (int i = 0; i < count; i++) {
-                    fds.add(new Fd(control.getInt(off + SocketLibC.CMSG_HDR + 4L * i), "fd received on " + what));
+                    fds.add(new Fd(control.getInt(off + SocketLibC.CMSG_HDR + 4L * i), receivedWhat));
                 }
             }
             off += SocketLibC.align((int) len);
@@ -509,6 +561,14 @@ public final class UnixSocket implements AutoCloseable {
         sendLock.lock();
         try {
             fd.close();
+            if (sendBlock != null) {
+                sendBlock.memory.close();
+                sendBlock = null;
+            }
+            if (recvBlock != null) {
+                recvBlock.memory.close();
+                recvBlock = null;
+            }
         } finally {
             sendLock.unlock();
             recvLock.unlock();

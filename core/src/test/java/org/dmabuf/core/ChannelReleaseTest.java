@@ -238,6 +238,76 @@ class ChannelReleaseTest extends ChannelFixture {
         }
     }
 
+    /**
+     * A thread in receive reads the socket itself once the reader thread handed it a frame: no hand-over between
+     * threads per frame. A RELEASE it reads is handled at once (the frame's references are put while it is still in
+     * receive, so the reader thread cannot have read it), and the listener still runs on the reader thread; the
+     * reader thread reads again once nobody receives.
+     */
+    @Test
+    void aThreadInReceiveReadsTheSocketItselfAndHandlesTheReleasesItReads() throws Exception {
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try (ChannelListener l = bob.channels().listen(tmp.resolve("run/releases.sock"),
+                ChannelOptions.sameUser().withReleases());
+             BufferChannel out = alice.channels().connect(l.path(), ChannelOptions.sameUser().withReleases());
+             BufferChannel in = l.accept(WAIT);
+             DmaBuf a = alice.allocate(BufferRequest.ofSize(4096).name("a"));
+             DmaBuf b = bob.allocate(BufferRequest.ofSize(4096).name("b"))) {
+            // the reader keeps out of the way for 2 s after the receiving thread left receive, not 10 ms: the
+            // receiving thread is back in receive long before, however slow the machine
+            ((ChannelImpl) in).stepAsideNanos = 2_000_000_000L;
+            List<Thread> listenerThreads = new CopyOnWriteArrayList<>();
+            in.onRelease(id -> listenerThreads.add(Thread.currentThread()));
+            java.util.concurrent.BlockingQueue<ReceivedBuffer> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.util.concurrent.atomic.AtomicReference<Thread> receiver =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.Future<?> receiving = threads.submit(() -> {
+                receiver.set(Thread.currentThread());
+                for (int i = 0; i < 2; i++) {
+                    got.add(in.receive(WAIT));
+                }
+                return null;
+            });
+            // the receiving thread waits while the reader thread has the turn: the reader hands this frame over
+            await().atMost(WAIT).until(() -> receiver.get() != null
+                    && receiver.get().getState() == Thread.State.TIMED_WAITING
+                    && Arrays.stream(receiver.get().getStackTrace()).anyMatch(e -> e.getMethodName().equals("take")));
+            out.send(a, 1, WAIT);
+            try (ReceivedBuffer r = got.poll(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                assertThat(r.tag()).isEqualTo(1);
+            }
+            await("the receiving thread reads the socket itself").atMost(WAIT)
+                    .until(() -> ChannelTest.waitingInTheSocket(receiver.get()));
+            in.send(b, 7, WAIT);
+            try (ReceivedBuffer r = out.receive(WAIT)) {
+                assertThat(r.tag()).isEqualTo(7);
+            } // its RELEASE goes back to in, where the receiving thread reads it
+            // the receiving thread is still in receive (it waits for frame 2), and the reader keeps out of its way
+            await("the receiving thread read the RELEASE").atMost(WAIT).until(() -> in.framesOut() == 0);
+            assertThat(b.refCount()).as("the channel's reference was put").isEqualTo(1);
+            await().atMost(WAIT).until(() -> listenerThreads.size() == 1);
+            assertThat(listenerThreads.get(0).getName()).as("the listener runs on the reader thread")
+                    .startsWith("dmabuf-channel-reader");
+            assertThat(receiving).as("the receiving thread is still in receive").isNotDone();
+            out.send(a, 2, WAIT);
+            try (ReceivedBuffer r = got.poll(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                assertThat(r.tag()).isEqualTo(2);
+            }
+            receiving.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            await().atMost(WAIT).until(() -> out.framesOut() == 0);
+            // nobody receives on in any more: its reader thread reads the next RELEASE
+            in.send(b, 8, WAIT);
+            out.receive(WAIT).close();
+            await().atMost(WAIT).until(() -> in.framesOut() == 0 && listenerThreads.size() == 2);
+            assertThat(listenerThreads.get(1)).isSameAs(listenerThreads.get(0));
+            assertThat(a.refCount()).isEqualTo(1);
+            assertThat(b.refCount()).isEqualTo(1);
+        } finally {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     /** A RELEASE of frame {@code id}, as the hostile peer sends it, with its length field and flags to spoil. */
     private static byte[] release(long id) {
         return WireFormat.encodeRelease(id);

@@ -100,10 +100,14 @@ class ChannelTest extends ChannelFixture {
         assertThat(listener.accept(Duration.ofMillis(20))).isNull();
     }
 
-    /** True while the thread waits in the socket's poll: a receive blocked for want of a message. */
-    static boolean waitingInPoll(Thread t) {
+    /**
+     * True while the thread waits in the socket's poll or recvmsg (a receive without a timeout waits in recvmsg
+     * itself): a receive blocked for want of a message.
+     */
+    static boolean waitingInTheSocket(Thread t) {
         for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().equals(SocketLibC.class.getName()) && e.getMethodName().equals("poll")) {
+            if (e.getClassName().equals(SocketLibC.class.getName()) && (e.getMethodName().equals("poll")
+                    || e.getMethodName().equals("recvmsg"))) {
                 return true;
             }
         }
@@ -125,7 +129,7 @@ class ChannelTest extends ChannelFixture {
             };
             Future<ReceivedBuffer> first = receiver.submit(receive);
             assertThat(receiving.await(10, TimeUnit.SECONDS)).isTrue();
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitingInPoll(thread.get()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitingInTheSocket(thread.get()));
             assertThat(first).as("blocked while nothing was sent").isNotDone();
             out.send(frame, 42);
             try (ReceivedBuffer r = first.get(10, TimeUnit.SECONDS)) {
@@ -139,7 +143,7 @@ class ChannelTest extends ChannelFixture {
                 return in.receive(null);
             });
             assertThat(again.await(10, TimeUnit.SECONDS)).isTrue();
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitingInPoll(thread.get()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitingInTheSocket(thread.get()));
             assertThat(second).isNotDone();
             in.close();
             assertThatThrownBy(() -> second.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)

@@ -104,4 +104,32 @@ class WireFormatTest {
             assertThat(WireFormat.decode(v1).format()).as("%s", pf).contains(tight);
         }
     }
+
+    /** The offset of the first occurrence of {@code part} in {@code m}. */
+    private static int indexOf(byte[] m, byte[] part) {
+        for (int i = 0; i + part.length <= m.length; i++) {
+            if (java.util.Arrays.equals(m, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+
+    @Test
+    void namesDecodeAsUtf8AndEveryControlCharacterOrMalformedByteIsRefused() {
+        for (String name : List.of("plain ascii ~!", "caméra-ü", "日本", "")) {
+            assertThat(WireFormat.decode(WireFormat.encode(4096, 1, name, "memfd", null)).name()).isEqualTo(name);
+        }
+        byte[] good = WireFormat.encode(4096, 1, "abcd", "memfd", null);
+        int at = indexOf(good, "abcd".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Object[][] spoilt = {{(byte) 0x7f, "control character U+007F"}, {(byte) 0x1f, "control character U+001F"},
+            {(byte) 0x00, "control character U+0000"}, {(byte) 0xff, "not valid UTF-8"}};
+        for (Object[] c : spoilt) {
+            byte[] m = good.clone();
+            m[at + 1] = (Byte) c[0];
+            assertThatThrownBy(() -> WireFormat.decode(m)).as("byte %s", c[0])
+                    .isInstanceOf(ChannelProtocolException.class).hasMessageContaining((String) c[1])
+                    .hasMessageContaining("name");
+        }
+    }
 }

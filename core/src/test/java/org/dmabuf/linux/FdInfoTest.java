@@ -3,6 +3,8 @@ package org.dmabuf.linux;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** Parsing {@code /proc/self/fdinfo} of a dma-buf whose name a peer chose. */
@@ -54,5 +56,44 @@ class FdInfoTest {
     void printableEscapesControlCharacters() {
         assertThat(FdInfo.printable("a\nb\tc\u007f")).isEqualTo("a\\x0ab\\x09c\\x7f");
         assertThat(FdInfo.printable("plain")).isEqualTo("plain");
+    }
+
+    /** The kernel's text for an fd, read with java.nio as a reference. */
+    private static FdInfo viaFiles(int fd) throws Exception {
+        return FdInfo.parse(Files.readString(Path.of("/proc/self/fdinfo/" + fd)));
+    }
+
+    @Test
+    void readingAnFdGivesWhatTheKernelWritesWhateverTheBufferHeldBefore() throws Exception {
+        try (Fd memfd = Sys.memfd("fdinfo-read", LibC.MFD_ALLOW_SEALING);
+             Fd file = Sys.open("/proc/self/status", LibC.O_RDONLY | LibC.O_CLOEXEC)) {
+            for (int round = 0; round < 3; round++) {
+                for (Fd f : new Fd[] {memfd, file}) {
+                    FdInfo read = FdInfo.read(f.get());
+                    assertThat(read).as("fd %d", f.get()).isEqualTo(viaFiles(f.get()));
+                    assertThat(read.flags() & LibC.O_CLOEXEC).isEqualTo(LibC.O_CLOEXEC);
+                    assertThat(read.isDmaBuf()).isFalse();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTextLongerThanTheBufferIsReadWhole() throws Exception {
+        try (Fd memfd = Sys.memfd("fdinfo-long", LibC.MFD_ALLOW_SEALING)) {
+            byte[] small = new byte[32]; // the path fills it: every byte of the text comes from a grown buffer
+            assertThat(FdInfo.read(memfd.get(), small)).isEqualTo(viaFiles(memfd.get()));
+        }
+    }
+
+    @Test
+    void anFdNotOpenIsEbadfNamingIt() {
+        int n;
+        try (Fd memfd = Sys.memfd("fdinfo-closed", 0)) {
+            n = memfd.get();
+        }
+        assertThatThrownBy(() -> FdInfo.read(n)).isInstanceOf(LinuxException.class)
+                .hasMessageContaining("EBADF").hasMessageContaining("fd " + n);
+        assertThatThrownBy(() -> FdInfo.read(-1)).isInstanceOf(LinuxException.class).hasMessageContaining("EBADF");
     }
 }
