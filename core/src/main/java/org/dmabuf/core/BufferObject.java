@@ -60,6 +60,11 @@ final class BufferObject {
     private volatile GuardedMemory cpu;
     /** Told when the count crosses between 1 and 2: a pool's; guarded by this object's monitor. */
     private Watcher watcher;
+    /**
+     * Set by the registry when the buffer became one of its live buffers (before it is published there); a buffer
+     * never listed (an adoption that lost a race) leaves nothing behind when released.
+     */
+    volatile boolean listed;
 
     /**
      * Learns when a buffer's reference count crosses between 1 and 2, under the buffer's monitor: a pool that keeps
@@ -109,9 +114,16 @@ final class BufferObject {
      */
     private void measure(ExportedBuffer s, String exporterName) {
         // the Linux layer's FdBuffer measured its fd with statx and lseek when it took it; others are measured here
-        FdBuffer fb = s instanceof FdBuffer f ? f : null;
-        BufferId fileId = fb != null ? fb.id() : Sys.fstat(s.fd()).id();
-        long real = fb != null ? fb.kernelSize() : Sys.sizeOf(s.fd(), s.kind());
+        BufferId fileId;
+        long real;
+        if (s instanceof FdBuffer fb) {
+            fileId = fb.id();
+            real = fb.kernelSize();
+        } else {
+            org.dmabuf.linux.FileStat st = Sys.fstat(s.fd()); // one statx: identity and (see sizeOf) size
+            fileId = st.id();
+            real = Sys.sizeOf(s.fd(), s.kind(), st);
+        }
         if (real < requestedSize) {
             throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' returned " + real
                     + " bytes (as the kernel reports fd " + s.fd() + ") for " + describe() + " of "
@@ -239,7 +251,7 @@ final class BufferObject {
                     return false;
                 }
             }
-            last = info();
+            last = registry.hasListeners() ? info() : null; // info() reads fdinfo once for a dma-buf: only if needed
             released = true;
             watcher = null;
             leftover = attachments;
@@ -393,8 +405,8 @@ final class BufferObject {
         BufferFormat planned = plan(requestedFormat, merged);
         long want = planned == null ? size : Math.max(size, planned.bufferSize(0));
         List<ExporterRef> candidates = registry.exporterList();
-        StringBuilder why = new StringBuilder();
-        List<DmaBufException> failures = new ArrayList<>();
+        StringBuilder why = null; // made only where an exporter is passed over
+        List<DmaBufException> failures = null;
         boolean named = false;
         for (ExporterRef ref : candidates) {
             if (requestedExporter != null && !requestedExporter.equals(ref.name)) {
@@ -403,15 +415,17 @@ final class BufferObject {
             named = true;
             String unmet = ref.unmet(merged, want);
             if (unmet != null) {
-                why.append("; ").append(ref.name).append(": ").append(unmet);
+                why = (why == null ? new StringBuilder() : why).append("; ").append(ref.name).append(": ")
+                        .append(unmet);
                 continue;
             }
             ExportedBuffer s;
             try {
                 s = ref.exporter.allocate(new AllocationRequest(want, name, planned, merged));
             } catch (DmaBufException e) {
-                failures.add(e);
-                why.append("; ").append(ref.name).append(": ").append(e.getMessage());
+                (failures == null ? failures = new ArrayList<>() : failures).add(e);
+                why = (why == null ? new StringBuilder() : why).append("; ").append(ref.name).append(": ")
+                        .append(e.getMessage());
                 continue;
             }
             install(call, s, ref, planned, merged);
@@ -425,10 +439,12 @@ final class BufferObject {
             throw new NoExporterException(call, "ENODEV", "no exporter is registered to allocate " + describe()
                     + " of " + size + " bytes");
         }
-        NoExporterException e = new NoExporterException(call, failures.isEmpty() ? "ENODEV" : "ENOMEM",
+        NoExporterException e = new NoExporterException(call, failures == null ? "ENODEV" : "ENOMEM",
                 "no exporter could allocate " + describe() + " of " + size + " bytes with constraints [" + merged
-                        + "]" + why);
-        failures.forEach(e::addSuppressed);
+                        + "]" + (why == null ? "" : why));
+        if (failures != null) {
+            failures.forEach(e::addSuppressed);
+        }
         throw e;
     }
 
@@ -461,7 +477,7 @@ final class BufferObject {
             s.release();
             throw e;
         }
-        List<AttachmentImpl> done = new ArrayList<>();
+        List<AttachmentImpl> done = attachments == null ? List.of() : new ArrayList<>();
         storage = s;
         exporter = ref;
         try {

@@ -65,9 +65,17 @@ public final class BufferRegistry {
     }
 
     final Cleaner cleaner = Cleaner.create();
-    /** Committed buffers by the identity of their file: ({@code st_dev}, {@code st_ino}), never the inode alone. */
+    /**
+     * Committed buffers by the identity of their file: ({@code st_dev}, {@code st_ino}), never the inode alone.
+     * {@link BufferId} is a record of two longs, whose hash mixes both; the map spreads it further: O(1) lookups
+     * however many buffers live.
+     */
     private final ConcurrentHashMap<BufferId, BufferObject> byId = new ConcurrentHashMap<>();
-    private final Set<BufferObject> live = ConcurrentHashMap.newKeySet();
+    /**
+     * The live buffers that {@link #byId} does not hold: buffers without storage yet (late allocation), and any
+     * whose entry another object took. Every live buffer is in one of the two, so there is no third set to keep.
+     */
+    private final Set<BufferObject> others = ConcurrentHashMap.newKeySet();
     private final AtomicLong serials = new AtomicLong();
     private final AtomicLong leaks = new AtomicLong();
     private volatile List<ExporterRef> exporters = List.of();
@@ -88,7 +96,7 @@ public final class BufferRegistry {
     /** Releases what is still live when the core stops: clients' registries were released before. */
     @Deactivate
     void deactivate() {
-        for (BufferObject b : new ArrayList<>(live)) {
+        for (BufferObject b : liveBuffers()) {
             warn("core stopping: " + b.describe() + " is still referenced (" + b.refCount()
                     + "); releasing it");
             b.forceRelease(); // references still out become void: their put is a no-op, not a leak
@@ -171,7 +179,8 @@ public final class BufferRegistry {
         BufferObject.checkSize("create", request.size());
         BufferObject.checkSingleBuffer("create", request);
         BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
-        live.add(b);
+        b.listed = true;
+        others.add(b);
         Handle h = handle(b, owner, "create");
         fireCreated(b);
         return h;
@@ -181,7 +190,7 @@ public final class BufferRegistry {
         BufferObject.checkSize("allocate", request.size());
         BufferObject.checkSingleBuffer("allocate", request);
         BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
-        live.add(b);
+        b.listed = true; // in byId once committed
         try {
             b.commit("allocate");
         } catch (RuntimeException e) {
@@ -227,22 +236,22 @@ public final class BufferRegistry {
             throw new DmaBufException("get", "EINVAL", "fd " + fd + " (" + stat.id() + ") could not be adopted: " + e,
                     e);
         }
+        adopted.listed = true; // before it is published in byId: whoever releases it there must see it listed
         while (true) {
             BufferObject raced = byId.putIfAbsent(id, adopted);
             if (raced == null) {
-                live.add(adopted);
                 Handle h = handle(adopted, owner, "get");
                 fireCreated(adopted);
                 return h;
             }
             if (raced.tryRef()) {
                 // another thread adopted the same buffer first: use its object, drop ours
+                adopted.listed = false;
                 adopted.unref();
                 return handle(raced, owner, "get");
             }
             // the known object is between its last put and forget(): take its place
             if (byId.replace(id, raced, adopted)) {
-                live.add(adopted);
                 Handle h = handle(adopted, owner, "get");
                 fireCreated(adopted);
                 return h;
@@ -318,19 +327,45 @@ public final class BufferRegistry {
     // ---- buffer lifecycle callbacks ----
 
     void committed(BufferObject b, BufferId id) {
-        byId.put(id, b);
+        BufferObject shadowed = byId.put(id, b);
+        if (shadowed != null && shadowed != b) {
+            others.add(shadowed); // storage handed out twice (the same file): both objects stay listed
+        }
+        others.remove(b);
     }
 
+    /** Whether a buffer's release has anyone to tell: the buffer computes its last {@code BufferInfo} only then. */
+    boolean hasListeners() {
+        return !listeners.isEmpty();
+    }
+
+    /** A released buffer leaves the registry; called once per buffer object, after its last reference. */
     void forget(BufferObject b, BufferId id, BufferInfo last) {
-        boolean wasLive = live.remove(b);
-        if (wasLive && last != null && !listeners.isEmpty()) {
-            listeners.forEach(l -> l.bufferReleased(last));
+        if (!b.listed) {
+            return; // an adoption that lost a race, or was refused: never live
+        }
+        others.remove(b);
+        if (last != null && !listeners.isEmpty()) {
+            listeners.forEach(l -> l.bufferReleased(last)); // before its identity is forgotten, as before
         }
         if (!BufferId.NONE.equals(id)) {
             byId.remove(id, b);
         }
     }
 
+    /** Every live buffer object, a snapshot. */
+    private List<BufferObject> liveBuffers() {
+        if (others.isEmpty()) {
+            return new ArrayList<>(byId.values());
+        }
+        // a buffer being committed is in both for a moment: count it once
+        Set<BufferObject> all = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        all.addAll(byId.values());
+        all.addAll(others);
+        return new ArrayList<>(all);
+    }
+
+    /** Reports a leaked handle; {@code site} is where it was made: words, or a {@code Throwable} with the stack. */
     void leaked(BufferObject b, Object site) {
         leaks.incrementAndGet();
         String msg = "leak: a handle on " + b.describe() + " of " + b.size() + " bytes was dropped without put()";
@@ -364,6 +399,7 @@ public final class BufferRegistry {
     // ---- bufinfo ----
 
     List<BufferInfo> bufinfo() {
+        List<BufferObject> live = liveBuffers();
         List<BufferInfo> out = new ArrayList<>(live.size());
         for (BufferObject b : live) {
             BufferInfo i = b.info();
@@ -376,6 +412,6 @@ public final class BufferRegistry {
     }
 
     int liveCount() {
-        return live.size();
+        return liveBuffers().size();
     }
 }

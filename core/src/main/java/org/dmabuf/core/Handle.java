@@ -1,9 +1,10 @@
 package org.dmabuf.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.api.Attachment;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferId;
@@ -30,26 +31,66 @@ final class Handle implements DmaBuf {
     final OwnerScope owner;
     private final Ref ref;
 
+    /**
+     * A new reference, tracked by {@code owner} and watched by the registry's cleaner.
+     *
+     * @param call the call that made it, a constant ({@code "allocate"}, {@code "get"}): where a leak report says
+     *        the handle was made; the report's text is built only when there is a leak
+     */
     Handle(BufferObject buffer, OwnerScope owner, String call) {
         this.buffer = buffer;
         this.owner = owner;
         BufferRegistry registry = buffer.registry;
-        Object site = registry.leakTrace ? new Throwable(call + " in " + owner.name() + " on thread "
-                + Thread.currentThread().getName()) : call + " in " + owner.name();
-        this.ref = new Ref(buffer, owner, site);
+        this.ref = new Ref(buffer, owner, registry.leakTrace ? new Site(call, owner.name()) : call);
         owner.track(ref);
         ref.cleanable = registry.cleaner.register(this, ref);
     }
 
     /**
+     * Where a handle was made when leak traces are on: the creation stack, with the call, the owner and the thread
+     * put into words only when a leak is reported.
+     */
+    static final class Site extends Throwable {
+        private static final long serialVersionUID = 1L;
+        private final String call;
+        private final String owner;
+        private final String thread;
+
+        Site(String call, String owner) {
+            super(null, null, false, true); // the stack is the point; no suppression list
+            this.call = call;
+            this.owner = owner;
+            this.thread = Thread.currentThread().getName();
+        }
+
+        @Override
+        public String getMessage() {
+            return call + " in " + owner + " on thread " + thread;
+        }
+    }
+
+    /**
      * The reference itself, kept apart from the handle so that the cleaner can act once the handle is
-     * unreachable.
+     * unreachable. Small, as there is one per handle: the put flag is a field of its own, and where the handle was
+     * made is the call's constant name (with the owner, words are made only for a leak report) or a {@link Site}.
      */
     static final class Ref implements Runnable {
+        private static final VarHandle PUT;
+
+        static {
+            try {
+                PUT = MethodHandles.lookup().findVarHandle(Ref.class, "put", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         final BufferObject buffer;
         final OwnerScope owner;
+        /** The call that made the handle ({@code String}), or a {@link Site} with its stack. */
         final Object site;
-        final AtomicBoolean put = new AtomicBoolean();
+        /** 1 once put; changed only through {@link #PUT}. */
+        private volatile int put;
         volatile Cleaner.Cleanable cleanable;
 
         Ref(BufferObject buffer, OwnerScope owner, Object site) {
@@ -58,9 +99,23 @@ final class Handle implements DmaBuf {
             this.site = site;
         }
 
+        /** Marks the reference put; false if it was already. */
+        private boolean markPut() {
+            return PUT.compareAndSet(this, 0, 1);
+        }
+
+        boolean isPut() {
+            return put != 0;
+        }
+
+        /** Where the handle was made, in words: {@code "allocate in client.bundle [42]"}, or the {@link Site}. */
+        Object site() {
+            return site instanceof Site ? site : site + " in " + owner.name();
+        }
+
         /** Puts the reference once; returns false if it was already put. */
         boolean drop() {
-            if (!put.compareAndSet(false, true)) {
+            if (!markPut()) {
                 return false;
             }
             owner.untrack(this);
@@ -75,10 +130,10 @@ final class Handle implements DmaBuf {
         /** The cleaner's action: runs when the handle became unreachable, or from {@link #drop()} (no-op then). */
         @Override
         public void run() {
-            if (put.compareAndSet(false, true)) {
+            if (markPut()) {
                 owner.untrack(this);
                 if (!buffer.isForced()) { // a reference the stopping core voided is no leak
-                    buffer.registry.leaked(buffer, site);
+                    buffer.registry.leaked(buffer, site());
                 }
                 buffer.unref();
             }
@@ -86,7 +141,7 @@ final class Handle implements DmaBuf {
     }
 
     private void live(String call) {
-        if (ref.put.get()) {
+        if (ref.isPut()) {
             throw new BufferReleasedException(call, "this handle on " + buffer.describe() + " was already put");
         }
     }
@@ -185,7 +240,7 @@ final class Handle implements DmaBuf {
 
     @Override
     public boolean isPut() {
-        return ref.put.get();
+        return ref.isPut();
     }
 
     @Override

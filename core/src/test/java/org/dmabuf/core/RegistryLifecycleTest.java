@@ -166,4 +166,46 @@ class RegistryLifecycleTest extends RegistryFixture {
         Attachment a = buf.attach(Device.of("probe", DeviceConstraints.NONE));
         assertThat(a.buffer()).isSameAs(buf);
     }
+
+    @Test
+    void pendingAndCommittedBuffersAreLiveOnceAndReportTheirReleaseOnce() {
+        java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        registry.addListener(new RegistryListener() {
+            @Override
+            public void bufferReleased(BufferInfo info) {
+                released.add(info.name());
+            }
+
+            @Override
+            public void bufferCreated(BufferInfo info) {
+            }
+
+            @Override
+            public void bufferAttached(BufferInfo info, String device) {
+            }
+
+            @Override
+            public void exporterAdded(ExporterInfo info) {
+            }
+
+            @Override
+            public void exporterRemoved(ExporterInfo info) {
+            }
+        });
+        DmaBuf pending = scope.create(BufferRequest.ofSize(4096).name("late"));
+        DmaBuf now = scope.allocate(BufferRequest.ofSize(4096).name("now"));
+        assertThat(registry.liveCount()).isEqualTo(2);
+        assertThat(registry.bufinfo()).extracting(BufferInfo::name).containsExactlyInAnyOrder("late", "now");
+        pending.fd(); // commits: the buffer moves to the registry's index by identity, still once
+        assertThat(registry.liveCount()).isEqualTo(2);
+        assertThat(registry.bufinfo()).extracting(BufferInfo::name).containsExactlyInAnyOrder("late", "now");
+        try (DmaBuf again = scope.get(pending.fd())) {
+            assertThat(again.id()).isEqualTo(pending.id());
+        }
+        pending.put();
+        now.put();
+        assertThat(released).as("one release event each").containsExactlyInAnyOrder("late", "now");
+        assertThat(registry.liveCount()).isZero();
+        assertThat(registry.bufinfo()).isEmpty();
+    }
 }
