@@ -34,11 +34,12 @@ final class BufferObject {
     final long serial;
     /** The size asked for, or reported at adoption. */
     final long requestedSize;
-    /** The format asked for, or null. */
-    final BufferFormat requestedFormat;
     final String owner;
-    private final String requestedExporter;
-    private final DeviceConstraints requestConstraints;
+    /**
+     * The request, until storage is committed (late allocation reads it then); null afterwards and for adopted
+     * storage, so that a live buffer does not keep its request. Guarded by this object's monitor.
+     */
+    private BufferRequest request;
 
     private String name;
     private ExportedBuffer storage;
@@ -85,11 +86,9 @@ final class BufferObject {
         this.serial = serial;
         this.requestedSize = request.size();
         this.size = request.size();
-        this.requestedFormat = request.format().orElse(null);
         this.owner = owner;
         this.name = request.name();
-        this.requestedExporter = request.exporter().orElse(null);
-        this.requestConstraints = request.constraints();
+        this.request = request;
     }
 
     /** Wraps storage that already exists: an adopted or imported fd. */
@@ -98,11 +97,8 @@ final class BufferObject {
         this.registry = registry;
         this.serial = serial;
         this.requestedSize = storage.size();
-        this.requestedFormat = null;
         this.owner = owner;
         this.name = name;
-        this.requestedExporter = null;
-        this.requestConstraints = DeviceConstraints.NONE;
         this.storage = storage;
         this.exporter = exporter;
         measure(storage, exporter.name);
@@ -171,7 +167,10 @@ final class BufferObject {
         if (l != null) {
             return l;
         }
-        return requestedFormat != null && requestedFormat.buffers() == 1 && !isAllocated() ? requestedFormat : null;
+        synchronized (this) {
+            BufferFormat asked = request == null ? null : request.format().orElse(null);
+            return asked != null && asked.buffers() == 1 && storage == null ? asked : null;
+        }
     }
 
     String describe() {
@@ -396,13 +395,14 @@ final class BufferObject {
         if (storage != null) {
             return storage;
         }
-        DeviceConstraints merged = requestConstraints;
+        DeviceConstraints merged = request.constraints();
+        String requestedExporter = request.exporter().orElse(null);
         if (attachments != null) {
             for (AttachmentImpl a : attachments) {
                 merged = merged.mergedWith(a.device().constraints());
             }
         }
-        BufferFormat planned = plan(requestedFormat, merged);
+        BufferFormat planned = plan(request.format().orElse(null), merged);
         long want = planned == null ? size : Math.max(size, planned.bufferSize(0));
         List<ExporterRef> candidates = registry.exporterList();
         StringBuilder why = null; // made only where an exporter is passed over
@@ -504,6 +504,7 @@ final class BufferObject {
             s.release();
             throw e;
         }
+        request = null; // committed: the request is not needed any more
         registry.committed(this, id);
     }
 
@@ -619,6 +620,13 @@ final class BufferObject {
 
     synchronized ExportedBuffer storage(String call) {
         return commit(call);
+    }
+
+    /** The storage, committed if need be, and a new reference on the buffer: one monitor entry for a CPU access. */
+    synchronized ExportedBuffer refStorage(String call) {
+        ExportedBuffer s = commit(call);
+        ref(call);
+        return s;
     }
 
     int fd() {

@@ -64,7 +64,13 @@ public final class BufferRegistry {
         boolean leak_trace() default false;
     }
 
-    final Cleaner cleaner = Cleaner.create();
+    /** Handles dropped without put: their references, enqueued by the garbage collector for the reaper. */
+    private final java.lang.ref.ReferenceQueue<Handle> dropped = new java.lang.ref.ReferenceQueue<>();
+    /** The leak reaper's thread, started with the first handle; guarded by {@code this}. */
+    private Thread reaper;
+    private volatile boolean reaperStarted;
+    /** For pools dropped without close (rare): made with the first pool; guarded by {@code this}. */
+    private Cleaner cleaner;
     /**
      * Committed buffers by the identity of their file: ({@code st_dev}, {@code st_ino}), never the inode alone.
      * {@link BufferId} is a record of two longs, whose hash mixes both; the map spreads it further: O(1) lookups
@@ -76,6 +82,8 @@ public final class BufferRegistry {
      * whose entry another object took. Every live buffer is in one of the two, so there is no third set to keep.
      */
     private final Set<BufferObject> others = ConcurrentHashMap.newKeySet();
+    /** The clients' views not yet closed. */
+    private final Set<OwnerScope> scopes = ConcurrentHashMap.newKeySet();
     private final AtomicLong serials = new AtomicLong();
     private final AtomicLong leaks = new AtomicLong();
     private volatile List<ExporterRef> exporters = List.of();
@@ -93,7 +101,10 @@ public final class BufferRegistry {
         leakTrace = config.leak_trace();
     }
 
-    /** Releases what is still live when the core stops: clients' registries were released before. */
+    /**
+     * Releases what is still live when the core stops (clients' registries were released before), then stops and
+     * joins the leak reaper.
+     */
     @Deactivate
     void deactivate() {
         for (BufferObject b : liveBuffers()) {
@@ -101,6 +112,103 @@ public final class BufferRegistry {
                     + "); releasing it");
             b.forceRelease(); // references still out become void: their put is a no-op, not a leak
         }
+        for (OwnerScope s : scopes) {
+            s.forgetVoidReferences(); // the reaper stops: no dropped handle of theirs is left for it to find
+        }
+        Thread t;
+        synchronized (this) {
+            t = reaper;
+            reaper = null;
+        }
+        if (t != null) {
+            t.interrupt();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- leaks ----
+
+    /**
+     * The queue a new handle's reference is registered with; starts the leak reaper with the first handle. The
+     * reaper is this registry's thread: it only takes dropped handles' references off the queue and reports them
+     * ({@link Handle.Ref#run()}); {@link #deactivate()} stops and joins it. It holds the registry weakly, so a
+     * registry dropped without deactivation (a test's) lets it end too.
+     */
+    java.lang.ref.ReferenceQueue<Handle> droppedHandles() {
+        if (!reaperStarted) {
+            startReaper();
+        }
+        return dropped;
+    }
+
+    private synchronized void startReaper() {
+        if (reaperStarted) {
+            return;
+        }
+        Thread t = new Thread(new Reaper(dropped, new java.lang.ref.WeakReference<>(this)), "dmabuf-leak-reaper");
+        t.setDaemon(true);
+        t.start();
+        reaper = t;
+        reaperStarted = true;
+    }
+
+    /** The leak reaper's loop; see {@link #droppedHandles()}. */
+    private static final class Reaper implements Runnable {
+        private final java.lang.ref.ReferenceQueue<Handle> queue;
+        private final java.lang.ref.WeakReference<BufferRegistry> registry;
+
+        Reaper(java.lang.ref.ReferenceQueue<Handle> queue, java.lang.ref.WeakReference<BufferRegistry> registry) {
+            this.queue = queue;
+            this.registry = registry;
+        }
+
+        @Override
+        public void run() {
+            while (!Thread.currentThread().isInterrupted()) {
+                java.lang.ref.Reference<? extends Handle> r;
+                try {
+                    r = queue.remove(1000);
+                } catch (InterruptedException e) {
+                    return; // deactivate() stops the reaper
+                }
+                if (r instanceof Handle.Ref ref) {
+                    try {
+                        ref.run();
+                    } catch (RuntimeException e) {
+                        BufferRegistry reg = registry.get();
+                        if (reg != null) {
+                            reg.warn("leak: putting a dropped handle failed: " + e);
+                        }
+                    }
+                } else if (registry.get() == null) {
+                    return; // the registry is gone, and every handle with it
+                }
+            }
+        }
+    }
+
+    /** For tests: the leak reaper's thread, or null before the first handle and after deactivation. */
+    synchronized Thread reaperThread() {
+        return reaper;
+    }
+
+    /** The cleaner that closes pools dropped without close(); made with the first pool. */
+    synchronized Cleaner cleaner() {
+        if (cleaner == null) {
+            cleaner = Cleaner.create();
+        }
+        return cleaner;
     }
 
     // ---- exporters (MULTIPLE, DYNAMIC, ordered by service.ranking then service.id) ----
@@ -172,7 +280,14 @@ public final class BufferRegistry {
      * @return the client's view; close it to release what the client left open
      */
     OwnerScope open(String owner) {
-        return new OwnerScope(this, owner);
+        OwnerScope s = new OwnerScope(this, owner);
+        scopes.add(s);
+        return s;
+    }
+
+    /** A client's view was closed. */
+    void closed(OwnerScope scope) {
+        scopes.remove(scope);
     }
 
     DmaBuf create(BufferRequest request, OwnerScope owner) {

@@ -37,7 +37,7 @@ final class PoolImpl implements BufferPool {
 
     private PoolImpl(State state) {
         this.state = state;
-        this.cleanable = state.registry.cleaner.register(this, state);
+        this.cleanable = state.registry.cleaner().register(this, state);
     }
 
     /**
@@ -102,7 +102,7 @@ final class PoolImpl implements BufferPool {
                         + " and frame 0 " + first.describe() + ": a pool has one format");
             }
             for (DmaBuf b : f.buffers()) {
-                if (!(b instanceof Handle h) || h.buffer.registry != registry) {
+                if (!(b instanceof Handle h) || h.buffer().registry != registry) {
                     throw new InvalidArgumentException("poolOf", "a buffer of frame " + i + " was not made by this "
                             + "registry");
                 }
@@ -205,7 +205,7 @@ final class PoolImpl implements BufferPool {
             }
             for (Slot s : slots) {
                 for (Handle h : s.own) {
-                    h.buffer.watch(s); // nobody else holds the new buffers: every count is 1
+                    h.buffer().watch(s); // nobody else holds the new buffers: every count is 1
                 }
             }
         }
@@ -404,7 +404,7 @@ final class PoolImpl implements BufferPool {
             /** Drops the pool's references; outside the lock. */
             void drop() {
                 for (Handle h : own) {
-                    h.buffer.watch(null);
+                    h.buffer().watch(null);
                     h.close();
                 }
             }

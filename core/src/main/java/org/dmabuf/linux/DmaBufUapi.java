@@ -38,7 +38,9 @@ public final class DmaBufUapi {
     private static final NativeLong SET_NAME = Ioc.request(DMA_BUF_SET_NAME_B);
     private static final NativeLong EXPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
     private static final NativeLong IMPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
-    private static final ThreadLocal<long[]> SYNC_ARG = ThreadLocal.withInitial(() -> new long[1]);
+    /** Each thread's {@code struct dma_buf_sync}, in native memory: no array is copied in and out per call. */
+    private static final ThreadLocal<com.sun.jna.Memory> SYNC_ARG =
+            ThreadLocal.withInitial(() -> new com.sun.jna.Memory(8));
 
     private DmaBufUapi() {
     }
@@ -134,19 +136,23 @@ public final class DmaBufUapi {
      * @throws LinuxException naming the ioctl, the fd and errno
      */
     public static void syncFlags(int fd, long flags) {
-        long[] arg = SYNC_ARG.get();
-        while (true) {
-            arg[0] = flags;
-            try {
-                LibC.ioctl(fd, SYNC, arg);
-                return;
-            } catch (LastErrorException e) {
-                int errno = e.getErrorCode();
-                if (errno != Errno.EINTR && errno != Errno.EAGAIN) {
-                    throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
-                            + Long.toHexString(flags), errno);
+        com.sun.jna.Memory arg = SYNC_ARG.get();
+        try {
+            while (true) {
+                arg.setLong(0, flags);
+                try {
+                    LibC.ioctl(fd, SYNC, arg);
+                    return;
+                } catch (LastErrorException e) {
+                    int errno = e.getErrorCode();
+                    if (errno != Errno.EINTR && errno != Errno.EAGAIN) {
+                        throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
+                                + Long.toHexString(flags), errno);
+                    }
                 }
             }
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(arg);
         }
     }
 

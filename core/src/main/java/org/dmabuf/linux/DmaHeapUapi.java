@@ -84,7 +84,7 @@ public final class DmaHeapUapi {
     public static int alloc(int heap, long len, int fdFlags, long heapFlags, String target) {
         com.sun.jna.Memory arg = ALLOC_ARG.get();
         arg.setLong(AllocationData.OFFSET_LEN, len);
-        arg.setInt(AllocationData.OFFSET_FD, -1);
+        arg.setInt(AllocationData.OFFSET_FD, 0); // an out field: the kernel refuses a non-zero one (EINVAL)
         arg.setInt(AllocationData.OFFSET_FD_FLAGS, fdFlags);
         arg.setLong(AllocationData.OFFSET_HEAP_FLAGS, heapFlags);
         try {

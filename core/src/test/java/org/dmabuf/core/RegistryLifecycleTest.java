@@ -208,4 +208,22 @@ class RegistryLifecycleTest extends RegistryFixture {
         assertThat(registry.liveCount()).isZero();
         assertThat(registry.bufinfo()).isEmpty();
     }
+
+    @Test
+    void theLeakReaperStartsWithTheFirstHandleAndTheCoreStoppingJoinsIt() {
+        BufferRegistry fresh = new BufferRegistry();
+        fresh.bindExporter(system, system.props);
+        assertThat(fresh.reaperThread()).as("no handle yet, no thread").isNull();
+        OwnerScope client = fresh.open("client");
+        DmaBuf b = client.allocate(BufferRequest.ofSize(4096));
+        Thread reaper = fresh.reaperThread();
+        assertThat(reaper).isNotNull();
+        assertThat(reaper.isAlive()).isTrue();
+        assertThat(reaper.isDaemon()).isTrue();
+        b.put();
+        client.close();
+        fresh.deactivate();
+        assertThat(reaper.isAlive()).as("joined by deactivate").isFalse();
+        assertThat(fresh.reaperThread()).isNull();
+    }
 }
