@@ -30,11 +30,11 @@ import org.dmabuf.spi.ExportedBuffer;
  * unmap, mmap, setName and release ops are serialised for one buffer. CPU accesses do not take the monitor.
  */
 final class BufferObject {
-    final BufferRegistry registry;
     final long serial;
     /** The size asked for, or reported at adoption. */
     final long requestedSize;
-    final String owner;
+    /** The client that made or adopted the buffer: its registry, and its name for bufinfo's owner column. */
+    private final OwnerScope creator;
     /**
      * The request, until storage is committed (late allocation reads it then); null afterwards and for adopted
      * storage, so that a live buffer does not keep its request. Guarded by this object's monitor.
@@ -81,23 +81,25 @@ final class BufferObject {
         void idle(BufferObject b);
     }
 
-    BufferObject(BufferRegistry registry, long serial, BufferRequest request, String owner) {
-        this.registry = registry;
+    /** The registry the buffer belongs to. */
+    BufferRegistry registry() {
+        return creator.registry();
+    }
+
+    BufferObject(long serial, BufferRequest request, OwnerScope creator) {
         this.serial = serial;
         this.requestedSize = request.size();
         this.size = request.size();
-        this.owner = owner;
+        this.creator = creator;
         this.name = request.name();
         this.request = request;
     }
 
     /** Wraps storage that already exists: an adopted or imported fd. */
-    BufferObject(BufferRegistry registry, long serial, ExportedBuffer storage, ExporterRef exporter, String name,
-            String owner) {
-        this.registry = registry;
+    BufferObject(long serial, ExportedBuffer storage, ExporterRef exporter, String name, OwnerScope creator) {
         this.serial = serial;
         this.requestedSize = storage.size();
-        this.owner = owner;
+        this.creator = creator;
         this.name = name;
         this.storage = storage;
         this.exporter = exporter;
@@ -250,7 +252,7 @@ final class BufferObject {
                     return false;
                 }
             }
-            last = registry.hasListeners() ? info() : null; // info() reads fdinfo once for a dma-buf: only if needed
+            last = registry().hasListeners() ? info() : null; // info() reads fdinfo once for a dma-buf: only if needed
             released = true;
             watcher = null;
             leftover = attachments;
@@ -260,7 +262,7 @@ final class BufferObject {
             cpu = null;
             if (leftover != null) {
                 for (AttachmentImpl a : leftover) {
-                    registry.warn("release: " + describe() + " released with device '" + a.device().name()
+                    registry().warn("release: " + describe() + " released with device '" + a.device().name()
                             + "' still attached (detach before the last put); detaching it");
                     for (SgTableImpl t : a.takeTables()) {
                         if (s != null) {
@@ -281,10 +283,10 @@ final class BufferObject {
             }
         } finally {
             if (s != null) {
-                registry.forget(this, id, last);
+                registry().forget(this, id, last);
                 s.release();
             } else {
-                registry.forget(this, BufferId.NONE, last);
+                registry().forget(this, BufferId.NONE, last);
             }
         }
         return true;
@@ -298,7 +300,7 @@ final class BufferObject {
         try {
             r.run();
         } catch (RuntimeException e) {
-            registry.warn("release: " + describe() + ": exporter op failed during release: " + e);
+            registry().warn("release: " + describe() + ": exporter op failed during release: " + e);
         }
     }
 
@@ -404,7 +406,7 @@ final class BufferObject {
         }
         BufferFormat planned = plan(request.format().orElse(null), merged);
         long want = planned == null ? size : Math.max(size, planned.bufferSize(0));
-        List<ExporterRef> candidates = registry.exporterList();
+        List<ExporterRef> candidates = registry().exporterList();
         StringBuilder why = null; // made only where an exporter is passed over
         List<DmaBufException> failures = null;
         boolean named = false;
@@ -505,7 +507,7 @@ final class BufferObject {
             throw e;
         }
         request = null; // committed: the request is not needed any more
-        registry.committed(this, id);
+        registry().committed(this, id);
     }
 
     // ---- attach / detach ----
@@ -650,7 +652,7 @@ final class BufferObject {
                 : "dma-buf";
         return new BufferInfo(id, size, requestedSize, name, storage == null || released ? "" : expNameLocked(),
                 exporter == null ? "" : exporter.name, kind, released ? 0 : refs, devices, kernel, maps, cpu != null,
-                owner, java.util.Optional.ofNullable(format()));
+                creator.name(), java.util.Optional.ofNullable(format()));
     }
 
     /** A buffer holds one buffer's planes: a format whose planes live in several is a frame's. */

@@ -293,7 +293,7 @@ public final class BufferRegistry {
     DmaBuf create(BufferRequest request, OwnerScope owner) {
         BufferObject.checkSize("create", request.size());
         BufferObject.checkSingleBuffer("create", request);
-        BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
+        BufferObject b = new BufferObject(serials.incrementAndGet(), request, owner);
         b.listed = true;
         others.add(b);
         Handle h = handle(b, owner, "create");
@@ -304,7 +304,7 @@ public final class BufferRegistry {
     DmaBuf allocate(BufferRequest request, OwnerScope owner) {
         BufferObject.checkSize("allocate", request.size());
         BufferObject.checkSingleBuffer("allocate", request);
-        BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
+        BufferObject b = new BufferObject(serials.incrementAndGet(), request, owner);
         b.listed = true; // in byId once committed
         try {
             b.commit("allocate");
@@ -388,7 +388,7 @@ public final class BufferRegistry {
     /** Wraps adopted storage; the storage is released if the kernel's view of it cannot be read. */
     private BufferObject adopted(ExportedBuffer s, ExporterRef ref, String name, OwnerScope owner) {
         try {
-            return new BufferObject(this, serials.incrementAndGet(), s, ref, name, owner.name());
+            return new BufferObject(serials.incrementAndGet(), s, ref, name, owner);
         } catch (RuntimeException e) {
             s.release();
             throw e;

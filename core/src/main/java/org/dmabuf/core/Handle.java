@@ -38,7 +38,7 @@ final class Handle implements DmaBuf {
      *        the handle was made; the report's text is built only when there is a leak
      */
     Handle(BufferObject buffer, OwnerScope owner, String call) {
-        BufferRegistry registry = buffer.registry;
+        BufferRegistry registry = buffer.registry();
         this.ref = new Ref(this, registry.droppedHandles(), buffer, owner,
                 registry.leakTrace ? new Site(call, owner.name()) : call);
         owner.track(ref);
@@ -144,7 +144,7 @@ final class Handle implements DmaBuf {
             if (markPut()) {
                 owner.untrack(this);
                 if (!buffer.isForced()) { // a reference the stopping core voided is no leak
-                    buffer.registry.leaked(buffer, site());
+                    buffer.registry().leaked(buffer, site());
                 }
                 buffer.unref();
             }
@@ -258,7 +258,7 @@ final class Handle implements DmaBuf {
     public Attachment attach(Device device) {
         live("attach");
         AttachmentImpl a = ref.owner.track(ref.buffer.attach(this, device));
-        ref.buffer.registry.fireAttached(ref.buffer, device.name());
+        ref.buffer.registry().fireAttached(ref.buffer, device.name());
         return a;
     }
 

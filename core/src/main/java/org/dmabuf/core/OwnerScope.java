@@ -39,6 +39,10 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
         return name;
     }
 
+    BufferRegistry registry() {
+        return registry;
+    }
+
     <T> T track(T resource) {
         open.add(resource);
         return resource;
@@ -152,7 +156,7 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     @Override
     public DmaBuf get(DmaBuf buffer) {
         live("get");
-        if (!(buffer instanceof Handle h) || h.buffer().registry != registry) {
+        if (!(buffer instanceof Handle h) || h.buffer().registry() != registry) {
             throw new org.dmabuf.api.InvalidArgumentException("get", "the buffer " + buffer
                     + " was not made by this registry");
         }

@@ -102,7 +102,7 @@ final class PoolImpl implements BufferPool {
                         + " and frame 0 " + first.describe() + ": a pool has one format");
             }
             for (DmaBuf b : f.buffers()) {
-                if (!(b instanceof Handle h) || h.buffer().registry != registry) {
+                if (!(b instanceof Handle h) || h.buffer().registry() != registry) {
                     throw new InvalidArgumentException("poolOf", "a buffer of frame " + i + " was not made by this "
                             + "registry");
                 }
