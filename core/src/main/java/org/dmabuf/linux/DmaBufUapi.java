@@ -38,7 +38,28 @@ public final class DmaBufUapi {
     private static final NativeLong SET_NAME = Ioc.request(DMA_BUF_SET_NAME_B);
     private static final NativeLong EXPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
     private static final NativeLong IMPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
-    /** Each thread's {@code struct dma_buf_sync}, in native memory: no array is copied in and out per call. */
+    /**
+     * Every {@code struct dma_buf_sync} a CPU access passes, made once: the one at index {@code i} holds flags
+     * {@code i} ({@code DMA_BUF_SYNC_START = 0} or {@code _END = 4}, ORed with {@code READ = 1}, {@code WRITE = 2}).
+     * {@code DMA_BUF_IOCTL_SYNC} is {@code _IOW}: the kernel only reads its argument, so every thread may pass the
+     * same memory, and nothing is written or allocated per call. Static: reachable for as long as the class is.
+     */
+    private static final com.sun.jna.Memory SYNC_STRUCTS = new com.sun.jna.Memory(8 * 8);
+    private static final com.sun.jna.Pointer[] SYNC_BY_FLAGS = new com.sun.jna.Pointer[8];
+
+    static {
+        for (int i = 0; i < 8; i++) {
+            SYNC_STRUCTS.setLong(8L * i, i);
+            SYNC_BY_FLAGS[i] = SYNC_STRUCTS.share(8L * i, 8);
+        }
+    }
+
+    /** The shared, read-only {@code struct dma_buf_sync} for a START or END in a direction. */
+    static com.sun.jna.Pointer syncArgument(boolean end, SyncDirection direction) {
+        return SYNC_BY_FLAGS[(int) ((end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags())];
+    }
+
+    /** Each thread's {@code struct dma_buf_sync} for other flags (the kernel's checks of bad ones, in tests). */
     private static final ThreadLocal<com.sun.jna.Memory> SYNC_ARG =
             ThreadLocal.withInitial(() -> new com.sun.jna.Memory(8));
 
@@ -125,7 +146,20 @@ public final class DmaBufUapi {
      *         fd is not a dma-buf, {@code EINVAL} for bad flags)
      */
     public static void sync(int fd, boolean end, SyncDirection direction) {
-        syncFlags(fd, (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags());
+        long flags = (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags();
+        com.sun.jna.Pointer arg = syncArgument(end, direction);
+        while (true) {
+            try {
+                LibC.ioctl(fd, SYNC, arg);
+                return;
+            } catch (LastErrorException e) {
+                int errno = e.getErrorCode();
+                if (errno != Errno.EINTR && errno != Errno.EAGAIN) {
+                    throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
+                            + Long.toHexString(flags), errno);
+                }
+            }
+        }
     }
 
     /**

@@ -121,4 +121,16 @@ class LinuxLayerTest {
             }
         }
     }
+
+    @Test
+    void theSharedSyncStructsHoldTheUapiFlagsOfEveryStartAndEnd() {
+        // DMA_BUF_IOCTL_SYNC passes one of these shared structs; a wrong one would sync the wrong way
+        for (org.dmabuf.api.SyncDirection d : org.dmabuf.api.SyncDirection.values()) {
+            assertThat(DmaBufUapi.syncArgument(false, d).getLong(0)).as("START " + d)
+                    .isEqualTo(DmaBufUapi.DMA_BUF_SYNC_START | d.flags());
+            assertThat(DmaBufUapi.syncArgument(true, d).getLong(0)).as("END " + d)
+                    .isEqualTo(DmaBufUapi.DMA_BUF_SYNC_END | d.flags());
+        }
+        assertThat(DmaBufUapi.syncArgument(true, org.dmabuf.api.SyncDirection.READ_WRITE).getLong(0)).isEqualTo(7);
+    }
 }
