@@ -238,18 +238,22 @@ final class PoolImpl implements BufferPool {
             } finally {
                 lock.unlock();
             }
-            List<DmaBuf> handles = new ArrayList<>(slot.own.size());
+            List<Handle> own = slot.own;
+            DmaBuf[] handles = new DmaBuf[own.size()];
+            int taken = 0;
             try {
-                for (Handle h : slot.own) {
-                    handles.add(h.getFor(scope));
+                for (; taken < handles.length; taken++) {
+                    handles[taken] = own.get(taken).getFor(scope);
                 }
             } catch (RuntimeException | Error e) {
-                handles.forEach(DmaBuf::close);
+                for (int i = 0; i < taken; i++) {
+                    handles[i].close();
+                }
                 unreserve(slot);
                 throw e;
             }
             unreserve(slot);
-            return new FrameBufferImpl(format, handles);
+            return new FrameBufferImpl(format, List.of(handles));
         }
 
         /** Ends a reservation: back on the queue if nobody holds the frame, dropped if the pool closed meanwhile. */
