@@ -3,7 +3,6 @@ package org.dmabuf.core;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.DmaBuf;
@@ -18,8 +17,12 @@ import org.dmabuf.api.ExporterInfo;
 final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     private final BufferRegistry registry;
     private final String name;
-    /** Attachments, mappings, CPU accesses and pools the client has open. */
-    private final Set<Object> open = ConcurrentHashMap.newKeySet();
+    /**
+     * Attachments, mappings, CPU accesses and pools the client has open, by identity: an open-addressed table that
+     * makes no entry object per resource (a CPU access is tracked for its length only). Guarded by
+     * {@link #refsLock}.
+     */
+    private final Set<Object> open = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /**
      * The client's buffer references, many and short-lived, newest first, in a list of their own threaded through
      * the references ({@link Handle.Ref#older}, {@link Handle.Ref#newer}): tracking one costs two fields, not a
@@ -27,6 +30,7 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
      */
     private Handle.Ref refs;
     private int refCount;
+    /** Guards what the scope tracks: {@link #open}, {@link #refs}, {@link #refCount}. */
     private final Object refsLock = new Object();
     private volatile boolean closed;
 
@@ -44,12 +48,16 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     }
 
     <T> T track(T resource) {
-        open.add(resource);
+        synchronized (refsLock) {
+            open.add(resource);
+        }
         return resource;
     }
 
     void untrack(Object resource) {
-        open.remove(resource);
+        synchronized (refsLock) {
+            open.remove(resource);
+        }
     }
 
     /** Tracks a new buffer reference. */
@@ -181,7 +189,10 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     public void close() {
         closed = true;
         registry.closed(this);
-        List<Object> all = new ArrayList<>(open);
+        List<Object> all;
+        synchronized (refsLock) {
+            all = new ArrayList<>(open);
+        }
         all.addAll(trackedRefs());
         int ended = 0;
         // pools after attachments (a free buffer of a pool is released when its pool closes), before the handles
