@@ -292,6 +292,15 @@ final class PoolImpl implements BufferPool {
 
         /** Closes the pool; returns false if it was closed already. */
         boolean close() {
+            return close(null);
+        }
+
+        /**
+         * Closes the pool, saying {@code leak} first if it is not null; returns false if it was closed already (then
+         * nothing is said). The warning comes before the buffers are released, so whoever sees them released sees
+         * it too.
+         */
+        private boolean close(String leak) {
             List<Slot> toDrop = new ArrayList<>();
             lock.lock();
             try {
@@ -312,6 +321,9 @@ final class PoolImpl implements BufferPool {
                 lock.unlock();
             }
             scope.untrack(this);
+            if (leak != null) {
+                registry.warn(leak);
+            }
             RuntimeException error = null;
             for (Slot s : toDrop) {
                 try {
@@ -333,10 +345,8 @@ final class PoolImpl implements BufferPool {
         /** The cleaner's action: the pool object was dropped without {@code close()}. */
         @Override
         public void run() {
-            if (close()) {
-                registry.warn("leak: a buffer pool of " + slots.size() + " x " + format.describe() + " of "
-                        + scope.name() + " was dropped without close(); closed it");
-            }
+            close("leak: a buffer pool of " + slots.size() + " x " + format.describe() + " of " + scope.name()
+                    + " was dropped without close(); closed it");
         }
 
         private static long nanos(Duration timeout) {
