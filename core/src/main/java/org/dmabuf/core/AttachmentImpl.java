@@ -31,7 +31,7 @@ final class AttachmentImpl implements Attachment {
         this.buffer = buffer;
         this.handle = new java.lang.ref.WeakReference<>(handle);
         this.device = device;
-        this.owner = handle.owner;
+        this.owner = handle.owner();
     }
 
     @Override

@@ -30,15 +30,16 @@ import org.dmabuf.spi.ExportedBuffer;
  * unmap, mmap, setName and release ops are serialised for one buffer. CPU accesses do not take the monitor.
  */
 final class BufferObject {
-    final BufferRegistry registry;
     final long serial;
     /** The size asked for, or reported at adoption. */
     final long requestedSize;
-    /** The format asked for, or null. */
-    final BufferFormat requestedFormat;
-    final String owner;
-    private final String requestedExporter;
-    private final DeviceConstraints requestConstraints;
+    /** The client that made or adopted the buffer: its registry, and its name for bufinfo's owner column. */
+    private final OwnerScope creator;
+    /**
+     * The request, until storage is committed (late allocation reads it then); null afterwards and for adopted
+     * storage, so that a live buffer does not keep its request. Guarded by this object's monitor.
+     */
+    private BufferRequest request;
 
     private String name;
     private ExportedBuffer storage;
@@ -60,6 +61,11 @@ final class BufferObject {
     private volatile GuardedMemory cpu;
     /** Told when the count crosses between 1 and 2: a pool's; guarded by this object's monitor. */
     private Watcher watcher;
+    /**
+     * Set by the registry when the buffer became one of its live buffers (before it is published there); a buffer
+     * never listed (an adoption that lost a race) leaves nothing behind when released.
+     */
+    volatile boolean listed;
 
     /**
      * Learns when a buffer's reference count crosses between 1 and 2, under the buffer's monitor: a pool that keeps
@@ -75,29 +81,26 @@ final class BufferObject {
         void idle(BufferObject b);
     }
 
-    BufferObject(BufferRegistry registry, long serial, BufferRequest request, String owner) {
-        this.registry = registry;
+    /** The registry the buffer belongs to. */
+    BufferRegistry registry() {
+        return creator.registry();
+    }
+
+    BufferObject(long serial, BufferRequest request, OwnerScope creator) {
         this.serial = serial;
         this.requestedSize = request.size();
         this.size = request.size();
-        this.requestedFormat = request.format().orElse(null);
-        this.owner = owner;
+        this.creator = creator;
         this.name = request.name();
-        this.requestedExporter = request.exporter().orElse(null);
-        this.requestConstraints = request.constraints();
+        this.request = request;
     }
 
     /** Wraps storage that already exists: an adopted or imported fd. */
-    BufferObject(BufferRegistry registry, long serial, ExportedBuffer storage, ExporterRef exporter, String name,
-            String owner) {
-        this.registry = registry;
+    BufferObject(long serial, ExportedBuffer storage, ExporterRef exporter, String name, OwnerScope creator) {
         this.serial = serial;
         this.requestedSize = storage.size();
-        this.requestedFormat = null;
-        this.owner = owner;
+        this.creator = creator;
         this.name = name;
-        this.requestedExporter = null;
-        this.requestConstraints = DeviceConstraints.NONE;
         this.storage = storage;
         this.exporter = exporter;
         measure(storage, exporter.name);
@@ -109,9 +112,16 @@ final class BufferObject {
      */
     private void measure(ExportedBuffer s, String exporterName) {
         // the Linux layer's FdBuffer measured its fd with statx and lseek when it took it; others are measured here
-        FdBuffer fb = s instanceof FdBuffer f ? f : null;
-        BufferId fileId = fb != null ? fb.id() : Sys.fstat(s.fd()).id();
-        long real = fb != null ? fb.kernelSize() : Sys.sizeOf(s.fd(), s.kind());
+        BufferId fileId;
+        long real;
+        if (s instanceof FdBuffer fb) {
+            fileId = fb.id();
+            real = fb.kernelSize();
+        } else {
+            org.dmabuf.linux.FileStat st = Sys.fstat(s.fd()); // one statx: identity and (see sizeOf) size
+            fileId = st.id();
+            real = Sys.sizeOf(s.fd(), s.kind(), st);
+        }
         if (real < requestedSize) {
             throw new DmaBufException("allocate", "EINVAL", "exporter '" + exporterName + "' returned " + real
                     + " bytes (as the kernel reports fd " + s.fd() + ") for " + describe() + " of "
@@ -159,7 +169,10 @@ final class BufferObject {
         if (l != null) {
             return l;
         }
-        return requestedFormat != null && requestedFormat.buffers() == 1 && !isAllocated() ? requestedFormat : null;
+        synchronized (this) {
+            BufferFormat asked = request == null ? null : request.format().orElse(null);
+            return asked != null && asked.buffers() == 1 && storage == null ? asked : null;
+        }
     }
 
     String describe() {
@@ -239,7 +252,7 @@ final class BufferObject {
                     return false;
                 }
             }
-            last = info();
+            last = registry().hasListeners() ? info() : null; // info() reads fdinfo once for a dma-buf: only if needed
             released = true;
             watcher = null;
             leftover = attachments;
@@ -249,7 +262,7 @@ final class BufferObject {
             cpu = null;
             if (leftover != null) {
                 for (AttachmentImpl a : leftover) {
-                    registry.warn("release: " + describe() + " released with device '" + a.device().name()
+                    registry().warn("release: " + describe() + " released with device '" + a.device().name()
                             + "' still attached (detach before the last put); detaching it");
                     for (SgTableImpl t : a.takeTables()) {
                         if (s != null) {
@@ -270,10 +283,10 @@ final class BufferObject {
             }
         } finally {
             if (s != null) {
-                registry.forget(this, id, last);
+                registry().forget(this, id, last);
                 s.release();
             } else {
-                registry.forget(this, BufferId.NONE, last);
+                registry().forget(this, BufferId.NONE, last);
             }
         }
         return true;
@@ -287,7 +300,7 @@ final class BufferObject {
         try {
             r.run();
         } catch (RuntimeException e) {
-            registry.warn("release: " + describe() + ": exporter op failed during release: " + e);
+            registry().warn("release: " + describe() + ": exporter op failed during release: " + e);
         }
     }
 
@@ -384,17 +397,18 @@ final class BufferObject {
         if (storage != null) {
             return storage;
         }
-        DeviceConstraints merged = requestConstraints;
+        DeviceConstraints merged = request.constraints();
+        String requestedExporter = request.exporter().orElse(null);
         if (attachments != null) {
             for (AttachmentImpl a : attachments) {
                 merged = merged.mergedWith(a.device().constraints());
             }
         }
-        BufferFormat planned = plan(requestedFormat, merged);
+        BufferFormat planned = plan(request.format().orElse(null), merged);
         long want = planned == null ? size : Math.max(size, planned.bufferSize(0));
-        List<ExporterRef> candidates = registry.exporterList();
-        StringBuilder why = new StringBuilder();
-        List<DmaBufException> failures = new ArrayList<>();
+        List<ExporterRef> candidates = registry().exporterList();
+        StringBuilder why = null; // made only where an exporter is passed over
+        List<DmaBufException> failures = null;
         boolean named = false;
         for (ExporterRef ref : candidates) {
             if (requestedExporter != null && !requestedExporter.equals(ref.name)) {
@@ -403,15 +417,17 @@ final class BufferObject {
             named = true;
             String unmet = ref.unmet(merged, want);
             if (unmet != null) {
-                why.append("; ").append(ref.name).append(": ").append(unmet);
+                why = (why == null ? new StringBuilder() : why).append("; ").append(ref.name).append(": ")
+                        .append(unmet);
                 continue;
             }
             ExportedBuffer s;
             try {
                 s = ref.exporter.allocate(new AllocationRequest(want, name, planned, merged));
             } catch (DmaBufException e) {
-                failures.add(e);
-                why.append("; ").append(ref.name).append(": ").append(e.getMessage());
+                (failures == null ? failures = new ArrayList<>() : failures).add(e);
+                why = (why == null ? new StringBuilder() : why).append("; ").append(ref.name).append(": ")
+                        .append(e.getMessage());
                 continue;
             }
             install(call, s, ref, planned, merged);
@@ -425,10 +441,12 @@ final class BufferObject {
             throw new NoExporterException(call, "ENODEV", "no exporter is registered to allocate " + describe()
                     + " of " + size + " bytes");
         }
-        NoExporterException e = new NoExporterException(call, failures.isEmpty() ? "ENODEV" : "ENOMEM",
+        NoExporterException e = new NoExporterException(call, failures == null ? "ENODEV" : "ENOMEM",
                 "no exporter could allocate " + describe() + " of " + size + " bytes with constraints [" + merged
-                        + "]" + why);
-        failures.forEach(e::addSuppressed);
+                        + "]" + (why == null ? "" : why));
+        if (failures != null) {
+            failures.forEach(e::addSuppressed);
+        }
         throw e;
     }
 
@@ -461,7 +479,7 @@ final class BufferObject {
             s.release();
             throw e;
         }
-        List<AttachmentImpl> done = new ArrayList<>();
+        List<AttachmentImpl> done = attachments == null ? List.of() : new ArrayList<>();
         storage = s;
         exporter = ref;
         try {
@@ -488,7 +506,8 @@ final class BufferObject {
             s.release();
             throw e;
         }
-        registry.committed(this, id);
+        request = null; // committed: the request is not needed any more
+        registry().committed(this, id);
     }
 
     // ---- attach / detach ----
@@ -605,6 +624,13 @@ final class BufferObject {
         return commit(call);
     }
 
+    /** The storage, committed if need be, and a new reference on the buffer: one monitor entry for a CPU access. */
+    synchronized ExportedBuffer refStorage(String call) {
+        ExportedBuffer s = commit(call);
+        ref(call);
+        return s;
+    }
+
     int fd() {
         return storage("fd").fd();
     }
@@ -626,7 +652,7 @@ final class BufferObject {
                 : "dma-buf";
         return new BufferInfo(id, size, requestedSize, name, storage == null || released ? "" : expNameLocked(),
                 exporter == null ? "" : exporter.name, kind, released ? 0 : refs, devices, kernel, maps, cpu != null,
-                owner, java.util.Optional.ofNullable(format()));
+                creator.name(), java.util.Optional.ofNullable(format()));
     }
 
     /** A buffer holds one buffer's planes: a format whose planes live in several is a frame's. */

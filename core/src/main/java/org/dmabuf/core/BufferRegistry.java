@@ -64,10 +64,26 @@ public final class BufferRegistry {
         boolean leak_trace() default false;
     }
 
-    final Cleaner cleaner = Cleaner.create();
-    /** Committed buffers by the identity of their file: ({@code st_dev}, {@code st_ino}), never the inode alone. */
+    /** Handles dropped without put: their references, enqueued by the garbage collector for the reaper. */
+    private final java.lang.ref.ReferenceQueue<Handle> dropped = new java.lang.ref.ReferenceQueue<>();
+    /** The leak reaper's thread, started with the first handle; guarded by {@code this}. */
+    private Thread reaper;
+    private volatile boolean reaperStarted;
+    /** For pools dropped without close (rare): made with the first pool; guarded by {@code this}. */
+    private Cleaner cleaner;
+    /**
+     * Committed buffers by the identity of their file: ({@code st_dev}, {@code st_ino}), never the inode alone.
+     * {@link BufferId} is a record of two longs, whose hash mixes both; the map spreads it further: O(1) lookups
+     * however many buffers live.
+     */
     private final ConcurrentHashMap<BufferId, BufferObject> byId = new ConcurrentHashMap<>();
-    private final Set<BufferObject> live = ConcurrentHashMap.newKeySet();
+    /**
+     * The live buffers that {@link #byId} does not hold: buffers without storage yet (late allocation), and any
+     * whose entry another object took. Every live buffer is in one of the two, so there is no third set to keep.
+     */
+    private final Set<BufferObject> others = ConcurrentHashMap.newKeySet();
+    /** The clients' views not yet closed. */
+    private final Set<OwnerScope> scopes = ConcurrentHashMap.newKeySet();
     private final AtomicLong serials = new AtomicLong();
     private final AtomicLong leaks = new AtomicLong();
     private volatile List<ExporterRef> exporters = List.of();
@@ -85,14 +101,114 @@ public final class BufferRegistry {
         leakTrace = config.leak_trace();
     }
 
-    /** Releases what is still live when the core stops: clients' registries were released before. */
+    /**
+     * Releases what is still live when the core stops (clients' registries were released before), then stops and
+     * joins the leak reaper.
+     */
     @Deactivate
     void deactivate() {
-        for (BufferObject b : new ArrayList<>(live)) {
+        for (BufferObject b : liveBuffers()) {
             warn("core stopping: " + b.describe() + " is still referenced (" + b.refCount()
                     + "); releasing it");
             b.forceRelease(); // references still out become void: their put is a no-op, not a leak
         }
+        for (OwnerScope s : scopes) {
+            s.forgetVoidReferences(); // the reaper stops: no dropped handle of theirs is left for it to find
+        }
+        Thread t;
+        synchronized (this) {
+            t = reaper;
+            reaper = null;
+        }
+        if (t != null) {
+            t.interrupt();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- leaks ----
+
+    /**
+     * The queue a new handle's reference is registered with; starts the leak reaper with the first handle. The
+     * reaper is this registry's thread: it only takes dropped handles' references off the queue and reports them
+     * ({@link Handle.Ref#run()}); {@link #deactivate()} stops and joins it. It holds the registry weakly, so a
+     * registry dropped without deactivation (a test's) lets it end too.
+     */
+    java.lang.ref.ReferenceQueue<Handle> droppedHandles() {
+        if (!reaperStarted) {
+            startReaper();
+        }
+        return dropped;
+    }
+
+    private synchronized void startReaper() {
+        if (reaperStarted) {
+            return;
+        }
+        Thread t = new Thread(new Reaper(dropped, new java.lang.ref.WeakReference<>(this)), "dmabuf-leak-reaper");
+        t.setDaemon(true);
+        t.start();
+        reaper = t;
+        reaperStarted = true;
+    }
+
+    /** The leak reaper's loop; see {@link #droppedHandles()}. */
+    private static final class Reaper implements Runnable {
+        private final java.lang.ref.ReferenceQueue<Handle> queue;
+        private final java.lang.ref.WeakReference<BufferRegistry> registry;
+
+        Reaper(java.lang.ref.ReferenceQueue<Handle> queue, java.lang.ref.WeakReference<BufferRegistry> registry) {
+            this.queue = queue;
+            this.registry = registry;
+        }
+
+        @Override
+        public void run() {
+            while (!Thread.currentThread().isInterrupted()) {
+                java.lang.ref.Reference<? extends Handle> r;
+                try {
+                    r = queue.remove(1000);
+                } catch (InterruptedException e) {
+                    return; // deactivate() stops the reaper
+                }
+                if (r instanceof Handle.Ref ref) {
+                    try {
+                        ref.run();
+                    } catch (RuntimeException e) {
+                        BufferRegistry reg = registry.get();
+                        if (reg != null) {
+                            reg.warn("leak: putting a dropped handle failed: " + e);
+                        }
+                    }
+                } else if (registry.get() == null) {
+                    return; // the registry is gone, and every handle with it
+                }
+            }
+        }
+    }
+
+    /** For tests: the leak reaper's thread, or null before the first handle and after deactivation. */
+    synchronized Thread reaperThread() {
+        return reaper;
+    }
+
+    /** The cleaner that closes pools dropped without close(); made with the first pool. */
+    synchronized Cleaner cleaner() {
+        if (cleaner == null) {
+            cleaner = Cleaner.create();
+        }
+        return cleaner;
     }
 
     // ---- exporters (MULTIPLE, DYNAMIC, ordered by service.ranking then service.id) ----
@@ -164,14 +280,22 @@ public final class BufferRegistry {
      * @return the client's view; close it to release what the client left open
      */
     OwnerScope open(String owner) {
-        return new OwnerScope(this, owner);
+        OwnerScope s = new OwnerScope(this, owner);
+        scopes.add(s);
+        return s;
+    }
+
+    /** A client's view was closed. */
+    void closed(OwnerScope scope) {
+        scopes.remove(scope);
     }
 
     DmaBuf create(BufferRequest request, OwnerScope owner) {
         BufferObject.checkSize("create", request.size());
         BufferObject.checkSingleBuffer("create", request);
-        BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
-        live.add(b);
+        BufferObject b = new BufferObject(serials.incrementAndGet(), request, owner);
+        b.listed = true;
+        others.add(b);
         Handle h = handle(b, owner, "create");
         fireCreated(b);
         return h;
@@ -180,8 +304,8 @@ public final class BufferRegistry {
     DmaBuf allocate(BufferRequest request, OwnerScope owner) {
         BufferObject.checkSize("allocate", request.size());
         BufferObject.checkSingleBuffer("allocate", request);
-        BufferObject b = new BufferObject(this, serials.incrementAndGet(), request, owner.name());
-        live.add(b);
+        BufferObject b = new BufferObject(serials.incrementAndGet(), request, owner);
+        b.listed = true; // in byId once committed
         try {
             b.commit("allocate");
         } catch (RuntimeException e) {
@@ -227,22 +351,22 @@ public final class BufferRegistry {
             throw new DmaBufException("get", "EINVAL", "fd " + fd + " (" + stat.id() + ") could not be adopted: " + e,
                     e);
         }
+        adopted.listed = true; // before it is published in byId: whoever releases it there must see it listed
         while (true) {
             BufferObject raced = byId.putIfAbsent(id, adopted);
             if (raced == null) {
-                live.add(adopted);
                 Handle h = handle(adopted, owner, "get");
                 fireCreated(adopted);
                 return h;
             }
             if (raced.tryRef()) {
                 // another thread adopted the same buffer first: use its object, drop ours
+                adopted.listed = false;
                 adopted.unref();
                 return handle(raced, owner, "get");
             }
             // the known object is between its last put and forget(): take its place
             if (byId.replace(id, raced, adopted)) {
-                live.add(adopted);
                 Handle h = handle(adopted, owner, "get");
                 fireCreated(adopted);
                 return h;
@@ -264,7 +388,7 @@ public final class BufferRegistry {
     /** Wraps adopted storage; the storage is released if the kernel's view of it cannot be read. */
     private BufferObject adopted(ExportedBuffer s, ExporterRef ref, String name, OwnerScope owner) {
         try {
-            return new BufferObject(this, serials.incrementAndGet(), s, ref, name, owner.name());
+            return new BufferObject(serials.incrementAndGet(), s, ref, name, owner);
         } catch (RuntimeException e) {
             s.release();
             throw e;
@@ -318,19 +442,45 @@ public final class BufferRegistry {
     // ---- buffer lifecycle callbacks ----
 
     void committed(BufferObject b, BufferId id) {
-        byId.put(id, b);
+        BufferObject shadowed = byId.put(id, b);
+        if (shadowed != null && shadowed != b) {
+            others.add(shadowed); // storage handed out twice (the same file): both objects stay listed
+        }
+        others.remove(b);
     }
 
+    /** Whether a buffer's release has anyone to tell: the buffer computes its last {@code BufferInfo} only then. */
+    boolean hasListeners() {
+        return !listeners.isEmpty();
+    }
+
+    /** A released buffer leaves the registry; called once per buffer object, after its last reference. */
     void forget(BufferObject b, BufferId id, BufferInfo last) {
-        boolean wasLive = live.remove(b);
-        if (wasLive && last != null && !listeners.isEmpty()) {
-            listeners.forEach(l -> l.bufferReleased(last));
+        if (!b.listed) {
+            return; // an adoption that lost a race, or was refused: never live
+        }
+        others.remove(b);
+        if (last != null && !listeners.isEmpty()) {
+            listeners.forEach(l -> l.bufferReleased(last)); // before its identity is forgotten, as before
         }
         if (!BufferId.NONE.equals(id)) {
             byId.remove(id, b);
         }
     }
 
+    /** Every live buffer object, a snapshot. */
+    private List<BufferObject> liveBuffers() {
+        if (others.isEmpty()) {
+            return new ArrayList<>(byId.values());
+        }
+        // a buffer being committed is in both for a moment: count it once
+        Set<BufferObject> all = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        all.addAll(byId.values());
+        all.addAll(others);
+        return new ArrayList<>(all);
+    }
+
+    /** Reports a leaked handle; {@code site} is where it was made: words, or a {@code Throwable} with the stack. */
     void leaked(BufferObject b, Object site) {
         leaks.incrementAndGet();
         String msg = "leak: a handle on " + b.describe() + " of " + b.size() + " bytes was dropped without put()";
@@ -364,6 +514,7 @@ public final class BufferRegistry {
     // ---- bufinfo ----
 
     List<BufferInfo> bufinfo() {
+        List<BufferObject> live = liveBuffers();
         List<BufferInfo> out = new ArrayList<>(live.size());
         for (BufferObject b : live) {
             BufferInfo i = b.info();
@@ -376,6 +527,6 @@ public final class BufferRegistry {
     }
 
     int liveCount() {
-        return live.size();
+        return liveBuffers().size();
     }
 }

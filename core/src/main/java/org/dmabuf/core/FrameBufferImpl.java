@@ -1,7 +1,8 @@
 package org.dmabuf.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.DmaBuf;
@@ -15,8 +16,19 @@ import org.dmabuf.api.InvalidArgumentException;
  */
 final class FrameBufferImpl implements FrameBuffer {
     private final BufferFormat format;
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(FrameBufferImpl.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final List<DmaBuf> buffers;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once by {@link #close()}; changed only through {@link #CLOSED}. */
+    private volatile boolean closed;
 
     FrameBufferImpl(BufferFormat format, List<DmaBuf> buffers) {
         this.format = format;
@@ -76,7 +88,7 @@ final class FrameBufferImpl implements FrameBuffer {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (CLOSED.compareAndSet(this, false, true)) {
             for (DmaBuf b : buffers) {
                 b.close();
             }

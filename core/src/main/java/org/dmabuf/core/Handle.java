@@ -1,9 +1,9 @@
 package org.dmabuf.core;
 
-import java.lang.ref.Cleaner;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.api.Attachment;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferId;
@@ -22,63 +22,129 @@ import org.dmabuf.linux.SyncFile;
 import org.dmabuf.spi.ExportedBuffer;
 
 /**
- * One reference to a buffer, handed to a caller. A handle dropped without {@link #put()} is found by a
- * {@link Cleaner}, reported as a leak with where it was created, and put. Thread-safe; any thread.
+ * One reference to a buffer, handed to a caller. A handle dropped without {@link #put()} is found by the registry's
+ * leak reaper ({@link BufferRegistry}), reported as a leak with where it was created, and put. Thread-safe; any
+ * thread.
+ *
+ * <p>Small, as there is one per reference: the handle holds only its {@link Ref}, which holds the rest.
  */
 final class Handle implements DmaBuf {
-    final BufferObject buffer;
-    final OwnerScope owner;
     private final Ref ref;
 
+    /**
+     * A new reference, tracked by {@code owner} and watched by the registry's leak reaper.
+     *
+     * @param call the call that made it, a constant ({@code "allocate"}, {@code "get"}): where a leak report says
+     *        the handle was made; the report's text is built only when there is a leak
+     */
     Handle(BufferObject buffer, OwnerScope owner, String call) {
-        this.buffer = buffer;
-        this.owner = owner;
-        BufferRegistry registry = buffer.registry;
-        Object site = registry.leakTrace ? new Throwable(call + " in " + owner.name() + " on thread "
-                + Thread.currentThread().getName()) : call + " in " + owner.name();
-        this.ref = new Ref(buffer, owner, site);
+        BufferRegistry registry = buffer.registry();
+        this.ref = new Ref(this, registry.droppedHandles(), buffer, owner,
+                registry.leakTrace ? new Site(call, owner.name()) : call);
         owner.track(ref);
-        ref.cleanable = registry.cleaner.register(this, ref);
+    }
+
+    /** The buffer this handle references. */
+    BufferObject buffer() {
+        return ref.buffer;
+    }
+
+    /** The client that holds this handle. */
+    OwnerScope owner() {
+        return ref.owner;
     }
 
     /**
-     * The reference itself, kept apart from the handle so that the cleaner can act once the handle is
-     * unreachable.
+     * Where a handle was made when leak traces are on: the creation stack, with the call, the owner and the thread
+     * put into words only when a leak is reported.
      */
-    static final class Ref implements Runnable {
+    static final class Site extends Throwable {
+        private static final long serialVersionUID = 1L;
+        private final String call;
+        private final String owner;
+        private final String thread;
+
+        Site(String call, String owner) {
+            super(null, null, false, true); // the stack is the point; no suppression list
+            this.call = call;
+            this.owner = owner;
+            this.thread = Thread.currentThread().getName();
+        }
+
+        @Override
+        public String getMessage() {
+            return call + " in " + owner + " on thread " + thread;
+        }
+    }
+
+    /**
+     * The reference itself: a phantom reference to its handle, so that the registry's leak reaper learns when the
+     * handle became unreachable without a put. Strongly held by its owner's list until put, so it is always
+     * enqueued if the handle is dropped; a put clears it, so it never is then. Small, as there is one per handle:
+     * the put flag is a field of its own, and where the handle was made is the call's constant name (with the
+     * owner, words are made only for a leak report) or a {@link Site}.
+     */
+    static final class Ref extends java.lang.ref.PhantomReference<Handle> implements Runnable {
+        private static final VarHandle PUT;
+
+        static {
+            try {
+                PUT = MethodHandles.lookup().findVarHandle(Ref.class, "put", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         final BufferObject buffer;
         final OwnerScope owner;
+        /** The call that made the handle ({@code String}), or a {@link Site} with its stack. */
         final Object site;
-        final AtomicBoolean put = new AtomicBoolean();
-        volatile Cleaner.Cleanable cleanable;
+        /** 1 once put; changed only through {@link #PUT}. */
+        private volatile int put;
+        /** The owner's list of references ({@link OwnerScope#track(Ref)}); guarded by the owner. */
+        Ref newer;
+        Ref older;
 
-        Ref(BufferObject buffer, OwnerScope owner, Object site) {
+        Ref(Handle handle, java.lang.ref.ReferenceQueue<Handle> dropped, BufferObject buffer, OwnerScope owner,
+                Object site) {
+            super(handle, dropped);
             this.buffer = buffer;
             this.owner = owner;
             this.site = site;
         }
 
+        /** Marks the reference put; false if it was already. */
+        private boolean markPut() {
+            return PUT.compareAndSet(this, 0, 1);
+        }
+
+        boolean isPut() {
+            return put != 0;
+        }
+
+        /** Where the handle was made, in words: {@code "allocate in client.bundle [42]"}, or the {@link Site}. */
+        Object site() {
+            return site instanceof Site ? site : site + " in " + owner.name();
+        }
+
         /** Puts the reference once; returns false if it was already put. */
         boolean drop() {
-            if (!put.compareAndSet(false, true)) {
+            if (!markPut()) {
                 return false;
             }
             owner.untrack(this);
-            Cleaner.Cleanable c = cleanable;
-            if (c != null) {
-                c.clean();
-            }
+            clear(); // put: the reaper never sees this reference
             buffer.unref();
             return true;
         }
 
-        /** The cleaner's action: runs when the handle became unreachable, or from {@link #drop()} (no-op then). */
+        /** The reaper's action: the handle became unreachable without a put. */
         @Override
         public void run() {
-            if (put.compareAndSet(false, true)) {
+            if (markPut()) {
                 owner.untrack(this);
                 if (!buffer.isForced()) { // a reference the stopping core voided is no leak
-                    buffer.registry.leaked(buffer, site);
+                    buffer.registry().leaked(buffer, site());
                 }
                 buffer.unref();
             }
@@ -86,86 +152,86 @@ final class Handle implements DmaBuf {
     }
 
     private void live(String call) {
-        if (ref.put.get()) {
-            throw new BufferReleasedException(call, "this handle on " + buffer.describe() + " was already put");
+        if (ref.isPut()) {
+            throw new BufferReleasedException(call, "this handle on " + ref.buffer.describe() + " was already put");
         }
     }
 
     @Override
     public long size() {
-        return buffer.size();
+        return ref.buffer.size();
     }
 
     @Override
     public long requestedSize() {
-        return buffer.requestedSize;
+        return ref.buffer.requestedSize;
     }
 
     @Override
     public String name() {
-        return buffer.name();
+        return ref.buffer.name();
     }
 
     @Override
     public void setName(String name) {
         live("setName");
-        buffer.setName(name);
+        ref.buffer.setName(name);
     }
 
     @Override
     public Optional<String> exporterName() {
-        return Optional.ofNullable(buffer.expName());
+        return Optional.ofNullable(ref.buffer.expName());
     }
 
     @Override
     public Optional<String> exporterService() {
-        ExporterRef e = buffer.exporter();
+        ExporterRef e = ref.buffer.exporter();
         return e == null ? Optional.empty() : Optional.of(e.name);
     }
 
     @Override
     public Optional<BufferKind> kind() {
-        return Optional.ofNullable(buffer.kind());
+        return Optional.ofNullable(ref.buffer.kind());
     }
 
     @Override
     public long inode() {
-        return buffer.inode();
+        return ref.buffer.inode();
     }
 
     @Override
     public BufferId id() {
-        return buffer.id();
+        return ref.buffer.id();
     }
 
     @Override
     public Optional<BufferFormat> format() {
-        return Optional.ofNullable(buffer.format());
+        return Optional.ofNullable(ref.buffer.format());
     }
 
     @Override
     public boolean isAllocated() {
-        return buffer.isAllocated();
+        return ref.buffer.isAllocated();
     }
 
     @Override
     public int refCount() {
-        return buffer.refCount();
+        return ref.buffer.refCount();
     }
 
     @Override
     public DmaBuf get() {
-        return getFor(owner);
+        return getFor(ref.owner);
     }
 
     /** A new reference on the buffer, owned by {@code scope}. */
     Handle getFor(OwnerScope scope) {
         live("get");
-        buffer.ref("get");
+        ref.buffer.ref("get");
         try {
-            return new Handle(buffer, scope, "get");
+            return new Handle(ref.buffer, scope, "get");
         } catch (RuntimeException | Error e) {
-            buffer.unref();
+            ref.buffer.unref();
             throw e;
         }
     }
@@ -173,7 +239,7 @@ final class Handle implements DmaBuf {
     @Override
     public void put() {
         if (!ref.drop()) {
-            throw new BufferReleasedException("put", "this handle on " + buffer.describe()
+            throw new BufferReleasedException("put", "this handle on " + ref.buffer.describe()
                     + " was already put (double put)");
         }
     }
@@ -185,14 +251,14 @@ final class Handle implements DmaBuf {
 
     @Override
     public boolean isPut() {
-        return ref.put.get();
+        return ref.isPut();
     }
 
     @Override
     public Attachment attach(Device device) {
         live("attach");
-        AttachmentImpl a = owner.track(buffer.attach(this, device));
-        buffer.registry.fireAttached(buffer, device.name());
+        AttachmentImpl a = ref.owner.track(ref.buffer.attach(this, device));
+        ref.buffer.registry().fireAttached(ref.buffer, device.name());
         return a;
     }
 
@@ -213,16 +279,16 @@ final class Handle implements DmaBuf {
         if (!(table instanceof SgTableImpl t)) {
             throw new BufferStateException("unmap", "EINVAL", "the mapping was not made by this registry");
         }
-        buffer.unmap(t);
+        ref.buffer.unmap(t);
     }
 
     private AttachmentImpl own(String call, Attachment attachment) {
         if (!(attachment instanceof AttachmentImpl a)) {
             throw new BufferStateException(call, "EINVAL", "the attachment was not made by this registry");
         }
-        if (a.buffer != buffer) {
+        if (a.buffer != ref.buffer) {
             throw new BufferStateException(call, "EINVAL", "the attachment of device '" + a.device().name()
-                    + "' belongs to " + a.buffer.describe() + ", not to " + buffer.describe());
+                    + "' belongs to " + a.buffer.describe() + ", not to " + ref.buffer.describe());
         }
         return a;
     }
@@ -230,36 +296,35 @@ final class Handle implements DmaBuf {
     @Override
     public MemoryView mmap() {
         live("mmap");
-        return buffer.mmap("mmap");
+        return ref.buffer.mmap("mmap");
     }
 
     @Override
     public CpuAccess beginCpuAccess(SyncDirection direction) {
         live("beginCpuAccess");
-        GuardedMemory memory = buffer.mmap("beginCpuAccess");
-        ExportedBuffer storage = buffer.storage("beginCpuAccess");
-        buffer.ref("beginCpuAccess");
+        GuardedMemory memory = ref.buffer.mmap("beginCpuAccess");
+        ExportedBuffer storage = ref.buffer.refStorage("beginCpuAccess");
         try {
             storage.beginCpuAccess(direction);
         } catch (RuntimeException | Error e) {
-            buffer.unref();
+            ref.buffer.unref();
             throw e;
         }
-        return owner.track(new CpuAccessImpl(buffer, storage, memory, direction, owner));
+        return ref.owner.track(new CpuAccessImpl(ref.buffer, storage, memory, direction, ref.owner));
     }
 
     @Override
     public int fd() {
         live("fd");
-        return buffer.fd();
+        return ref.buffer.fd();
     }
 
     @Override
     public Fence exportFence(SyncDirection direction) {
         live("exportFence");
-        int fd = buffer.fd();
+        int fd = ref.buffer.fd();
         try {
-            return SyncFile.export(fd, direction, buffer.describe());
+            return SyncFile.export(fd, direction, ref.buffer.describe());
         } finally {
             java.lang.ref.Reference.reachabilityFence(this);
         }
@@ -268,9 +333,9 @@ final class Handle implements DmaBuf {
     @Override
     public void importFence(Fence fence, SyncDirection direction) {
         live("importFence");
-        int fd = buffer.fd();
+        int fd = ref.buffer.fd();
         try {
-            SyncFile.importInto(fd, fence, direction, buffer.describe());
+            SyncFile.importInto(fd, fence, direction, ref.buffer.describe());
         } finally {
             java.lang.ref.Reference.reachabilityFence(this);
         }
@@ -279,9 +344,9 @@ final class Handle implements DmaBuf {
     @Override
     public void awaitIdle(SyncDirection direction, Duration timeout) {
         live("awaitIdle");
-        int fd = buffer.fd();
+        int fd = ref.buffer.fd();
         try {
-            SyncFile.awaitIdle(fd, direction, timeout, buffer.describe());
+            SyncFile.awaitIdle(fd, direction, timeout, ref.buffer.describe());
         } finally {
             java.lang.ref.Reference.reachabilityFence(this);
         }
@@ -289,6 +354,6 @@ final class Handle implements DmaBuf {
 
     @Override
     public String toString() {
-        return "DmaBuf[" + buffer.describe() + ", size " + buffer.size() + (isPut() ? ", put" : "") + "]";
+        return "DmaBuf[" + ref.buffer.describe() + ", size " + ref.buffer.size() + (isPut() ? ", put" : "") + "]";
     }
 }

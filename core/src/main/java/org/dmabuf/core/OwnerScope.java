@@ -3,7 +3,6 @@ package org.dmabuf.core;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.dmabuf.api.BufferInfo;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.DmaBuf;
@@ -18,7 +17,21 @@ import org.dmabuf.api.ExporterInfo;
 final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     private final BufferRegistry registry;
     private final String name;
-    private final Set<Object> open = ConcurrentHashMap.newKeySet();
+    /**
+     * Attachments, mappings, CPU accesses and pools the client has open, by identity: an open-addressed table that
+     * makes no entry object per resource (a CPU access is tracked for its length only). Guarded by
+     * {@link #refsLock}.
+     */
+    private final Set<Object> open = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /**
+     * The client's buffer references, many and short-lived, newest first, in a list of their own threaded through
+     * the references ({@link Handle.Ref#older}, {@link Handle.Ref#newer}): tracking one costs two fields, not a
+     * set entry. Guarded by {@link #refsLock}.
+     */
+    private Handle.Ref refs;
+    private int refCount;
+    /** Guards what the scope tracks: {@link #open}, {@link #refs}, {@link #refCount}. */
+    private final Object refsLock = new Object();
     private volatile boolean closed;
 
     OwnerScope(BufferRegistry registry, String name) {
@@ -30,17 +43,80 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
         return name;
     }
 
+    BufferRegistry registry() {
+        return registry;
+    }
+
     <T> T track(T resource) {
-        open.add(resource);
+        synchronized (refsLock) {
+            open.add(resource);
+        }
         return resource;
     }
 
     void untrack(Object resource) {
-        open.remove(resource);
+        synchronized (refsLock) {
+            open.remove(resource);
+        }
+    }
+
+    /** Tracks a new buffer reference. */
+    void track(Handle.Ref r) {
+        synchronized (refsLock) {
+            r.older = refs;
+            if (refs != null) {
+                refs.newer = r;
+            }
+            refs = r;
+            refCount++;
+        }
+    }
+
+    /** Stops tracking a buffer reference; called once per reference, when it is put. */
+    void untrack(Handle.Ref r) {
+        synchronized (refsLock) {
+            if (r.newer != null) {
+                r.newer.older = r.older;
+            } else if (refs == r) {
+                refs = r.older;
+            } else {
+                return; // not tracked (never, or already untracked)
+            }
+            if (r.older != null) {
+                r.older.newer = r.newer;
+            }
+            r.newer = null;
+            r.older = null;
+            refCount--;
+        }
+    }
+
+    /**
+     * The core stopped and voided every reference ({@link BufferObject#forceRelease()}): stops tracking them. Their
+     * puts stay no-ops; a handle dropped now is no leak, and no reaper looks for it any more.
+     */
+    void forgetVoidReferences() {
+        for (Handle.Ref r : trackedRefs()) {
+            if (r.buffer.isForced()) {
+                untrack(r);
+            }
+        }
+    }
+
+    private List<Handle.Ref> trackedRefs() {
+        synchronized (refsLock) {
+            List<Handle.Ref> all = new ArrayList<>(refCount);
+            for (Handle.Ref r = refs; r != null; r = r.older) {
+                all.add(r);
+            }
+            return all;
+        }
     }
 
     int openCount() {
-        return open.size();
+        synchronized (refsLock) {
+            return open.size() + refCount;
+        }
     }
 
     private void live(String call) {
@@ -88,7 +164,7 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     @Override
     public DmaBuf get(DmaBuf buffer) {
         live("get");
-        if (!(buffer instanceof Handle h) || h.buffer.registry != registry) {
+        if (!(buffer instanceof Handle h) || h.buffer().registry() != registry) {
             throw new org.dmabuf.api.InvalidArgumentException("get", "the buffer " + buffer
                     + " was not made by this registry");
         }
@@ -112,7 +188,12 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        List<Object> all = new ArrayList<>(open);
+        registry.closed(this);
+        List<Object> all;
+        synchronized (refsLock) {
+            all = new ArrayList<>(open);
+        }
+        all.addAll(trackedRefs());
         int ended = 0;
         // pools after attachments (a free buffer of a pool is released when its pool closes), before the handles
         for (Class<?> kind : List.of(SgTableImpl.class, CpuAccessImpl.class, AttachmentImpl.class,

@@ -37,7 +37,7 @@ final class PoolImpl implements BufferPool {
 
     private PoolImpl(State state) {
         this.state = state;
-        this.cleanable = state.registry.cleaner.register(this, state);
+        this.cleanable = state.registry.cleaner().register(this, state);
     }
 
     /**
@@ -102,7 +102,7 @@ final class PoolImpl implements BufferPool {
                         + " and frame 0 " + first.describe() + ": a pool has one format");
             }
             for (DmaBuf b : f.buffers()) {
-                if (!(b instanceof Handle h) || h.buffer.registry != registry) {
+                if (!(b instanceof Handle h) || h.buffer().registry() != registry) {
                     throw new InvalidArgumentException("poolOf", "a buffer of frame " + i + " was not made by this "
                             + "registry");
                 }
@@ -205,7 +205,7 @@ final class PoolImpl implements BufferPool {
             }
             for (Slot s : slots) {
                 for (Handle h : s.own) {
-                    h.buffer.watch(s); // nobody else holds the new buffers: every count is 1
+                    h.buffer().watch(s); // nobody else holds the new buffers: every count is 1
                 }
             }
         }
@@ -238,18 +238,22 @@ final class PoolImpl implements BufferPool {
             } finally {
                 lock.unlock();
             }
-            List<DmaBuf> handles = new ArrayList<>(slot.own.size());
+            List<Handle> own = slot.own;
+            DmaBuf[] handles = new DmaBuf[own.size()];
+            int taken = 0;
             try {
-                for (Handle h : slot.own) {
-                    handles.add(h.getFor(scope));
+                for (; taken < handles.length; taken++) {
+                    handles[taken] = own.get(taken).getFor(scope);
                 }
             } catch (RuntimeException | Error e) {
-                handles.forEach(DmaBuf::close);
+                for (int i = 0; i < taken; i++) {
+                    handles[i].close();
+                }
                 unreserve(slot);
                 throw e;
             }
             unreserve(slot);
-            return new FrameBufferImpl(format, handles);
+            return new FrameBufferImpl(format, List.of(handles));
         }
 
         /** Ends a reservation: back on the queue if nobody holds the frame, dropped if the pool closed meanwhile. */
@@ -288,6 +292,15 @@ final class PoolImpl implements BufferPool {
 
         /** Closes the pool; returns false if it was closed already. */
         boolean close() {
+            return close(null);
+        }
+
+        /**
+         * Closes the pool, saying {@code leak} first if it is not null; returns false if it was closed already (then
+         * nothing is said). The warning comes before the buffers are released, so whoever sees them released sees
+         * it too.
+         */
+        private boolean close(String leak) {
             List<Slot> toDrop = new ArrayList<>();
             lock.lock();
             try {
@@ -308,6 +321,9 @@ final class PoolImpl implements BufferPool {
                 lock.unlock();
             }
             scope.untrack(this);
+            if (leak != null) {
+                registry.warn(leak);
+            }
             RuntimeException error = null;
             for (Slot s : toDrop) {
                 try {
@@ -329,10 +345,8 @@ final class PoolImpl implements BufferPool {
         /** The cleaner's action: the pool object was dropped without {@code close()}. */
         @Override
         public void run() {
-            if (close()) {
-                registry.warn("leak: a buffer pool of " + slots.size() + " x " + format.describe() + " of "
-                        + scope.name() + " was dropped without close(); closed it");
-            }
+            close("leak: a buffer pool of " + slots.size() + " x " + format.describe() + " of " + scope.name()
+                    + " was dropped without close(); closed it");
         }
 
         private static long nanos(Duration timeout) {
@@ -404,7 +418,7 @@ final class PoolImpl implements BufferPool {
             /** Drops the pool's references; outside the lock. */
             void drop() {
                 for (Handle h : own) {
-                    h.buffer.watch(null);
+                    h.buffer().watch(null);
                     h.close();
                 }
             }

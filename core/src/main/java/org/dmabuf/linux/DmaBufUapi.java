@@ -38,7 +38,30 @@ public final class DmaBufUapi {
     private static final NativeLong SET_NAME = Ioc.request(DMA_BUF_SET_NAME_B);
     private static final NativeLong EXPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_EXPORT_SYNC_FILE);
     private static final NativeLong IMPORT_SYNC_FILE = Ioc.request(DMA_BUF_IOCTL_IMPORT_SYNC_FILE);
-    private static final ThreadLocal<long[]> SYNC_ARG = ThreadLocal.withInitial(() -> new long[1]);
+    /**
+     * Every {@code struct dma_buf_sync} a CPU access passes, made once: the one at index {@code i} holds flags
+     * {@code i} ({@code DMA_BUF_SYNC_START = 0} or {@code _END = 4}, ORed with {@code READ = 1}, {@code WRITE = 2}).
+     * {@code DMA_BUF_IOCTL_SYNC} is {@code _IOW}: the kernel only reads its argument, so every thread may pass the
+     * same memory, and nothing is written or allocated per call. Static: reachable for as long as the class is.
+     */
+    private static final com.sun.jna.Memory SYNC_STRUCTS = new com.sun.jna.Memory(8 * 8);
+    private static final com.sun.jna.Pointer[] SYNC_BY_FLAGS = new com.sun.jna.Pointer[8];
+
+    static {
+        for (int i = 0; i < 8; i++) {
+            SYNC_STRUCTS.setLong(8L * i, i);
+            SYNC_BY_FLAGS[i] = SYNC_STRUCTS.share(8L * i, 8);
+        }
+    }
+
+    /** The shared, read-only {@code struct dma_buf_sync} for a START or END in a direction. */
+    static com.sun.jna.Pointer syncArgument(boolean end, SyncDirection direction) {
+        return SYNC_BY_FLAGS[(int) ((end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags())];
+    }
+
+    /** Each thread's {@code struct dma_buf_sync} for other flags (the kernel's checks of bad ones, in tests). */
+    private static final ThreadLocal<com.sun.jna.Memory> SYNC_ARG =
+            ThreadLocal.withInitial(() -> new com.sun.jna.Memory(8));
 
     private DmaBufUapi() {
     }
@@ -123,20 +146,9 @@ public final class DmaBufUapi {
      *         fd is not a dma-buf, {@code EINVAL} for bad flags)
      */
     public static void sync(int fd, boolean end, SyncDirection direction) {
-        syncFlags(fd, (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags());
-    }
-
-    /**
-     * {@code DMA_BUF_IOCTL_SYNC} with raw flags, for tests of the kernel's checks.
-     *
-     * @param fd a dma-buf fd
-     * @param flags the flags as the kernel receives them
-     * @throws LinuxException naming the ioctl, the fd and errno
-     */
-    public static void syncFlags(int fd, long flags) {
-        long[] arg = SYNC_ARG.get();
+        long flags = (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags();
+        com.sun.jna.Pointer arg = syncArgument(end, direction);
         while (true) {
-            arg[0] = flags;
             try {
                 LibC.ioctl(fd, SYNC, arg);
                 return;
@@ -147,6 +159,34 @@ public final class DmaBufUapi {
                             + Long.toHexString(flags), errno);
                 }
             }
+        }
+    }
+
+    /**
+     * {@code DMA_BUF_IOCTL_SYNC} with raw flags, for tests of the kernel's checks.
+     *
+     * @param fd a dma-buf fd
+     * @param flags the flags as the kernel receives them
+     * @throws LinuxException naming the ioctl, the fd and errno
+     */
+    public static void syncFlags(int fd, long flags) {
+        com.sun.jna.Memory arg = SYNC_ARG.get();
+        try {
+            while (true) {
+                arg.setLong(0, flags);
+                try {
+                    LibC.ioctl(fd, SYNC, arg);
+                    return;
+                } catch (LastErrorException e) {
+                    int errno = e.getErrorCode();
+                    if (errno != Errno.EINTR && errno != Errno.EAGAIN) {
+                        throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
+                                + Long.toHexString(flags), errno);
+                    }
+                }
+            }
+        } finally {
+            java.lang.ref.Reference.reachabilityFence(arg);
         }
     }
 

@@ -1,7 +1,8 @@
 package org.dmabuf.linux;
 
 import com.sun.jna.LastErrorException;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * An owned file descriptor: one owner, closed exactly once. {@link #get()} after {@link #close()} throws
@@ -9,10 +10,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safe: any thread may call {@link #get()}; {@link #close()} closes once however many threads call it.
  * The owner must not close while another thread still uses the number it got.
+ *
+ * <p>Small: an fd lives as long as its buffer, so it holds its number in a field of its own (no atomic wrapper) and
+ * its description in two parts joined only when asked for ({@link #what()}, error messages).
  */
 public final class Fd implements AutoCloseable {
-    private final AtomicInteger fd;
+    private static final VarHandle FD;
+
+    static {
+        try {
+            FD = MethodHandles.lookup().findVarHandle(Fd.class, "fd", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The number, or -1 once closed or released; changed only through {@link #FD}. */
+    private volatile int fd;
     private final String what;
+    /** What follows {@link #what} in the description, or null: joined only when the description is asked for. */
+    private final Object detail;
 
     /**
      * Takes ownership of an fd.
@@ -21,11 +38,24 @@ public final class Fd implements AutoCloseable {
      * @param what what it is, for error messages, for example a path
      */
     public Fd(int fd, String what) {
+        this(fd, what, null);
+    }
+
+    /**
+     * Takes ownership of an fd described in two parts, {@code what + detail}, joined only when the description is
+     * asked for: an exporter passes a text it shares between its buffers and the buffer's own part.
+     *
+     * @param fd the fd, not negative
+     * @param what the start of the description, for example {@code "dma-buf from /dev/dma_heap/system"}
+     * @param detail what follows it ({@code toString()} is taken when the description is asked for), or null
+     */
+    public Fd(int fd, String what, Object detail) {
         if (fd < 0) {
-            throw new IllegalArgumentException("negative fd " + fd + " for " + what);
+            throw new IllegalArgumentException("negative fd " + fd + " for " + (detail == null ? what : what + detail));
         }
-        this.fd = new AtomicInteger(fd);
+        this.fd = fd;
         this.what = what;
+        this.detail = detail;
     }
 
     /**
@@ -35,9 +65,9 @@ public final class Fd implements AutoCloseable {
      * @throws LinuxException {@code EBADF} if it was closed
      */
     public int get() {
-        int v = fd.get();
+        int v = fd;
         if (v < 0) {
-            throw new LinuxException("Fd.get", what, Errno.EBADF);
+            throw new LinuxException("Fd.get", what(), Errno.EBADF);
         }
         return v;
     }
@@ -48,7 +78,7 @@ public final class Fd implements AutoCloseable {
      * @return false once closed
      */
     public boolean isOpen() {
-        return fd.get() >= 0;
+        return fd >= 0;
     }
 
     /**
@@ -57,7 +87,7 @@ public final class Fd implements AutoCloseable {
      * @return the description given at creation
      */
     public String what() {
-        return what;
+        return detail == null ? what : what + detail;
     }
 
     /**
@@ -67,9 +97,9 @@ public final class Fd implements AutoCloseable {
      * @throws LinuxException {@code EBADF} if it was closed
      */
     public int release() {
-        int v = fd.getAndSet(-1);
+        int v = (int) FD.getAndSet(this, -1);
         if (v < 0) {
-            throw new LinuxException("Fd.release", what, Errno.EBADF);
+            throw new LinuxException("Fd.release", what(), Errno.EBADF);
         }
         return v;
     }
@@ -82,13 +112,13 @@ public final class Fd implements AutoCloseable {
      */
     @Override
     public void close() {
-        int v = fd.getAndSet(-1);
+        int v = (int) FD.getAndSet(this, -1);
         if (v >= 0) {
             try {
                 LibC.close(v);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Errno.EINTR) {
-                    throw new LinuxException("close", "fd " + v + " (" + what + ")", e.getErrorCode());
+                    throw new LinuxException("close", "fd " + v + " (" + what() + ")", e.getErrorCode());
                 }
             }
         }
@@ -96,6 +126,6 @@ public final class Fd implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "fd " + fd.get() + " (" + what + ")";
+        return "fd " + fd + " (" + what() + ")";
     }
 }

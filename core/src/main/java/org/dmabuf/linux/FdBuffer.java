@@ -22,8 +22,6 @@ import org.dmabuf.spi.MappedMemory;
 public class FdBuffer implements ExportedBuffer {
     /** The fd, owned by this buffer. */
     protected final Fd fd;
-    /** The inode of the fd's file. */
-    protected final long inode;
     /** The identity of the fd's file: ({@code st_dev}, {@code st_ino}). */
     protected final org.dmabuf.api.BufferId id;
     /** The size in bytes, as the kernel reports it ({@link Sys#sizeOf}). */
@@ -38,7 +36,8 @@ public class FdBuffer implements ExportedBuffer {
      * @param fd the fd; closed by {@link #release()}
      * @param minSize the size asked for; the kernel's size may be larger
      * @param kind what the fd is
-     * @throws LinuxException if {@code statx} or {@code lseek} of the fd fails, or {@code EINVAL} if the kernel's
+     * @throws LinuxException if {@code statx} (or {@code lseek}, see {@link Sys#sizeOf(int, BufferKind, FileStat)})
+     *         of the fd fails, or {@code EINVAL} if the kernel's
      *         size is smaller than {@code minSize}; the fd is closed then
      */
     public FdBuffer(Fd fd, long minSize, BufferKind kind) {
@@ -47,9 +46,8 @@ public class FdBuffer implements ExportedBuffer {
         try {
             FileStat st = Sys.fstat(fd.get());
             this.id = st.id();
-            this.inode = st.inode();
-            // a memfd's size is statx's, already read; a dma-buf's is dma_buf_llseek's
-            this.size = kind == BufferKind.MEMFD ? st.size() : Sys.sizeOf(fd.get(), kind);
+            // one statx gives identity and size: a dma-buf's inode has the buffer's size (no lseek needed)
+            this.size = Sys.sizeOf(fd.get(), kind, st);
             if (size < minSize) {
                 throw new LinuxException("FdBuffer", fd.what() + ": the kernel reports " + size
                         + " bytes, fewer than the " + minSize + " expected", Errno.EINVAL);
@@ -70,8 +68,8 @@ public class FdBuffer implements ExportedBuffer {
      * @throws LinuxException naming the call and errno if the fd cannot be duplicated
      */
     public static FdBuffer adopt(int fd, long size, BufferKind kind) {
-        return new FdBuffer(Sys.dup(fd, (kind == BufferKind.MEMFD ? "memfd" : "dma-buf") + " adopted from fd "
-                + fd), size, kind);
+        return new FdBuffer(Sys.dup(fd, kind == BufferKind.MEMFD ? "memfd adopted from fd " : "dma-buf adopted from fd ",
+                fd), size, kind);
     }
 
     /**
@@ -85,7 +83,7 @@ public class FdBuffer implements ExportedBuffer {
      * @throws LinuxException {@code EPERM} naming the fd if it cannot be sealed; nothing leaks
      */
     public static FdBuffer adoptSealedMemfd(int fd) {
-        Fd dup = Sys.dup(fd, "memfd adopted from fd " + fd);
+        Fd dup = Sys.dup(fd, "memfd adopted from fd ", fd);
         try {
             sealAgainstResize(dup.get(), "adopt", "memfd fd " + fd);
         } catch (RuntimeException e) {
@@ -125,7 +123,7 @@ public class FdBuffer implements ExportedBuffer {
 
     @Override
     public long inode() {
-        return inode;
+        return id.inode();
     }
 
     /**
@@ -217,6 +215,6 @@ public class FdBuffer implements ExportedBuffer {
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + fd + ", inode " + inode + ", " + size + " bytes]";
+        return getClass().getSimpleName() + "[" + fd + ", inode " + id.inode() + ", " + size + " bytes]";
     }
 }

@@ -180,6 +180,17 @@ public final class LibC {
     public static native int memfd_create(String name, int flags) throws LastErrorException;
 
     /**
+     * {@code int memfd_create(const char *name, unsigned int flags)} with the name as NUL-terminated bytes: JNA
+     * copies a byte array without the charset lookup a {@code String} argument costs on every call.
+     *
+     * @param name the name in UTF-8, ending with a NUL byte
+     * @param flags {@code MFD_*}
+     * @return the fd
+     * @throws LastErrorException with errno
+     */
+    public static native int memfd_create(byte[] name, int flags) throws LastErrorException;
+
+    /**
      * {@code int ftruncate64(int fd, off64_t length)}.
      *
      * @param fd the fd
@@ -201,6 +212,22 @@ public final class LibC {
      * @throws LastErrorException with errno
      */
     public static native int statx(int dirfd, String path, int flags, int mask, Pointer buf)
+            throws LastErrorException;
+
+    /**
+     * {@code int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)} with the
+     * path as native memory: {@link Sys#fstat} passes one shared empty string instead of converting {@code ""}
+     * from Java on every call.
+     *
+     * @param dirfd the fd, with an empty path and {@link #AT_EMPTY_PATH}
+     * @param path a NUL-terminated path in native memory
+     * @param flags {@code AT_*}
+     * @param mask {@code STATX_*}
+     * @param buf a {@link Statx}-sized buffer
+     * @return 0
+     * @throws LastErrorException with errno
+     */
+    public static native int statx(int dirfd, Pointer path, int flags, int mask, Pointer buf)
             throws LastErrorException;
 
     /**

@@ -12,6 +12,12 @@ import com.sun.jna.Structure;
  */
 public final class Sys {
     private static final ThreadLocal<Memory> STATX_BUF = ThreadLocal.withInitial(() -> new Memory(Statx.SIZE));
+    /** The empty path {@code statx(fd, "", AT_EMPTY_PATH)} takes: one NUL byte, never freed (a static field). */
+    private static final Memory EMPTY_PATH = new Memory(1);
+
+    static {
+        EMPTY_PATH.setByte(0, (byte) 0);
+    }
 
     private Sys() {
     }
@@ -41,8 +47,10 @@ public final class Sys {
      * @throws LinuxException naming {@code memfd_create} and errno
      */
     public static Fd memfd(String name, int flags) {
+        byte[] utf8 = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] z = java.util.Arrays.copyOf(utf8, utf8.length + 1); // NUL-terminated
         try {
-            return new Fd(LibC.memfd_create(name, flags | LibC.MFD_CLOEXEC), "memfd:" + name);
+            return new Fd(LibC.memfd_create(z, flags | LibC.MFD_CLOEXEC), "memfd:", name);
         } catch (LastErrorException e) {
             throw new LinuxException("memfd_create", "memfd:" + name, e.getErrorCode());
         }
@@ -57,8 +65,21 @@ public final class Sys {
      * @throws LinuxException naming {@code fcntl(F_DUPFD_CLOEXEC)}, the fd and errno ({@code EBADF})
      */
     public static Fd dup(int fd, String what) {
+        return dup(fd, what, null);
+    }
+
+    /**
+     * Duplicates an fd with {@code F_DUPFD_CLOEXEC}, described in two parts ({@link Fd#Fd(int, String, Object)}).
+     *
+     * @param fd the fd
+     * @param what the start of what it is
+     * @param detail what follows, or null
+     * @return the owned duplicate
+     * @throws LinuxException naming {@code fcntl(F_DUPFD_CLOEXEC)}, the fd and errno ({@code EBADF})
+     */
+    public static Fd dup(int fd, String what, Object detail) {
         try {
-            return new Fd(LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0), what);
+            return new Fd(LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, 0), what, detail);
         } catch (LastErrorException e) {
             throw new LinuxException("fcntl(F_DUPFD_CLOEXEC)", "fd " + fd, e.getErrorCode());
         }
@@ -107,7 +128,7 @@ public final class Sys {
     public static FileStat fstat(int fd) {
         Memory buf = STATX_BUF.get();
         try {
-            LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_BASIC, buf);
+            LibC.statx(fd, EMPTY_PATH, LibC.AT_EMPTY_PATH, LibC.STATX_BASIC, buf);
         } catch (LastErrorException e) {
             throw new LinuxException("statx", "fd " + fd, e.getErrorCode());
         }
@@ -130,6 +151,29 @@ public final class Sys {
         if (kind == org.dmabuf.api.BufferKind.MEMFD) {
             return fstat(fd).size();
         }
+        return seekEnd(fd);
+    }
+
+    /**
+     * The size the kernel gives a buffer's file, from a {@code statx} already made of it: a memfd's (or another
+     * regular file's) {@code stx_size}; a dma-buf's {@code stx_size} too, since {@code dma_buf_getfile()} sets the
+     * inode's size to the buffer's, so no {@code lseek} is needed; only where a kernel left it 0 is the size
+     * {@code lseek(fd, 0, SEEK_END)}'s, as {@link #sizeOf(int, org.dmabuf.api.BufferKind)} says.
+     *
+     * @param fd the fd
+     * @param kind what it is
+     * @param stat what {@link #fstat} said of the fd
+     * @return bytes
+     * @throws LinuxException naming {@code lseek}, the fd and errno, where it is called
+     */
+    public static long sizeOf(int fd, org.dmabuf.api.BufferKind kind, FileStat stat) {
+        if (kind == org.dmabuf.api.BufferKind.MEMFD || stat.size() > 0) {
+            return stat.size();
+        }
+        return seekEnd(fd);
+    }
+
+    private static long seekEnd(int fd) {
         try {
             return LibC.lseek64(fd, 0, LibC.SEEK_END);
         } catch (LastErrorException e) {

@@ -80,6 +80,27 @@ class OwnershipAndLeakTest extends RegistryFixture {
                 .contains("OwnershipAndLeakTest.dropHandle");
     }
 
+    @Test
+    void aDroppedHandleFromGetNamesGetAndItsOwner() {
+        try (DmaBuf kept = scope.allocate(BufferRequest.ofSize(4096).name("shared"))) {
+            OwnerScope other = registry.open("other.bundle [7]");
+            dropGot(other, kept.fd()); // the leak site's words are made only now, from the call and the owner
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                System.gc();
+                return registry.leakCount() == 1;
+            });
+            assertThat(warnings).singleElement().asString()
+                    .contains("leak: a handle on buffer #1 'shared'")
+                    .contains("created by get in other.bundle [7] (set");
+            assertThat(kept.refCount()).isEqualTo(1);
+            other.close();
+        }
+    }
+
+    private static void dropGot(OwnerScope scope, int fd) {
+        assertThat(scope.get(fd).refCount()).isEqualTo(2);
+    }
+
     private static void dropHandle(OwnerScope scope, String name) {
         DmaBuf lost = scope.allocate(BufferRequest.ofSize(4096).name(name));
         assertThat(lost.isAllocated()).isTrue();

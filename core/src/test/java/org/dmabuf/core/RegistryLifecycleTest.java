@@ -166,4 +166,64 @@ class RegistryLifecycleTest extends RegistryFixture {
         Attachment a = buf.attach(Device.of("probe", DeviceConstraints.NONE));
         assertThat(a.buffer()).isSameAs(buf);
     }
+
+    @Test
+    void pendingAndCommittedBuffersAreLiveOnceAndReportTheirReleaseOnce() {
+        java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        registry.addListener(new RegistryListener() {
+            @Override
+            public void bufferReleased(BufferInfo info) {
+                released.add(info.name());
+            }
+
+            @Override
+            public void bufferCreated(BufferInfo info) {
+            }
+
+            @Override
+            public void bufferAttached(BufferInfo info, String device) {
+            }
+
+            @Override
+            public void exporterAdded(ExporterInfo info) {
+            }
+
+            @Override
+            public void exporterRemoved(ExporterInfo info) {
+            }
+        });
+        DmaBuf pending = scope.create(BufferRequest.ofSize(4096).name("late"));
+        DmaBuf now = scope.allocate(BufferRequest.ofSize(4096).name("now"));
+        assertThat(registry.liveCount()).isEqualTo(2);
+        assertThat(registry.bufinfo()).extracting(BufferInfo::name).containsExactlyInAnyOrder("late", "now");
+        pending.fd(); // commits: the buffer moves to the registry's index by identity, still once
+        assertThat(registry.liveCount()).isEqualTo(2);
+        assertThat(registry.bufinfo()).extracting(BufferInfo::name).containsExactlyInAnyOrder("late", "now");
+        try (DmaBuf again = scope.get(pending.fd())) {
+            assertThat(again.id()).isEqualTo(pending.id());
+        }
+        pending.put();
+        now.put();
+        assertThat(released).as("one release event each").containsExactlyInAnyOrder("late", "now");
+        assertThat(registry.liveCount()).isZero();
+        assertThat(registry.bufinfo()).isEmpty();
+    }
+
+    @Test
+    void theLeakReaperStartsWithTheFirstHandleAndTheCoreStoppingJoinsIt() {
+        BufferRegistry fresh = new BufferRegistry();
+        fresh.bindExporter(system, system.props);
+        assertThat(fresh.reaperThread()).as("no handle yet, no thread").isNull();
+        OwnerScope client = fresh.open("client");
+        DmaBuf b = client.allocate(BufferRequest.ofSize(4096));
+        Thread reaper = fresh.reaperThread();
+        assertThat(reaper).isNotNull();
+        assertThat(reaper.isAlive()).isTrue();
+        assertThat(reaper.isDaemon()).isTrue();
+        b.put();
+        client.close();
+        fresh.deactivate();
+        assertThat(reaper.isAlive()).as("joined by deactivate").isFalse();
+        assertThat(fresh.reaperThread()).isNull();
+    }
 }

@@ -83,4 +83,54 @@ class LinuxLayerTest {
         assertThat(Errno.name(9999)).isEqualTo("errno 9999");
         assertThat(Errno.describe(Errno.EBUSY)).isEqualTo("Device or resource busy");
     }
+
+    @Test
+    void aMemfdIsNamedAsAskedAndItsFdDescribedLazilyAsBefore() throws Exception {
+        // Sys.memfd passes the name as NUL-terminated bytes and keeps its description in two parts
+        try (Fd fd = Sys.memfd("dmabuf:frame-\u00e9", 0)) {
+            assertThat(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd.get()))
+                    .toString()).as("the kernel's name").isEqualTo("/memfd:dmabuf:frame-\u00e9 (deleted)");
+            assertThat(fd.what()).isEqualTo("memfd:dmabuf:frame-\u00e9");
+            int n = fd.get();
+            assertThat(fd).hasToString("fd " + n + " (memfd:dmabuf:frame-\u00e9)");
+            fd.close();
+            assertThatThrownBy(fd::get).isInstanceOf(LinuxException.class)
+                    .hasMessageContaining("memfd:dmabuf:frame-\u00e9").hasMessageContaining("EBADF");
+        }
+        try (Fd memfd = Sys.memfd("two-parts", 0); Fd dup = Sys.dup(memfd.get(), "adopted from fd ", 42)) {
+            assertThat(dup.what()).isEqualTo("adopted from fd 42");
+            assertThat(Sys.fstat(dup.get()).id()).isEqualTo(Sys.fstat(memfd.get()).id());
+        }
+    }
+
+    @Test
+    void oneStatxGivesIdentityAndTheSizeLseekGives() {
+        // FdBuffer and the registry take a buffer's size from the statx that gave its identity
+        try (Fd fd = Sys.memfd("sized", 0)) {
+            Sys.ftruncate(fd.get(), 12288);
+            FileStat st = Sys.fstat(fd.get());
+            assertThat(Sys.sizeOf(fd.get(), org.dmabuf.api.BufferKind.MEMFD, st)).isEqualTo(12288)
+                    .isEqualTo(LibC.lseek64(fd.get(), 0, LibC.SEEK_END));
+            FdBuffer b = new FdBuffer(Sys.dup(fd.get(), "copy"), 10000, org.dmabuf.api.BufferKind.MEMFD);
+            try {
+                assertThat(b.kernelSize()).isEqualTo(12288);
+                assertThat(b.id()).isEqualTo(st.id());
+                assertThat(b.inode()).isEqualTo(st.inode());
+            } finally {
+                b.release();
+            }
+        }
+    }
+
+    @Test
+    void theSharedSyncStructsHoldTheUapiFlagsOfEveryStartAndEnd() {
+        // DMA_BUF_IOCTL_SYNC passes one of these shared structs; a wrong one would sync the wrong way
+        for (org.dmabuf.api.SyncDirection d : org.dmabuf.api.SyncDirection.values()) {
+            assertThat(DmaBufUapi.syncArgument(false, d).getLong(0)).as("START " + d)
+                    .isEqualTo(DmaBufUapi.DMA_BUF_SYNC_START | d.flags());
+            assertThat(DmaBufUapi.syncArgument(true, d).getLong(0)).as("END " + d)
+                    .isEqualTo(DmaBufUapi.DMA_BUF_SYNC_END | d.flags());
+        }
+        assertThat(DmaBufUapi.syncArgument(true, org.dmabuf.api.SyncDirection.READ_WRITE).getLong(0)).isEqualTo(7);
+    }
 }

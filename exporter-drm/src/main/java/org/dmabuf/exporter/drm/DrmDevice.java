@@ -52,6 +52,8 @@ final class DrmDevice implements AutoCloseable {
     private final Fd fd;
     private final String path;
     private final String driver;
+    /** What an exported dma-buf's fd is, less its handle: shared by every export, the handle joined when asked. */
+    private final String exportWhat;
     /** The node's folder in sysfs ({@code /sys/devices/.../drm/card0}), or null if sysfs does not show it. */
     private final Path sysfs;
     private final boolean primary;
@@ -74,6 +76,7 @@ final class DrmDevice implements AutoCloseable {
         this.fd = Sys.open(path, LibC.O_RDWR);
         try {
             this.driver = version();
+            this.exportWhat = "dma-buf of " + driver + " handle ";
             this.sysfs = sysfsOf(fd.get(), path);
             this.primary = sysfs != null ? sysfs.getFileName().toString().startsWith("card")
                     : Path.of(path).getFileName().toString().startsWith("card");
@@ -332,7 +335,7 @@ final class DrmDevice implements AutoCloseable {
         p.fd = -1;
         DrmUapi.ioctl(fd.get(), DrmUapi.PRIME_HANDLE_TO_FD, "DRM_IOCTL_PRIME_HANDLE_TO_FD", path + ", handle "
                 + handle, p, null);
-        return new Fd(p.fd, "dma-buf of " + driver + " handle " + handle);
+        return new Fd(p.fd, exportWhat, handle);
     }
 
     /**

@@ -24,6 +24,8 @@ final class DmaHeapExporter implements DmaBufExporter, AutoCloseable {
     private final Fd heap;
     private final String path;
     private final String name;
+    /** What the buffers' fds are, shared by all of them. */
+    private final String fdWhat;
 
     /**
      * Opens a heap node.
@@ -35,6 +37,7 @@ final class DmaHeapExporter implements DmaBufExporter, AutoCloseable {
     DmaHeapExporter(String path) {
         this.path = path;
         this.name = path.substring(path.lastIndexOf('/') + 1);
+        this.fdWhat = "dma-buf from " + path;
         this.heap = Sys.open(path, LibC.O_RDONLY);
     }
 
@@ -86,12 +89,7 @@ final class DmaHeapExporter implements DmaBufExporter, AutoCloseable {
      *         flags, {@code ENOMEM} when the heap is exhausted)
      */
     Fd allocateFd(long len, int fdFlags, long heapFlags) {
-        DmaHeapUapi.AllocationData data = new DmaHeapUapi.AllocationData();
-        data.len = len;
-        data.fd_flags = fdFlags;
-        data.heap_flags = heapFlags;
-        Sys.ioctl(heap.get(), DmaHeapUapi.ALLOC, "DMA_HEAP_IOCTL_ALLOC", path + ", len " + len, data);
-        return new Fd(data.fd, "dma-buf from " + path);
+        return new Fd(DmaHeapUapi.alloc(heap.get(), len, fdFlags, heapFlags, path), fdWhat);
     }
 
     @Override

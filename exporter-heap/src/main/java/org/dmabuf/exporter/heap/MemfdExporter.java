@@ -39,12 +39,24 @@ final class MemfdExporter implements DmaBufExporter {
     }
 
     /**
+     * The memfd's name: the prefix alone (a shared string) for an unnamed buffer, else the prefix and the buffer's
+     * name, at most 200 characters (the kernel takes 249 bytes).
+     */
+    static String memfdName(String prefix, String name) {
+        if (name.isEmpty()) {
+            return prefix;
+        }
+        String n = prefix + name;
+        return n.length() > 200 ? n.substring(0, 200) : n;
+    }
+
+    /**
      * A memfd of {@code size} bytes with these seals.
      *
      * @throws LinuxException naming the call and errno; nothing is left open
      */
     static Fd sealedMemfd(String name, long size, int seals) {
-        Fd fd = Sys.memfd(name.length() > 200 ? name.substring(0, 200) : name, LibC.MFD_ALLOW_SEALING);
+        Fd fd = Sys.memfd(name, LibC.MFD_ALLOW_SEALING);
         try {
             Sys.ftruncate(fd.get(), size);
             Sys.fcntl(fd.get(), LibC.F_ADD_SEALS, "F_ADD_SEALS", seals);
@@ -58,7 +70,7 @@ final class MemfdExporter implements DmaBufExporter {
     @Override
     public ExportedBuffer allocate(AllocationRequest request) {
         long size = pageAlign(request.size());
-        return new FdBuffer(sealedMemfd("dmabuf:" + request.name(), size, SEALS), size, BufferKind.MEMFD);
+        return new FdBuffer(sealedMemfd(memfdName("dmabuf:", request.name()), size, SEALS), size, BufferKind.MEMFD);
     }
 
     /**

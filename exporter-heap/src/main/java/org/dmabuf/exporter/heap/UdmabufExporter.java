@@ -23,6 +23,8 @@ final class UdmabufExporter implements DmaBufExporter, AutoCloseable {
     static final String NAME_VALUE = "udmabuf";
     private final Fd dev;
     private final String path;
+    /** What the buffers' fds are, shared by all of them. */
+    private final String fdWhat;
 
     /**
      * Opens the udmabuf node.
@@ -32,6 +34,7 @@ final class UdmabufExporter implements DmaBufExporter, AutoCloseable {
      */
     UdmabufExporter(String path) {
         this.path = path;
+        this.fdWhat = "dma-buf from " + path;
         this.dev = Sys.open(path, LibC.O_RDWR);
     }
 
@@ -49,7 +52,7 @@ final class UdmabufExporter implements DmaBufExporter, AutoCloseable {
     @Override
     public ExportedBuffer allocate(AllocationRequest request) {
         long size = MemfdExporter.pageAlign(request.size());
-        try (Fd memfd = MemfdExporter.sealedMemfd("udmabuf:" + request.name(), size,
+        try (Fd memfd = MemfdExporter.sealedMemfd(MemfdExporter.memfdName("udmabuf:", request.name()), size,
                 LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW)) {
             Fd dmabuf = create(memfd.get(), 0, size, UdmabufUapi.UDMABUF_FLAGS_CLOEXEC);
             return new FdBuffer(dmabuf, size, BufferKind.DMA_BUF);
@@ -68,14 +71,7 @@ final class UdmabufExporter implements DmaBufExporter, AutoCloseable {
      *         unsealed memfd, unaligned sizes or unknown flags)
      */
     Fd create(int memfd, long offset, long size, int flags) {
-        UdmabufUapi.Create create = new UdmabufUapi.Create();
-        create.memfd = memfd;
-        create.flags = flags;
-        create.offset = offset;
-        create.size = size;
-        int fd = Sys.ioctl(dev.get(), UdmabufUapi.CREATE, "UDMABUF_CREATE", path + ", memfd " + memfd + ", size "
-                + size, create);
-        return new Fd(fd, "dma-buf from " + path);
+        return new Fd(UdmabufUapi.create(dev.get(), memfd, offset, size, flags, path), fdWhat);
     }
 
     @Override

@@ -229,6 +229,19 @@ abstract class ExporterContract {
     }
 
     @ParameterizedTest(name = "{0} bytes requested")
+    @ValueSource(longs = {1, 10000, 115200})
+    void statxGivesTheSizeThatLseekAndFdinfoGive(long requested) {
+        // the registry measures a buffer with one statx: a dma-buf's inode carries the buffer's size
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(requested))) {
+            int fd = buf.fd();
+            long statx = Sys.fstat(fd).size();
+            assertThat(statx).as("statx's size").isEqualTo(LibC.lseek64(fd, 0, LibC.SEEK_END))
+                    .isEqualTo(kernelSize(fd)).isEqualTo(buf.size()).isGreaterThanOrEqualTo(requested);
+            assertThat(LibC.lseek64(fd, 0, LibC.SEEK_SET)).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} bytes requested")
     @ValueSource(longs = {1, 10000, 115200, 4096 * 3 + 1})
     void theSizeIsTheKernelsAndBoundsEveryView(long requested) {
         try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(requested).name("sized"))) {
