@@ -614,7 +614,7 @@ final class BufferObject {
         synchronized (this) {
             ExportedBuffer s = commit(call);
             if (cpu == null) {
-                cpu = new GuardedMemory(s.mmap(), describe(), registry.cleaner);
+                cpu = new GuardedMemory(s.mmap(), this::describe, registry()::cleaner);
             }
             return cpu;
         }

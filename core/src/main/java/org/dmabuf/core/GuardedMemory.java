@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.dmabuf.api.BufferReleasedException;
 import org.dmabuf.api.MemoryView;
 import org.dmabuf.linux.Mapping;
@@ -34,15 +35,17 @@ final class GuardedMemory implements MemoryView {
     /** The whole mapping, native order, never handed out; null when larger than a ByteBuffer can address. */
     private final ByteBuffer bytes;
     private final long size;
-    private final String what;
-    private final Cleaner cleaner;
+    /** What the mapping is, for errors: put into words only when one is reported. */
+    private final Supplier<String> what;
+    /** The registry's cleaner, asked for at the first view. */
+    private final Supplier<Cleaner> cleaner;
     /** Accesses in flight, or {@link #CLOSED}. */
     private final AtomicInteger users = new AtomicInteger();
     private final Views views = new Views();
     /** The root of the views of a mapping that fits one ByteBuffer; made at the first view. Guarded by views. */
     private ByteBuffer viewRoot;
 
-    GuardedMemory(MappedMemory mapping, String what, Cleaner cleaner) {
+    GuardedMemory(MappedMemory mapping, Supplier<String> what, Supplier<Cleaner> cleaner) {
         this.mapping = mapping;
         this.base = new Pointer(mapping.address());
         this.size = mapping.size();
@@ -82,12 +85,12 @@ final class GuardedMemory implements MemoryView {
     private void enter(String call, long offset, long length) {
         if (offset < 0 || length < 0 || offset > size - length) {
             throw new IndexOutOfBoundsException(call + ": range [" + offset + ", " + offset + " + " + length
-                    + ") is outside " + what + " of " + size + " bytes");
+                    + ") is outside " + what.get() + " of " + size + " bytes");
         }
         while (true) {
             int u = users.get();
             if (u < 0) {
-                throw new BufferReleasedException(call, what + " is no longer mapped: the buffer was released");
+                throw new BufferReleasedException(call, what.get() + " is no longer mapped: the buffer was released");
             }
             if (users.compareAndSet(u, u + 1)) {
                 return;
@@ -169,7 +172,7 @@ final class GuardedMemory implements MemoryView {
     private ByteBuffer newRoot(long offset, int length) {
         ByteBuffer root = base.getByteBuffer(offset, length);
         views.liveRoots++;
-        cleaner.register(root, views::rootCollected);
+        cleaner.get().register(root, views::rootCollected);
         return root;
     }
 

@@ -103,7 +103,7 @@ class CpuAccessViewTest extends RegistryFixture {
     @Test
     void aViewLeftBehindAfterTheReleaseNeitherReachesTheBufferNorCrashesAndIsUnmappedOnceCollected() {
         DmaBuf buf = scope.allocate(BufferRequest.ofSize(2 * 4096).name("stale"));
-        GuardedMemory memory = ((Handle) buf).buffer.mmap("test");
+        GuardedMemory memory = ((Handle) buf).buffer().mmap("test");
         ByteBuffer[] stale = new ByteBuffer[1];
         long address;
         try (CpuAccess w = buf.beginCpuAccess(SyncDirection.READ_WRITE)) {
