@@ -66,6 +66,8 @@ final class BufferObject {
      * never listed (an adoption that lost a race) leaves nothing behind when released.
      */
     volatile boolean listed;
+    /** Set once this memfd is known to carry F_SEAL_SHRINK and F_SEAL_GROW: the kernel never removes a seal. */
+    private volatile boolean sealedAgainstResize;
 
     /**
      * Learns when a buffer's reference count crosses between 1 and 2, under the buffer's monitor: a pool that keeps
@@ -629,6 +631,17 @@ final class BufferObject {
         ExportedBuffer s = commit(call);
         ref(call);
         return s;
+    }
+
+    /**
+     * Makes sure this memfd is sealed against shrinking and growing (adding the seals it lacks), asking the kernel
+     * only until it was once.
+     */
+    void sealAgainstResize(String call) {
+        if (!sealedAgainstResize) {
+            org.dmabuf.linux.FdBuffer.sealAgainstResize(fd(), call);
+            sealedAgainstResize = true;
+        }
     }
 
     int fd() {

@@ -375,8 +375,9 @@ public final class BufferRegistry {
     }
 
     private BufferObject adopt(int fd, FileStat stat, OwnerScope owner) {
-        FdInfo info = FdInfo.read(fd);
-        BufferObject b = adoptAs(fd, stat, info, owner);
+        // a memfd is known by its file system: no fdinfo to read, no link to follow
+        BufferObject b = stat.isRegular() && stat.dev() == Sys.memfdDevice() ? adoptMemfd(fd, stat, owner)
+                : adoptAs(fd, stat, FdInfo.read(fd), owner);
         if (!b.id().equals(stat.id())) {
             b.unref();
             throw new DmaBufException("get", "EINVAL", "fd " + fd + " is " + stat.id() + " but its adopted storage is "
@@ -413,22 +414,26 @@ public final class BufferRegistry {
         }
         String target = describeFd(fd);
         if (stat.isRegular() && target.startsWith("/memfd:")) {
-            for (ExporterRef ref : exporters) {
-                if (ref.kind == BufferKind.MEMFD) {
-                    ExportedBuffer s;
-                    try {
-                        s = ref.exporter.adopt(fd, stat.size());
-                    } catch (UnsupportedOperationException e) {
-                        continue; // try the next memfd exporter, then adopt it plainly
-                    }
-                    return adopted(s, ref, "", owner);
-                }
-            }
-            ExportedBuffer s = FdBuffer.adoptSealedMemfd(fd);
-            return adopted(s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "", owner);
+            return adoptMemfd(fd, stat, owner);
         }
         throw new LinuxException("get", "fd " + fd + " (" + target + ") is neither a dma-buf nor a memfd",
                 Errno.EINVAL);
+    }
+
+    private BufferObject adoptMemfd(int fd, FileStat stat, OwnerScope owner) {
+        for (ExporterRef ref : exporters) {
+            if (ref.kind == BufferKind.MEMFD) {
+                ExportedBuffer s;
+                try {
+                    s = ref.exporter.adopt(fd, stat.size());
+                } catch (UnsupportedOperationException e) {
+                    continue; // try the next memfd exporter, then adopt it plainly
+                }
+                return adopted(s, ref, "", owner);
+            }
+        }
+        ExportedBuffer s = FdBuffer.adoptSealedMemfd(fd);
+        return adopted(s, ExporterRef.foreign("memfd", BufferKind.MEMFD), "", owner);
     }
 
     private static String describeFd(int fd) {

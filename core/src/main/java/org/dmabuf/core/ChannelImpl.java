@@ -252,7 +252,11 @@ final class ChannelImpl implements BufferChannel {
         for (DmaBuf b : buffers) {
             if (b.kind().orElse(null) == BufferKind.MEMFD) {
                 // no peer may shrink the memory under a reader, this process included
-                FdBuffer.sealAgainstResize(b.fd(), "send");
+                if (b instanceof Handle h) {
+                    h.buffer().sealAgainstResize("send");
+                } else {
+                    FdBuffer.sealAgainstResize(b.fd(), "send");
+                }
             }
         }
         return message;

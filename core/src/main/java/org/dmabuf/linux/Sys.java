@@ -57,6 +57,30 @@ public final class Sys {
     }
 
     /**
+     * The device number of the kernel's internal mount that holds every memfd ({@code st_dev} of a memfd), learnt
+     * once from a memfd of this process's own. A regular file with this {@code st_dev} is a memfd: no other file
+     * on that mount can be held as an fd. A hugetlbfs memfd has another device and is recognised the slow way.
+     *
+     * @return the device number, or -1 if no memfd could be made (then nothing matches it)
+     */
+    public static long memfdDevice() {
+        return MemfdDevice.DEV;
+    }
+
+    /** Holder: learnt at the first use. */
+    private static final class MemfdDevice {
+        static final long DEV = probe();
+
+        private static long probe() {
+            try (Fd probe = memfd("dmabuf-osgi:st_dev", 0)) {
+                return fstat(probe.get()).dev();
+            } catch (RuntimeException e) {
+                return -1;
+            }
+        }
+    }
+
+    /**
      * Duplicates an fd with {@code F_DUPFD_CLOEXEC}.
      *
      * @param fd the fd

@@ -97,6 +97,29 @@ class GetFdTest extends RegistryFixture {
         }
     }
 
+    @Test
+    void aFileOnAnotherTmpfsIsNoMemfdAndIsRefusedNamingItsPath() throws IOException {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile(java.nio.file.Path.of("/dev/shm"), "dmabuf", ".bin");
+        try (Fd fd = Sys.open(f.toString(), LibC.O_RDWR)) {
+            Sys.ftruncate(fd.get(), 4096);
+            assertThat(Sys.fstat(fd.get()).dev()).as("shmem, but not the memfds' mount")
+                    .isNotEqualTo(Sys.memfdDevice());
+            assertThatThrownBy(() -> scope.get(fd.get())).isInstanceOf(LinuxException.class)
+                    .hasMessageContaining(f.toString()).hasMessageContaining("neither a dma-buf nor a memfd");
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+        assertThat(registry.liveCount()).isZero();
+    }
+
+    @Test
+    void everyMemfdIsOnTheMountThatTheRegistryKnowsMemfdsBy() {
+        try (Fd a = Sys.memfd("a", 0); Fd b = Sys.memfd("b", LibC.MFD_ALLOW_SEALING)) {
+            assertThat(Sys.memfdDevice()).isNotEqualTo(-1L)
+                    .isEqualTo(Sys.fstat(a.get()).dev()).isEqualTo(Sys.fstat(b.get()).dev());
+        }
+    }
+
     private static Fd pipeReadEnd() {
         // a pipe made by the kernel, not by Java, so the test owns a plain fd number
         int[] fds = new int[2];
