@@ -21,7 +21,7 @@
  * Errors are {@link org.dmabuf.api.DmaBufException}s that name the call, the buffer and the errno the kernel would
  * have returned.
  */
-@Version("1.3.0")
+@Version("1.4.0")
 @Export
 package org.dmabuf.api;
 

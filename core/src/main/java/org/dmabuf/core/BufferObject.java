@@ -595,7 +595,7 @@ final class BufferObject {
         synchronized (this) {
             ExportedBuffer s = commit(call);
             if (cpu == null) {
-                cpu = new GuardedMemory(s.mmap(), describe());
+                cpu = new GuardedMemory(s.mmap(), describe(), registry.cleaner);
             }
             return cpu;
         }

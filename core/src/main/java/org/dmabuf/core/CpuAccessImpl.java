@@ -50,9 +50,7 @@ final class CpuAccessImpl implements CpuAccess {
     }
 
     private void reading(String call) {
-        if (ended.get()) {
-            throw new BufferReleasedException(call, "the CPU access to " + buffer.describe() + " has ended");
-        }
+        open(call);
         if (!direction.allowsRead()) {
             throw new DmaBufException(call, "EPERM", "the CPU access to " + buffer.describe() + " was begun for "
                     + direction + ", not for reading");
@@ -60,12 +58,32 @@ final class CpuAccessImpl implements CpuAccess {
     }
 
     private void writing(String call) {
-        if (ended.get()) {
-            throw new BufferReleasedException(call, "the CPU access to " + buffer.describe() + " has ended");
-        }
+        open(call);
         if (!direction.allowsWrite()) {
             throw new DmaBufException(call, "EPERM", "the CPU access to " + buffer.describe() + " was begun for "
                     + direction + ", not for writing");
+        }
+    }
+
+    @Override
+    public ByteBuffer byteBuffer() {
+        open("byteBuffer");
+        if (memory.size() > Integer.MAX_VALUE) {
+            throw new DmaBufException("byteBuffer", "EOVERFLOW", buffer.describe() + " has " + memory.size()
+                    + " bytes, more than one ByteBuffer can address: take views of parts with byteBuffer(offset, length)");
+        }
+        return memory.view("byteBuffer", 0, (int) memory.size(), !direction.allowsWrite());
+    }
+
+    @Override
+    public ByteBuffer byteBuffer(long offset, int length) {
+        open("byteBuffer");
+        return memory.view("byteBuffer", offset, length, !direction.allowsWrite());
+    }
+
+    private void open(String call) {
+        if (ended.get()) {
+            throw new BufferReleasedException(call, "the CPU access to " + buffer.describe() + " has ended");
         }
     }
 

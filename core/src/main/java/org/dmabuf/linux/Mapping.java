@@ -2,6 +2,7 @@ package org.dmabuf.linux;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Pointer;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.dmabuf.spi.MappedMemory;
 
@@ -85,6 +86,49 @@ public final class Mapping implements MappedMemory {
      */
     public boolean isMapped() {
         return !closed.get();
+    }
+
+    /** {@code MAP_PRIVATE}. */
+    private static final int MAP_PRIVATE = 0x02;
+    /** {@code MAP_FIXED}. */
+    private static final int MAP_FIXED = 0x10;
+    /** {@code MAP_ANONYMOUS}. */
+    private static final int MAP_ANONYMOUS = 0x20;
+    /** {@code MAP_NORESERVE}. */
+    private static final int MAP_NORESERVE = 0x4000;
+
+    /**
+     * Ends the mapping of the fd while keeping its addresses reserved: the pages are replaced, in one
+     * {@code mmap(MAP_FIXED)}, by private zero-filled anonymous ones. The fd's memory is no longer mapped (the
+     * kernel drops the mapping's reference to it), yet a pointer into the range left behind somewhere reads zeros
+     * and writes to throwaway pages instead of faulting or reaching whatever the kernel maps there next. The caller
+     * owns the returned reservation and closes it ({@code munmap}) once nothing can use those addresses.
+     *
+     * <p>If the replacement fails (no memory for the new mapping), the fd's mapping itself stays as the
+     * reservation: it is unmapped when the reservation is closed.
+     *
+     * @return the reservation, owned by the caller; nothing if the mapping was already closed
+     */
+    public Optional<AutoCloseable> retire() {
+        if (!closed.compareAndSet(false, true)) {
+            return Optional.empty();
+        }
+        try { // MAP_FIXED: the address asked for, or an error
+            LibC.mmap64(pointer, new SizeT(size), LibC.PROT_READ | LibC.PROT_WRITE,
+                    MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        } catch (LastErrorException e) {
+            // keep the fd's mapping as the reservation
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        return Optional.of(() -> {
+            if (released.compareAndSet(false, true)) {
+                try {
+                    LibC.munmap(pointer, new SizeT(size));
+                } catch (LastErrorException e) {
+                    throw new LinuxException("munmap", what + " (reserved), size " + size, e.getErrorCode());
+                }
+            }
+        });
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -110,6 +111,44 @@ abstract class ExporterContract {
             try (CpuAccess r = buf.beginCpuAccess(SyncDirection.READ)) {
                 assertThat(r.getLong(8)).isEqualTo(-1L);
             }
+        }
+    }
+
+    @Test
+    void aZeroCopyViewIsTheKernelsBufferAndOneLeftBehindNeverReachesItAfterTheRelease() {
+        ByteBuffer stale;
+        try (Fd kept = keptAlive(1 << 20);
+                Mapping independent = Mapping.map(kept.get(), 1 << 20, "independent")) {
+            // the registry's buffer was released by keptAlive(); the kernel's lives on through `kept`
+            stale = lastView;
+            lastView = null;
+            assertThat(independent.pointer().getLong(4096)).as("written through the view")
+                    .isEqualTo(0x0123456789abcdefL);
+            assertThat(bufferMappings()).as("the registry's mapping of the released buffer is gone")
+                    .isEqualTo(mapsBefore + 1);
+            assertThat(stale.getLong(4096)).as("a view left behind reads zeros").isZero();
+            stale.putLong(8192, -1L);
+            assertThat(independent.pointer().getLong(8192)).as("a view left behind never writes the buffer")
+                    .isZero();
+        }
+        assertThat(stale.capacity()).isEqualTo(1 << 20);
+    }
+
+    private ByteBuffer lastView;
+
+    /**
+     * Allocates a buffer, writes a long at 4096 through a zero-copy view (kept in {@link #lastView}), releases the
+     * buffer and returns a dup of its fd that keeps the kernel's buffer alive.
+     */
+    private Fd keptAlive(long size) {
+        try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(size).name("view"))) {
+            try (CpuAccess w = buf.beginCpuAccess(SyncDirection.READ_WRITE)) {
+                lastView = w.byteBuffer();
+                assertThat(lastView.isDirect()).isTrue();
+                lastView.putLong(4096, 0x0123456789abcdefL);
+                assertThat(w.getLong(4096)).isEqualTo(0x0123456789abcdefL);
+            }
+            return Sys.dup(buf.fd(), "the test's reference");
         }
     }
 
