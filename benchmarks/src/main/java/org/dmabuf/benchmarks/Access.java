@@ -25,7 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * What a user does with one live buffer: attach a device and map it for DMA; a CPU access pair (SYNC start and
  * end on a dma-buf); a sequential read or write of a 64 MiB mapping in 1 MiB chunks (C: memcpy) or one long at a
- * time, summing (C: a loop over uint64_t).
+ * time, summing, through MemoryView.getLong or the zero-copy view CpuAccess.byteBuffer() (C: a loop over
+ * uint64_t).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -139,5 +140,18 @@ public class Access {
             sum += v.getLong(o);
         }
         return sum;
+    }
+
+    /** The same scan through the zero-copy view of a read access (the access begun and ended in the call). */
+    @Benchmark
+    public long sumByteBuffer(Big s) {
+        try (CpuAccess a = s.buf.beginCpuAccess(SyncDirection.READ)) {
+            ByteBuffer b = a.byteBuffer();
+            long sum = 0;
+            for (int o = 0; o < BIG; o += 8) {
+                sum += b.getLong(o);
+            }
+            return sum;
+        }
     }
 }
