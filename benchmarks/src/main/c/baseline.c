@@ -13,7 +13,7 @@
  *   get-unknown       what get(fd) does to a memfd it has not seen: statx, open + read + close of
  *                     /proc/self/fdinfo/N, readlink /proc/self/fd/N, F_DUPFD_CLOEXEC, F_GET_SEALS, F_ADD_SEALS,
  *                     statx, close (the memfd itself made and closed outside the timed call)
- *   fcntl             fcntl(F_GET_SEALS) of a memfd: one cheap system call
+ *   fcntl             fcntl(F_GETFD) of a memfd: one cheap system call
  *   sync              DMA_BUF_IOCTL_SYNC START then END (READ|WRITE) on a 4 KiB system-heap buffer
  *   read | write      64 MiB between a mapped memfd and a 1 MiB buffer, memcpy in 1 MiB chunks
  *   sum               a loop summing the uint64_t of a mapped 64 MiB memfd
@@ -168,8 +168,8 @@ static uint64_t timed_get_unknown(void *arg) {
 
 /* ---- one cheap system call ---- */
 static void op_fcntl(void *arg) {
-    int r = fcntl(*(int *)arg, F_GET_SEALS);
-    if (r < 0) die("F_GET_SEALS");
+    int r = fcntl(*(int *)arg, F_GETFD);
+    if (r < 0) die("F_GETFD");
     sink += r;
 }
 

@@ -95,10 +95,10 @@ public class Access {
         return n;
     }
 
-    /** One JNA call of a cheap system call, fcntl(F_GET_SEALS) (C: the same fcntl): the cost of a native call. */
+    /** One JNA call of a cheap system call, fcntl(F_GETFD) (C: the same fcntl): the cost of a native call. */
     @Benchmark
     public int jnaFcntl(Small s) {
-        return org.dmabuf.linux.LibC.fcntl(s.buf.fd(), org.dmabuf.linux.LibC.F_GET_SEALS, 0);
+        return org.dmabuf.linux.LibC.fcntl(s.buf.fd(), org.dmabuf.linux.LibC.F_GETFD, 0);
     }
 
     @Benchmark
