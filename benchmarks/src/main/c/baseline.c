@@ -8,7 +8,8 @@
  *
  *   alloc SIZE        memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING), ftruncate, F_ADD_SEALS(SEAL|SHRINK|GROW),
  *                     statx, mmap, one write per 4 KiB page, munmap, close
- *   heap-alloc SIZE   the system dma-heap: DMA_HEAP_IOCTL_ALLOC, lseek(SEEK_END), mmap, touch, munmap, close
+ *   heap-alloc SIZE   the system dma-heap: DMA_HEAP_IOCTL_ALLOC, statx, lseek(SEEK_END), mmap, touch, open + fstat +
+ *                     read + close of /proc/self/fdinfo/N, munmap, close
  *   get-known         dup, fstat, close of a live memfd
  *   get-unknown       what get(fd) does to a memfd it has not seen: statx, open + read + close of
  *                     /proc/self/fdinfo/N, readlink /proc/self/fd/N, F_DUPFD_CLOEXEC, F_GET_SEALS, F_ADD_SEALS,
@@ -118,13 +119,28 @@ static int heap_alloc(uint64_t size) {
     while (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &d)) if (errno != EINTR) die("DMA_HEAP_IOCTL_ALLOC");
     return d.fd;
 }
+static void read_fdinfo(int fd) {
+    char path[64], text[8192];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    int info = open(path, O_RDONLY | O_CLOEXEC);
+    if (info < 0) die("open fdinfo");
+    struct stat st;
+    if (fstat(info, &st)) die("fstat fdinfo");
+    ssize_t n, total = 0;
+    while ((n = read(info, text + total, sizeof text - 1 - total)) > 0) total += n;
+    close(info);
+}
 static void op_heap_alloc(void *arg) {
     uint64_t size = *(uint64_t *)arg;
     int fd = heap_alloc(size);
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE, &sx))
+        die("statx");
     if (lseek(fd, 0, SEEK_END) < 0) die("lseek");
     volatile uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) die("mmap");
     for (uint64_t o = 0; o < size; o += 4096) p[o] = 1;
+    read_fdinfo(fd);
     munmap((void *)p, size);
     close(fd);
 }
