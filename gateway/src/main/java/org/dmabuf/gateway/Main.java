@@ -69,6 +69,7 @@ public final class Main {
             "  --format FMT          the test pattern's pixel format: YUYV, UYVY, NV12, NV21, NV16, NV12M, NV21M, YUV420,",
             "                        YUV420M, GREY, RGB24, BGR24, XBGR32, XRGB32, or a V4L2 fourcc of one of them",
             "                        (default XBGR32, V4L2's XR24); the M formats have a buffer per plane",
+            "  --size WxH            the test pattern's width and height in pixels (default 320x240)",
             "  --pattern bars|bytes  what the test pattern writes: moving colour bars (default), or the byte pattern",
             "                        of docs/wire-format.md that a consumer checks byte by byte against the tag",
             "  --stride-align N      lay the test pattern's lines out for a device that needs strides that are a",
@@ -146,6 +147,7 @@ public final class Main {
                 case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
                 case "--format" -> options.put(MainJob.FORMAT, PatternSource.pixelFormat(args[++i]).name());
                 case "--pattern" -> options.put(MainJob.PATTERN, patternKind(args[++i]));
+                case "--size" -> options.put(MainJob.SIZE, size(args[++i]));
                 case "--stride-align" -> options.put(MainJob.STRIDE_ALIGN, Integer.toString(
                         org.dmabuf.api.DeviceConstraints.builder().strideAlignment(Integer.parseInt(args[++i])).build()
                                 .strideAlignment()));
@@ -160,6 +162,26 @@ public final class Main {
             }
         }
         return new Args(run, timeout, work, options, false);
+    }
+
+    /**
+     * A {@code --size} argument, checked: {@code WIDTHxHEIGHT}, both positive.
+     *
+     * @param value the argument
+     * @return the size, as {@code WIDTHxHEIGHT}
+     * @throws org.dmabuf.api.InvalidArgumentException naming the argument
+     */
+    static String size(String value) {
+        String[] wh = value.strip().toLowerCase(java.util.Locale.ROOT).split("x", -1);
+        try {
+            if (wh.length == 2 && Integer.parseInt(wh[0]) > 0 && Integer.parseInt(wh[1]) > 0) {
+                return Integer.parseInt(wh[0]) + "x" + Integer.parseInt(wh[1]);
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new org.dmabuf.api.InvalidArgumentException("--size", "'" + value
+                + "' is no size: WIDTHxHEIGHT in pixels, e.g. 1920x1080");
     }
 
     /** A {@code --pattern} argument, checked. */

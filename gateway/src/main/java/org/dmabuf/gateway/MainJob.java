@@ -63,6 +63,8 @@ public final class MainJob {
     static final String EXPORTER = "dmabuf.gateway.exporter";
     /** Framework property: the test pattern's pixel format (a {@link org.dmabuf.api.PixelFormat} name; XBGR32). */
     static final String FORMAT = "dmabuf.gateway.format";
+    /** Framework property: the test pattern's size, {@code WIDTHxHEIGHT} (default 320x240). */
+    static final String SIZE = "dmabuf.gateway.size";
     /** Framework property: what the test pattern writes: {@code bars} (colour bars) or {@code bytes}. */
     static final String PATTERN = "dmabuf.gateway.pattern";
     /** Framework property: the stride alignment the test pattern's lines are laid out for (default 1: tight). */
@@ -151,6 +153,9 @@ public final class MainJob {
         org.dmabuf.api.PixelFormat patternFormat = PatternSource.pixelFormat(prop(FORMAT, "XBGR32"));
         org.dmabuf.api.DeviceConstraints patternConstraints = org.dmabuf.api.DeviceConstraints.builder()
                 .strideAlignment(Integer.parseInt(prop(STRIDE_ALIGN, "1"))).build();
+        String[] size = prop(SIZE, PatternSource.WIDTH + "x" + PatternSource.HEIGHT).split("x");
+        int width = Integer.parseInt(size[0]);
+        int height = Integer.parseInt(size[1]);
         Path output = Path.of(prop(OUTPUT, "thumbnails"));
         Path socket = Path.of(prop(SOCKET, "run/frames.sock"));
         long startNanos = Long.parseLong(prop(Main.START, Long.toString(System.nanoTime())));
@@ -185,13 +190,13 @@ public final class MainJob {
                 camera = cameras.tracker.getService();
             }
             try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter, patternFormat,
-                    PatternSource.WIDTH, PatternSource.HEIGHT, patternConstraints,
+                    width, height, patternConstraints,
                     Math.max(PatternSource.RING, wantConsumers * queue + 2), "bytes".equals(prop(PATTERN, "bars"))) : null) {
                 FrameSource source = camera != null ? camera : pattern;
                 out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
                         + source.format().width() + "x" + source.format().height() + " ("
                         + source.format().describe() + ")"
-                        : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " "
+                        : "test pattern " + width + "x" + height + " "
                                 + pattern.pixelFormat() + " (" + pattern.format().describe() + ") in buffers from "
                                 + pattern.exporter()));
                 Files.createDirectories(output);

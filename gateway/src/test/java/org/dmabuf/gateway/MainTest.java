@@ -35,4 +35,16 @@ class MainTest {
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("stride alignment 100")
                 .hasMessageContaining("power of two");
     }
+
+    @Test
+    void sizeTakesWidthByHeightForThePatternAndRefusesAnythingElseNamingIt() {
+        assertThat(Main.parse(new String[] {"--run", "--size", "1920X1080"}).options())
+                .containsEntry(MainJob.SIZE, "1920x1080");
+        assertThat(Main.parse(new String[] {"--run"}).options()).doesNotContainKey(MainJob.SIZE);
+        for (String bad : new String[] {"1920", "1920x", "x1080", "0x1080", "1920x-1", "axb", "1920x1080x2"}) {
+            assertThatThrownBy(() -> Main.parse(new String[] {"--size", bad})).as(bad)
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("--size")
+                    .hasMessageContaining("'" + bad + "' is no size");
+        }
+    }
 }
