@@ -3,6 +3,7 @@ package org.dmabuf.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import org.dmabuf.api.InvalidArgumentException;
 import org.junit.jupiter.api.Test;
 
@@ -46,5 +47,19 @@ class MainTest {
                     .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("--size")
                     .hasMessageContaining("'" + bad + "' is no size");
         }
+    }
+
+    @Test
+    void aBundleOfTheShellIsInteractiveOnlyByItsJarsName() {
+        assertThat(Path.of("bundle/org.apache.felix.gogo.runtime.jar")).matches(Main::interactiveOnly);
+        assertThat(Path.of("bundle/org.apache.felix.scr.jar")).matches(p -> !Main.interactiveOnly(p));
+        assertThat(Path.of("bundle/org.apache.felix.logback.jar")).as("a prefix ends with a dot")
+                .matches(p -> !Main.interactiveOnly(p));
+    }
+
+    @Test
+    void bundlesAreInstalledByReferenceSoFelixReadsTheJarInPlace() {
+        assertThat(Main.reference(Path.of("/opt/gw/bundle/org.dmabuf.core.jar")))
+                .isEqualTo("reference:file:///opt/gw/bundle/org.dmabuf.core.jar");
     }
 }
