@@ -32,7 +32,9 @@ import org.osgi.framework.launch.FrameworkFactory;
  * this jar itself as a bundle (it carries the main job), then either opens the Gogo shell on the console
  * (interactive, the default) or, with {@code --run}, runs the main job and exits with its status ({@code --run}
  * leaves out the bundles only the shell uses, {@link #INTERACTIVE_ONLY}). Felix reads the bundles in place
- * ({@code reference:} locations): nothing is copied at start. The work folder ({@code work/} next to the jar, or
+ * ({@code reference:} locations): nothing is copied at start, and a jar of the distribution must not be rewritten
+ * while the gateway runs (replace it by renaming a new file over it, as package managers do, or while it is
+ * stopped), as for any jar a JVM runs from. The work folder ({@code work/} next to the jar, or
  * {@code --work DIR}) holds the Felix cache (cleaned at every start), JNA's unpacked native library, the
  * thumbnails and the frame socket. {@code bin/dmabuf-gateway} starts it with a class-data sharing archive of its
  * classes (made at the first run, in {@code work/cds}); {@code java -jar} starts it without.
