@@ -117,8 +117,15 @@ class LauncherIT {
         assertThat(archive.getFileName().toString()).matches("dmabuf-gateway-\\d+\\.jsa");
 
         Path log = tmp.resolve("class-load.txt");
-        Run second = job(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + log), "second");
+        Run second = job(Map.of("JAVA_OPTS", "-Xlog:class+load=info:file=" + log + " -D" + Main.TRACE + "=true"),
+                "second");
         assertThat(second.status()).as(second.out()).isZero();
+        // the start's steps, launcher's and job's, in order, up to the first frame handed to the consumers (the
+        // gateway bundle's own start ends while the job runs: its step may fall anywhere after "job")
+        assertThat(second.out()).containsPattern("start \\(ms since main\\): main \\d+, framework init \\d+, "
+                + "bundles installed \\d+, framework started \\d+, .*org\\.apache\\.felix\\.scr \\d+, .*job \\d+, "
+                + ".*exporters \\d+, .*source \\d+, .*listening \\d+, .*consumers \\d+, .*first frame \\d+, "
+                + ".*offered \\d+\n");
         assertThat(source(log, "org.dmabuf.gateway.Main")).as("the launcher's class").isEqualTo(
                 "shared objects file (top)");
         assertThat(source(log, "org.dmabuf.gateway.MainJob")).as("the job's class, from its bundle's class loader")
@@ -134,6 +141,10 @@ class LauncherIT {
         Path archive = archives().get(0);
         FileTime made = Files.getLastModifiedTime(archive);
 
+        // what a run killed while it made the archive left behind (its shell, the file's pid, is gone)
+        Path left = archive.resolveSibling(archive.getFileName() + ".2147483646.tmp");
+        Files.write(left, new byte[4096]);
+
         // a newer jar in bundle/ (an updated bundle): the next run of the job makes the archive again
         Path core = dist.resolve("bundle").resolve("org.dmabuf.core.jar");
         Files.setLastModifiedTime(core, FileTime.fromMillis(made.toMillis() + 10_000));
@@ -141,6 +152,7 @@ class LauncherIT {
         assertThat(stale.status()).as(stale.out()).isZero();
         assertThat(archives()).containsExactly(archive);
         assertThat(Files.getLastModifiedTime(archive)).as("made again").isGreaterThan(made);
+        assertThat(left).as("the killed run's file, removed by the run that made the archive again").doesNotExist();
 
         // damaged, and newer than every jar: the JVM refuses it and starts without it, saying nothing
         Files.delete(archive);
