@@ -19,7 +19,12 @@ asked for it (RELEASE_WANTED) with a RELEASE, and at the end of the stream print
 The pattern: byte i of buffer b of the frame with tag t is (t * 131 + b * 17 + i) & 0xff. It only depends on
 t modulo 256, so a stale frame is one whose tag differs modulo 256.
 
-Usage: dmabuf_consumer.py SOCKET [--verify] [--delay-ms MS] [--frames N]
+With --progress N it also prints, as each arrives, the first frame and every Nth one (what a benchmark
+timestamps):
+
+    frame N tag=T
+
+Usage: dmabuf_consumer.py SOCKET [--verify] [--delay-ms MS] [--frames N] [--progress N] [--wait S]
 Exit status: 0 after the summary line; 1 if the connection fails; 2 for bad arguments.
 """
 
@@ -134,16 +139,30 @@ def main(argv):
     ap.add_argument("--verify", action="store_true", help="check every byte against the pattern of its tag")
     ap.add_argument("--delay-ms", type=int, default=0, help="sleep this long per frame, holding it")
     ap.add_argument("--frames", type=int, default=0, help="stop after this many frames (0: at the end of stream)")
+    ap.add_argument("--progress", type=int, default=0,
+                    help="print 'frame N tag=T' for the first frame and every Nth one, as they arrive")
+    ap.add_argument("--wait", type=float, default=0,
+                    help="keep trying to connect for this many seconds (the gateway may not listen yet)")
     args = ap.parse_args(argv)
+    if args.progress < 0:
+        ap.error("--progress must be 0 or more")
 
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     # with SO_PASSCRED every message carries SCM_CREDENTIALS and the end of the stream none
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    try:
-        sock.connect(args.socket)
-    except OSError as e:
-        print("dmabuf_consumer: connect %s: %s" % (args.socket, e), file=sys.stderr)
-        return 1
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            sock.connect(args.socket)
+            break
+        except (FileNotFoundError, ConnectionRefusedError) as e:
+            if time.monotonic() >= deadline:
+                print("dmabuf_consumer: connect %s: %s" % (args.socket, e), file=sys.stderr)
+                return 1
+            time.sleep(0.005)   # nothing to wait on for a socket another process creates: try again soon
+        except OSError as e:
+            print("dmabuf_consumer: connect %s: %s" % (args.socket, e), file=sys.stderr)
+            return 1
     counts = dict(frames=0, ok=0, torn=0, stale=0, unchecked=0, refused=0, released=0)
     sender_gone = False
     control = socket.CMSG_SPACE(MAX_FDS * 4) + socket.CMSG_SPACE(12)
@@ -172,6 +191,8 @@ def main(argv):
                     raise Refused("buffer %d's size is not its fd's" % b)
                 maps.append(mmap.mmap(fd, sizes[b], mmap.MAP_SHARED, mmap.PROT_READ))
             counts["frames"] += 1
+            if args.progress and (counts["frames"] == 1 or counts["frames"] % args.progress == 0):
+                print("frame %d tag=%d" % (counts["frames"], tag), flush=True)
             if args.verify:
                 counts[classify(tag, maps)] += 1
             else:

@@ -52,19 +52,30 @@ public final class Consumer {
         Path socket = Path.of(args[0]);
         long wait = args.length > 1 ? Long.parseLong(args[1]) : 60;
         Path thumbnails = args.length > 2 ? Files.createDirectories(Path.of(args[2])) : null;
-        long deadline = System.nanoTime() + wait * 1_000_000_000L;
-        while (!Files.exists(socket)) {
-            if (System.nanoTime() > deadline) {
-                System.out.println("consumer: FAILED: " + socket + " did not appear within " + wait + " s");
-                System.exit(1);
+        int received;
+        // the registry (and the native library it loads) first: started beside the gateway, the consumer gets
+        // ready while the gateway starts, instead of after its socket appeared
+        try (StandaloneRegistry registry = new StandaloneRegistry("consumer")) {
+            long deadline = System.nanoTime() + wait * 1_000_000_000L;
+            while (!Files.exists(socket)) {
+                if (System.nanoTime() > deadline) {
+                    System.out.println("consumer: FAILED: " + socket + " did not appear within " + wait + " s");
+                    System.exit(1);
+                }
+                Thread.sleep(5); // polling for a file another process creates (its folder may not exist yet either)
             }
-            Thread.sleep(50); // polling for a file another process creates; no event to wait on
+            received = receive(registry, socket, wait, thumbnails);
         }
+        System.exit(received > 0 ? 0 : 1);
+    }
+
+    /** Receives frames until the gateway's end of stream; returns how many it received. */
+    private static int receive(StandaloneRegistry registry, Path socket, long wait, Path thumbnails)
+            throws java.io.IOException {
         int received = 0;
         int verified = 0;
         int refused = 0;
-        try (StandaloneRegistry registry = new StandaloneRegistry("consumer");
-             BufferChannel ch = registry.channels().connect(socket, ChannelOptions.sameUser())) {
+        try (BufferChannel ch = registry.channels().connect(socket, ChannelOptions.sameUser())) {
             System.out.println("consumer: connected to pid " + ch.peer().pid() + " on " + socket);
             while (true) {
                 ReceivedBuffer r;
@@ -117,7 +128,7 @@ public final class Consumer {
         }
         System.out.println("consumer: received " + received + " frames (" + verified + " pattern frames verified), "
                 + refused + " refused");
-        System.exit(received > 0 ? 0 : 1);
+        return received;
     }
 
     /**

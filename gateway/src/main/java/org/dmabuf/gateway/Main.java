@@ -30,9 +30,14 @@ import org.osgi.framework.launch.FrameworkFactory;
 /**
  * The gateway launcher: starts Apache Felix with the distribution's bundles ({@code bundle/} next to this jar) and
  * this jar itself as a bundle (it carries the main job), then either opens the Gogo shell on the console
- * (interactive, the default) or, with {@code --run}, runs the main job and exits with its status. The work folder
- * ({@code work/} next to the jar, or {@code --work DIR}) holds the Felix cache (cleaned at every start), JNA's
- * unpacked native library, the thumbnails and the frame socket.
+ * (interactive, the default) or, with {@code --run}, runs the main job and exits with its status ({@code --run}
+ * leaves out the bundles only the shell uses, {@link #INTERACTIVE_ONLY}). Felix reads the bundles in place
+ * ({@code reference:} locations): nothing is copied at start, and a jar of the distribution must not be rewritten
+ * while the gateway runs (replace it by renaming a new file over it, as package managers do, or while it is
+ * stopped), as for any jar a JVM runs from. The work folder ({@code work/} next to the jar, or
+ * {@code --work DIR}) holds the Felix cache (cleaned at every start), JNA's unpacked native library, the
+ * thumbnails and the frame socket. {@code bin/dmabuf-gateway} starts it with a class-data sharing archive of its
+ * classes (made at the first run, in {@code work/cds}); {@code java -jar} starts it without.
  *
  * <p>Threads: {@link #main} runs on the JVM's main thread and waits there for the framework to stop
  * (interactive) or for the job's status ({@code --run}); the Gogo shell reads the console on its own thread and
@@ -45,10 +50,27 @@ public final class Main {
     static final String RUN = "dmabuf.gateway.run";
     /** Framework property: when the launcher started, in {@link System#nanoTime()}. */
     static final String START = "dmabuf.gateway.start.nanos";
+    /**
+     * System property: {@code true} prints, at the first frame, where the start's time went (the framework's
+     * start, each bundle's start, the job's steps), in milliseconds since the launcher's {@code main}.
+     */
+    static final String TRACE = "dmabuf.gateway.trace.start";
+    /**
+     * System property: the start's steps so far, when {@link #TRACE} is set (a system property, because the job's
+     * classes are the bundle's, not the launcher's: they share only the JVM's properties).
+     */
+    static final String STEPS = "dmabuf.gateway.trace.steps";
     /** Service property of the launcher's {@link IntConsumer} that takes the job's exit status. */
     static final String EXIT = "dmabuf.gateway.exit";
     /** The Gogo shell's bundle: started last, once every command is registered. */
     private static final String SHELL = "org.apache.felix.gogo.shell";
+    /**
+     * The bundles only the interactive gateway uses (the shell's runtime and commands, the metatype and log services
+     * its commands and a management console read), by their jars' names: {@code --run} neither installs nor starts
+     * them, so they cost its start nothing.
+     */
+    static final List<String> INTERACTIVE_ONLY = List.of("org.apache.felix.gogo.", "org.apache.felix.metatype.",
+            "org.apache.felix.log.");
 
     private Main() {
     }
@@ -69,6 +91,7 @@ public final class Main {
             "  --format FMT          the test pattern's pixel format: YUYV, UYVY, NV12, NV21, NV16, NV12M, NV21M, YUV420,",
             "                        YUV420M, GREY, RGB24, BGR24, XBGR32, XRGB32, or a V4L2 fourcc of one of them",
             "                        (default XBGR32, V4L2's XR24); the M formats have a buffer per plane",
+            "  --size WxH            the test pattern's width and height in pixels (default 320x240)",
             "  --pattern bars|bytes  what the test pattern writes: moving colour bars (default), or the byte pattern",
             "                        of docs/wire-format.md that a consumer checks byte by byte against the tag",
             "  --stride-align N      lay the test pattern's lines out for a device that needs strides that are a",
@@ -146,6 +169,7 @@ public final class Main {
                 case "--exporter" -> options.put(MainJob.EXPORTER, args[++i]);
                 case "--format" -> options.put(MainJob.FORMAT, PatternSource.pixelFormat(args[++i]).name());
                 case "--pattern" -> options.put(MainJob.PATTERN, patternKind(args[++i]));
+                case "--size" -> options.put(MainJob.SIZE, size(args[++i]));
                 case "--stride-align" -> options.put(MainJob.STRIDE_ALIGN, Integer.toString(
                         org.dmabuf.api.DeviceConstraints.builder().strideAlignment(Integer.parseInt(args[++i])).build()
                                 .strideAlignment()));
@@ -160,6 +184,26 @@ public final class Main {
             }
         }
         return new Args(run, timeout, work, options, false);
+    }
+
+    /**
+     * A {@code --size} argument, checked: {@code WIDTHxHEIGHT}, both positive.
+     *
+     * @param value the argument
+     * @return the size, as {@code WIDTHxHEIGHT}
+     * @throws org.dmabuf.api.InvalidArgumentException naming the argument
+     */
+    static String size(String value) {
+        String[] wh = value.strip().toLowerCase(java.util.Locale.ROOT).split("x", -1);
+        try {
+            if (wh.length == 2 && Integer.parseInt(wh[0]) > 0 && Integer.parseInt(wh[1]) > 0) {
+                return Integer.parseInt(wh[0]) + "x" + Integer.parseInt(wh[1]);
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new org.dmabuf.api.InvalidArgumentException("--size", "'" + value
+                + "' is no size: WIDTHxHEIGHT in pixels, e.g. 1920x1080");
     }
 
     /** A {@code --pattern} argument, checked. */
@@ -201,7 +245,9 @@ public final class Main {
         // interactive: the shell reads the console and stops the framework at end of input (--run has no shell)
         props.put("gosh.args", "");
         Framework framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
+        step(start, "main");
         framework.init();
+        step(start, "framework init");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "dmabuf-gateway-shutdown"));
         BundleContext ctx = framework.getBundleContext();
 
@@ -214,25 +260,28 @@ public final class Main {
         Bundle shell = null;
         for (Path jar : bundles(home.resolve("bundle"))) {
             boolean isShell = jar.getFileName().toString().startsWith(SHELL);
-            if (run && isShell) {
+            if (run && interactiveOnly(jar)) {
                 continue;
             }
-            Bundle b = ctx.installBundle(jar.toUri().toString());
+            Bundle b = ctx.installBundle(reference(jar));
             if (isShell) {
                 shell = b;
             } else {
                 installed.add(b);
             }
         }
-        installed.add(ctx.installBundle(self().toUri().toString()));
+        installed.add(ctx.installBundle(reference(self())));
         if (shell != null) {
             installed.add(shell); // last: its console must not run before the commands exist
         }
+        step(start, "bundles installed");
         framework.start();
+        step(start, "framework started");
         for (Bundle b : installed) {
             if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
                 try {
                     b.start();
+                    step(start, b.getSymbolicName());
                 } catch (BundleException e) {
                     out.println("dmabuf-gateway: bundle " + b.getSymbolicName() + " did not start: " + e.getMessage());
                     if (run) {
@@ -257,6 +306,22 @@ public final class Main {
             return 1;
         } finally {
             stop(framework);
+        }
+    }
+
+    /**
+     * Notes a step of the start, when {@link #TRACE} is set.
+     *
+     * @param start the launcher's start, {@link System#nanoTime()}
+     * @param what the step that just ended
+     */
+    static void step(long start, String what) {
+        if (Boolean.getBoolean(TRACE)) {
+            synchronized (STEPS) {
+                String before = System.getProperty(STEPS, "");
+                System.setProperty(STEPS, before + (before.isEmpty() ? "" : ", ") + what + " "
+                        + (System.nanoTime() - start) / 1_000_000);
+            }
         }
     }
 
@@ -295,6 +360,25 @@ public final class Main {
             return s.filter(p -> p.toString().endsWith(".jar")).sorted(Comparator.comparing(Path::toString))
                     .toList();
         }
+    }
+
+    /**
+     * Whether a bundle of the distribution serves the interactive gateway only ({@link #INTERACTIVE_ONLY}).
+     *
+     * @param jar the bundle's jar
+     * @return true if {@code --run} leaves it out
+     */
+    static boolean interactiveOnly(Path jar) {
+        String name = jar.getFileName().toString();
+        return INTERACTIVE_ONLY.stream().anyMatch(name::startsWith);
+    }
+
+    /**
+     * A bundle location that Felix reads in place ({@code reference:file:...}) rather than copying the jar into
+     * its cache at every start.
+     */
+    static String reference(Path jar) {
+        return "reference:" + jar.toUri();
     }
 
     private static Path self() throws URISyntaxException {

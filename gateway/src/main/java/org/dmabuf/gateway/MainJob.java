@@ -63,6 +63,8 @@ public final class MainJob {
     static final String EXPORTER = "dmabuf.gateway.exporter";
     /** Framework property: the test pattern's pixel format (a {@link org.dmabuf.api.PixelFormat} name; XBGR32). */
     static final String FORMAT = "dmabuf.gateway.format";
+    /** Framework property: the test pattern's size, {@code WIDTHxHEIGHT} (default 320x240). */
+    static final String SIZE = "dmabuf.gateway.size";
     /** Framework property: what the test pattern writes: {@code bars} (colour bars) or {@code bytes}. */
     static final String PATTERN = "dmabuf.gateway.pattern";
     /** Framework property: the stride alignment the test pattern's lines are laid out for (default 1: tight). */
@@ -151,9 +153,13 @@ public final class MainJob {
         org.dmabuf.api.PixelFormat patternFormat = PatternSource.pixelFormat(prop(FORMAT, "XBGR32"));
         org.dmabuf.api.DeviceConstraints patternConstraints = org.dmabuf.api.DeviceConstraints.builder()
                 .strideAlignment(Integer.parseInt(prop(STRIDE_ALIGN, "1"))).build();
+        String[] size = prop(SIZE, PatternSource.WIDTH + "x" + PatternSource.HEIGHT).split("x");
+        int width = Integer.parseInt(size[0]);
+        int height = Integer.parseInt(size[1]);
         Path output = Path.of(prop(OUTPUT, "thumbnails"));
         Path socket = Path.of(prop(SOCKET, "run/frames.sock"));
         long startNanos = Long.parseLong(prop(Main.START, Long.toString(System.nanoTime())));
+        Main.step(startNanos, "job");
 
         List<ExporterInfo> exporters = registry.exporters();
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -166,6 +172,7 @@ public final class MainJob {
                     + "active?)");
             return 1;
         }
+        Main.step(startNanos, "exporters");
         out.println("exporters: " + String.join(", ", exporters.stream()
                 .map(e -> e.name() + " (" + e.kind() + ", ranking " + e.ranking() + ")").toList()));
 
@@ -185,13 +192,14 @@ public final class MainJob {
                 camera = cameras.tracker.getService();
             }
             try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter, patternFormat,
-                    PatternSource.WIDTH, PatternSource.HEIGHT, patternConstraints,
+                    width, height, patternConstraints,
                     Math.max(PatternSource.RING, wantConsumers * queue + 2), "bytes".equals(prop(PATTERN, "bars"))) : null) {
                 FrameSource source = camera != null ? camera : pattern;
+                Main.step(startNanos, "source");
                 out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
                         + source.format().width() + "x" + source.format().height() + " ("
                         + source.format().describe() + ")"
-                        : "test pattern " + PatternSource.WIDTH + "x" + PatternSource.HEIGHT + " "
+                        : "test pattern " + width + "x" + height + " "
                                 + pattern.pixelFormat() + " (" + pattern.format().describe() + ") in buffers from "
                                 + pattern.exporter()));
                 Files.createDirectories(output);
@@ -200,9 +208,11 @@ public final class MainJob {
                      Feeds feeds = new Feeds();
                      Acceptor acceptor = new Acceptor(listener, queue)) {
                     out.println("frames offered on " + listener.path());
+                    Main.step(startNanos, "listening");
                     if (!awaitConsumers(wantConsumers)) {
                         return 1;
                     }
+                    Main.step(startNanos, "consumers");
                     int status = produce(source, pattern, frames, every, fps, output, startNanos);
                     if (status != 0) {
                         return status;
@@ -270,12 +280,27 @@ public final class MainJob {
                     return 1;
                 }
                 if (i == 0) {
+                    Main.step(startNanos, "first frame");
                     out.printf("first frame: inode %d, %d bytes, %.0f ms after start%n", f.buffer().inode(),
                             f.buffer().size(), (System.nanoTime() - startNanos) / 1e6);
                     String shared = shareAndGetBack(f.buffer());
                     if (shared != null) {
                         out.println("dmabuf-gateway: FAILED: " + shared);
                         return 1;
+                    }
+                }
+                // the consumers first: a thumbnail (the first one loads the JPEG writer) must not delay their frame
+                for (ConsumerFeed c : consumers) {
+                    if (c.failure() != null) {
+                        leave(c);
+                    } else {
+                        c.offer(f, f.sequence());
+                    }
+                }
+                if (i == 0) {
+                    Main.step(startNanos, "offered");
+                    if (Boolean.getBoolean(Main.TRACE)) {
+                        out.println("start (ms since main): " + System.getProperty(Main.STEPS));
                     }
                 }
                 if (i % every == 0) {
@@ -305,13 +330,6 @@ public final class MainJob {
                     out.printf("frame %d/%d (sequence %d): thumbnail %s (%dx%d), %d consumer(s)%n", i + 1,
                             frames, f.sequence(), jpg, Math.min(Thumbnails.WIDTH, f.format().width()), h,
                             consumers.size());
-                }
-                for (ConsumerFeed c : consumers) {
-                    if (c.failure() != null) {
-                        leave(c);
-                    } else {
-                        c.offer(f, f.sequence());
-                    }
                 }
             }
         }
