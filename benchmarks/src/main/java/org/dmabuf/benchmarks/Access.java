@@ -1,6 +1,7 @@
 package org.dmabuf.benchmarks;
 
 import java.nio.ByteBuffer;
+import java.nio.LongBuffer;
 import java.util.concurrent.TimeUnit;
 import org.dmabuf.api.Attachment;
 import org.dmabuf.api.BufferRequest;
@@ -140,6 +141,22 @@ public class Access {
             sum += v.getLong(o);
         }
         return sum;
+    }
+
+    /**
+     * The same scan through the view's native-order {@code LongBuffer}, as the view's javadoc recommends for
+     * scans of longs (the access begun and ended in the call).
+     */
+    @Benchmark
+    public long sumLongBuffer(Big s) {
+        try (CpuAccess a = s.buf.beginCpuAccess(SyncDirection.READ)) {
+            LongBuffer b = a.byteBuffer().asLongBuffer();
+            long sum = 0;
+            for (int i = 0, n = b.capacity(); i < n; i++) {
+                sum += b.get(i);
+            }
+            return sum;
+        }
     }
 
     /** The same scan through the zero-copy view of a read access (the access begun and ended in the call). */
