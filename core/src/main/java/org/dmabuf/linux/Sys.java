@@ -57,6 +57,31 @@ public final class Sys {
     }
 
     /**
+     * Creates a memfd named {@code prefix + name} with {@code MFD_CLOEXEC} added, for a buffer that lives long: its
+     * description keeps the two parts as they are (the prefix's description is made once per prefix, the name is
+     * the caller's own string), so no string per memfd stays on the heap.
+     *
+     * @param prefix a constant, e.g. {@code "dmabuf:"}
+     * @param name the rest of the name, e.g. the buffer's name; the kernel's name is cut at 249 bytes
+     * @param flags {@code MFD_*}
+     * @return the owned fd
+     * @throws LinuxException naming {@code memfd_create} and errno
+     */
+    public static Fd memfd(String prefix, String name, int flags) {
+        byte[] utf8 = (prefix + name).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] z = java.util.Arrays.copyOf(utf8, Math.min(utf8.length, 249) + 1); // NUL-terminated
+        String what = MEMFD_PREFIXES.computeIfAbsent(prefix, p -> "memfd:" + p);
+        try {
+            return new Fd(LibC.memfd_create(z, flags | LibC.MFD_CLOEXEC), what, name);
+        } catch (LastErrorException e) {
+            throw new LinuxException("memfd_create", what + name, e.getErrorCode());
+        }
+    }
+
+    /** {@code "memfd:" + prefix} per prefix given to {@link #memfd(String, String, int)}: a few constants. */
+    private static final java.util.Map<String, String> MEMFD_PREFIXES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
      * The device number of the kernel's internal mount that holds every memfd ({@code st_dev} of a memfd), learnt
      * once from a memfd of this process's own. A regular file with this {@code st_dev} is a memfd: no other file
      * on that mount can be held as an fd. A hugetlbfs memfd has another device and is recognised the slow way.

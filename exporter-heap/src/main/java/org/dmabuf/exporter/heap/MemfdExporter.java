@@ -56,7 +56,19 @@ final class MemfdExporter implements DmaBufExporter {
      * @throws LinuxException naming the call and errno; nothing is left open
      */
     static Fd sealedMemfd(String name, long size, int seals) {
-        Fd fd = Sys.memfd(name, LibC.MFD_ALLOW_SEALING);
+        return sealed(Sys.memfd(name, LibC.MFD_ALLOW_SEALING), size, seals);
+    }
+
+    /**
+     * A memfd named {@code prefix + name} (the name cut at 200 characters) of {@code size} bytes with these seals;
+     * its description keeps the caller's strings (nothing per buffer on the heap).
+     */
+    static Fd sealedMemfd(String prefix, String name, long size, int seals) {
+        String n = prefix.length() + name.length() > 200 ? name.substring(0, 200 - prefix.length()) : name;
+        return sealed(Sys.memfd(prefix, n, LibC.MFD_ALLOW_SEALING), size, seals);
+    }
+
+    private static Fd sealed(Fd fd, long size, int seals) {
         try {
             Sys.ftruncate(fd.get(), size);
             Sys.fcntl(fd.get(), LibC.F_ADD_SEALS, "F_ADD_SEALS", seals);
@@ -70,7 +82,7 @@ final class MemfdExporter implements DmaBufExporter {
     @Override
     public ExportedBuffer allocate(AllocationRequest request) {
         long size = pageAlign(request.size());
-        return new FdBuffer(sealedMemfd(memfdName("dmabuf:", request.name()), size, SEALS), size, BufferKind.MEMFD);
+        return new FdBuffer(sealedMemfd("dmabuf:", request.name(), size, SEALS), size, BufferKind.MEMFD);
     }
 
     /**

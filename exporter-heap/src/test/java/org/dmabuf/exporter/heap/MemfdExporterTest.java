@@ -80,6 +80,16 @@ class MemfdExporterTest extends ExporterContract {
     }
 
     @Test
+    void aLongNameIsCutAtTwoHundredCharactersInTheMemfdsPath() throws Exception {
+        String longName = "n".repeat(300);
+        try (var fd = MemfdExporter.sealedMemfd("dmabuf:", longName, 4096, LibC.F_SEAL_SHRINK)) {
+            assertThat(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd.get()))
+                    .toString()).isEqualTo("/memfd:dmabuf:" + "n".repeat(193) + " (deleted)");
+            assertThat(fd.toString()).contains("memfd:dmabuf:nnn");
+        }
+    }
+
+    @Test
     void theNameShowsInTheMemfdsPath() throws Exception {
         try (DmaBuf buf = registry.allocate(BufferRequest.ofSize(4096).name("thumb"))) {
             assertThat(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + buf.fd()))
