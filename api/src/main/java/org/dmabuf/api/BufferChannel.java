@@ -112,6 +112,23 @@ public interface BufferChannel extends AutoCloseable {
     void onRelease(LongConsumer frameIdListener);
 
     /**
+     * Waits until a frame sent with releases is back: the peer's RELEASE for it was read and its references put,
+     * or the connection ended (then every frame is put). While it waits, the calling thread reads the socket itself
+     * when no other thread does, as {@link #receive} does, so a producer that waits for its frame before reusing the
+     * buffer pays no hand-over from the reader thread; frames it reads on the way are kept for {@link #receive}, and
+     * the release listener is still told on the reader thread.
+     *
+     * @param frameId the id {@link #send(FrameBuffer, long, Duration)} returned; an id not out returns at once
+     * @param timeout how long to wait at most
+     * @return true once the frame is back; false if the time ran out first
+     * @throws BufferStateException with {@code EINVAL} if the channel was opened without
+     *     {@link ChannelOptions#withReleases()}
+     * @throws DmaBufException with {@code EINTR} if the thread is interrupted while waiting
+     * @since 1.4
+     */
+    boolean awaitRelease(long frameId, Duration timeout);
+
+    /**
      * Receives the next buffer. A frame that breaks the wire format (bad magic, version, type or lengths, too
      * long, a message of 0 bytes, a wrong number of fds, a size other than the fd's buffer's, a name or exporter
      * that is not UTF-8 or holds NUL or other control characters, a format whose stride is smaller than a line or

@@ -7,14 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.BufferPool;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
-import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.FrameBuffer;
 import org.dmabuf.api.PixelFormat;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,7 +28,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * A channel hop between two processes on a wire-v2 channel with releases: send a frame, the peer receives it and
- * closes it (which sends the RELEASE), the sender sees the release. The peer is a second JVM ({@link Peer}) or the
+ * closes it (which sends the RELEASE), the sender waits for it with awaitRelease (reading the RELEASE itself). The peer is a second JVM ({@link Peer}) or the
  * C program ({@code baseline peer}). {@code hop4k}: a 4 KiB memfd; {@code share64m}: a 64 MiB frame of a pool of
  * two, which the Java peer maps and reads the first and last 8 bytes of, keeping a reference to every buffer it
  * has seen.
@@ -52,10 +49,8 @@ public class Channel {
     private ChannelListener listener;
     private Process process;
     private BufferChannel channel;
-    private DmaBuf small;
+    private FrameBuffer small;
     private BufferPool pool;
-    private final AtomicLong released = new AtomicLong();
-    private volatile Thread waiter;
     private long sent;
 
     @Setup(Level.Trial)
@@ -77,15 +72,7 @@ public class Channel {
         cmd.add(listener.path().toString());
         process = new ProcessBuilder(cmd).inheritIO().start();
         channel = listener.accept(WAIT);
-        channel.onRelease(id -> {
-            released.incrementAndGet();
-            Thread t = waiter;
-            if (t != null) {
-                LockSupport.unpark(t);
-            }
-        });
-        small = env.registry.allocate(BufferRequest.ofSize(4096).name("hop"));
-        waiter = Thread.currentThread();
+        small = env.registry.allocateFrame(BufferRequest.ofFormat(PixelFormat.GREY, 64, 64).name("hop")); // 4 KiB
     }
 
     @TearDown(Level.Trial)
@@ -103,29 +90,27 @@ public class Channel {
         Files.deleteIfExists(dir);
     }
 
-    private void awaitRelease() {
-        sent++;
-        while (released.get() < sent) {
-            LockSupport.parkNanos(this, 1_000_000_000L);
+    /** Waits for the frame back as a producer reusing its buffer does: the waiting thread reads the RELEASE. */
+    private void awaitRelease(long frameId) {
+        if (!channel.awaitRelease(frameId, WAIT)) {
+            throw new IllegalStateException("frame " + frameId + " not released within " + WAIT);
         }
     }
 
     @Benchmark
     public void hop4k() {
-        waiter = Thread.currentThread();
-        channel.send(small, sent, WAIT);
-        awaitRelease();
+        awaitRelease(channel.send(small, sent++, WAIT));
     }
 
     @Benchmark
     public void share64m() {
-        waiter = Thread.currentThread();
         if (pool == null) {
             pool = env.registry.createPool(BufferRequest.ofFormat(PixelFormat.GREY, 8192, 8192).name("share"), 2);
         }
+        long id;
         try (FrameBuffer f = pool.acquire(WAIT)) {
-            channel.send(f, sent, WAIT);
+            id = channel.send(f, sent++, WAIT);
         }
-        awaitRelease();
+        awaitRelease(id);
     }
 }

@@ -278,6 +278,57 @@ final class ChannelImpl implements BufferChannel {
     }
 
     @Override
+    public boolean awaitRelease(long frameId, Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new InvalidArgumentException("awaitRelease", "timeout " + timeout + " is not a duration");
+        }
+        if (!releases) {
+            throw new org.dmabuf.api.BufferStateException("awaitRelease", "EINVAL", "frames on " + socket
+                    + " are sent without RELEASE_WANTED: open the channel with ChannelOptions.withReleases()");
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        receivers++; // the reader thread keeps out of the way of this thread as of one in receive
+        receiverSeen = true;
+        try {
+            while (out.containsKey(frameId)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                if (!reading && queue.size() < QUEUED_FRAMES) {
+                    reading = true;
+                    Object read;
+                    lock.unlock();
+                    try {
+                        read = readOne(Duration.ofNanos(left));
+                    } finally {
+                        lock.lock();
+                        reading = false;
+                        notEmpty.signalAll();
+                    }
+                    if (read instanceof RefusedRelease r) {
+                        queue.add(r.error()); // receive throws it, as when the reader read it
+                    } else if (read != null && read != HANDLED && read != ENDED) {
+                        queue.add(read); // a frame, or the error that refused one: receive's
+                    }
+                    continue;
+                }
+                notEmpty.awaitNanos(left); // another thread reads: a RELEASE it handles or the turn wakes this one
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DmaBufException("awaitRelease", "EINTR", "interrupted while waiting for frame "
+                    + Long.toUnsignedString(frameId) + " on " + socket);
+        } finally {
+            receivers--;
+            receiverLeft = System.nanoTime();
+            lock.unlock();
+        }
+    }
+
+    @Override
     public ReceivedBuffer receive(Duration timeout) {
         if (releases) {
             return take(timeout);
@@ -372,6 +423,9 @@ final class ChannelImpl implements BufferChannel {
                     + ", which is not out on this channel");
         }
         putAll(held);
+        if (releaseListener == null) {
+            return; // nobody to tell: no wake-up of the reader thread
+        }
         if (releases && Thread.currentThread() != reader) {
             // read by a thread in receive: the listener runs on the reader thread, as BufferChannel says
             lock.lock();
@@ -420,7 +474,11 @@ final class ChannelImpl implements BufferChannel {
     private List<DmaBuf> takeOut(long frameId) {
         lock.lock();
         try {
-            return out.remove(frameId);
+            List<DmaBuf> held = out.remove(frameId);
+            if (held != null && receivers > 0) {
+                notEmpty.signalAll(); // a thread in awaitRelease may wait for this frame
+            }
+            return held;
         } finally {
             lock.unlock();
         }

@@ -398,4 +398,82 @@ class ChannelReleaseTest extends ChannelFixture {
             assertThat(b.refCount()).isEqualTo(1);
         }
     }
+
+    @Test
+    void awaitReleaseReturnsOnceThePeerClosedTheFrameWithItsReferencesPutAndTheListenerToldOnTheReader() {
+        try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser().withReleases());
+             BufferChannel in = listener.accept(WAIT);
+             FrameBuffer f = alice.allocateFrame(BufferRequest.ofFormat(PixelFormat.GREY, 64, 64).name("await"))) {
+            List<String> toldOn = new CopyOnWriteArrayList<>();
+            out.onRelease(id -> toldOn.add(id + " on " + Thread.currentThread().getName()));
+            DmaBuf b = f.buffer(0);
+            long id = out.send(f, 1, WAIT);
+            assertThat(b.refCount()).isEqualTo(2);
+            ReceivedBuffer r = in.receive(WAIT);
+            assertThat(out.awaitRelease(id, Duration.ofMillis(100))).as("still held by the receiver").isFalse();
+            assertThat(out.framesOut()).isEqualTo(1);
+            r.close();
+            assertThat(out.awaitRelease(id, WAIT)).isTrue();
+            assertThat(out.framesOut()).isZero();
+            assertThat(b.refCount()).as("the channel's reference was put before awaitRelease returned").isEqualTo(1);
+            await().atMost(WAIT).until(() -> !toldOn.isEmpty());
+            assertThat(toldOn).singleElement().asString().startsWith(id + " on dmabuf-channel-reader");
+            assertThat(out.awaitRelease(id, Duration.ZERO)).as("a frame no longer out").isTrue();
+            assertThat(out.awaitRelease(12345, Duration.ZERO)).as("an id never sent").isTrue();
+        }
+    }
+
+    @Test
+    void aFrameTheAwaitingThreadReadsOnTheWayIsKeptForReceive() {
+        try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser().withReleases());
+             BufferChannel in = listener.accept(WAIT);
+             FrameBuffer mine = alice.allocateFrame(BufferRequest.ofFormat(PixelFormat.GREY, 64, 64).name("mine"));
+             DmaBuf theirs = bob.allocate(BufferRequest.ofSize(8192).name("theirs"))) {
+            long id = out.send(mine, 1, WAIT);
+            ReceivedBuffer r = in.receive(WAIT);
+            in.send(theirs, 77, WAIT); // the peer's own frame comes before its RELEASE
+            r.close();
+            assertThat(out.awaitRelease(id, WAIT)).isTrue();
+            try (ReceivedBuffer back = out.receive(WAIT)) {
+                assertThat(back.tag()).isEqualTo(77);
+                assertThat(back.name()).isEqualTo("theirs");
+                assertThat(back.buffer().size()).isEqualTo(8192);
+            }
+        }
+    }
+
+    @Test
+    void awaitReleaseReturnsWhenTheConnectionEndsWithEveryFramePut() throws Exception {
+        try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser().withReleases());
+             FrameBuffer f = alice.allocateFrame(BufferRequest.ofFormat(PixelFormat.GREY, 64, 64).name("ended"))) {
+            BufferChannel in = listener.accept(WAIT);
+            DmaBuf b = f.buffer(0);
+            long id = out.send(f, 1, WAIT);
+            ReceivedBuffer r = in.receive(WAIT);
+            java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CompletableFuture<Boolean> back = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> {
+                        waiting.countDown();
+                        return out.awaitRelease(id, WAIT);
+                    });
+            waiting.await();
+            in.close(); // the peer goes away without a RELEASE (its frame still held in this process)
+            assertThat(back.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(out.framesOut()).isZero();
+            r.close();
+            assertThat(b.refCount()).as("the sender's own only: the channel's was put").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void awaitReleaseOnAChannelWithoutReleasesIsEinval() {
+        try (BufferChannel out = alice.channels().connect(socketPath, ChannelOptions.sameUser());
+             BufferChannel in = listener.accept(WAIT)) {
+            assertThatThrownBy(() -> out.awaitRelease(1, WAIT)).isInstanceOf(DmaBufException.class)
+                    .hasMessageContaining("awaitRelease").hasMessageContaining("EINVAL")
+                    .hasMessageContaining("withReleases");
+            assertThatThrownBy(() -> out.awaitRelease(1, Duration.ofSeconds(-1)))
+                    .isInstanceOf(InvalidArgumentException.class);
+        }
+    }
 }
