@@ -146,8 +146,12 @@ public final class DmaBufUapi {
      *         fd is not a dma-buf, {@code EINVAL} for bad flags)
      */
     public static void sync(int fd, boolean end, SyncDirection direction) {
-        long flags = (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START) | direction.flags();
-        com.sun.jna.Pointer arg = syncArgument(end, direction);
+        syncRetrying(fd, syncArgument(end, direction), (end ? DMA_BUF_SYNC_END : DMA_BUF_SYNC_START)
+                | direction.flags());
+    }
+
+    /** Issues DMA_BUF_IOCTL_SYNC with this argument, retrying on EINTR and EAGAIN as libdrm's drmIoctl does. */
+    private static void syncRetrying(int fd, com.sun.jna.Pointer arg, long flags) {
         while (true) {
             try {
                 LibC.ioctl(fd, SYNC, arg);
@@ -172,19 +176,8 @@ public final class DmaBufUapi {
     public static void syncFlags(int fd, long flags) {
         com.sun.jna.Memory arg = SYNC_ARG.get();
         try {
-            while (true) {
-                arg.setLong(0, flags);
-                try {
-                    LibC.ioctl(fd, SYNC, arg);
-                    return;
-                } catch (LastErrorException e) {
-                    int errno = e.getErrorCode();
-                    if (errno != Errno.EINTR && errno != Errno.EAGAIN) {
-                        throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
-                                + Long.toHexString(flags), errno);
-                    }
-                }
-            }
+            arg.setLong(0, flags); // the kernel reads the argument and writes nothing back
+            syncRetrying(fd, arg, flags);
         } finally {
             java.lang.ref.Reference.reachabilityFence(arg);
         }

@@ -82,28 +82,12 @@ class RegistryLifecycleTest extends RegistryFixture {
     }
 
     /** Takes a reference and drops it unreachable, without put. */
-    private static void dropAHandle(DmaBuf buf) {
-        buf.get();
-    }
-
-    @Test
-    void getOfAnFdWhoseBufferIsBetweenItsLastPutAndForgetIsAdoptedAfresh() throws Exception {
-        DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096));
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        // the release event comes after the last put and before the registry forgets the buffer's identity: hold it
-        registry.addListener(new RegistryListener() {
+    /** A registry listener told of released buffers only. */
+    private static RegistryListener onReleased(java.util.function.Consumer<BufferInfo> released) {
+        return new RegistryListener() {
             @Override
             public void bufferReleased(BufferInfo info) {
-                if (entered.getCount() > 0) {
-                    entered.countDown();
-                    try {
-                        gate.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+                released.accept(info);
             }
 
             @Override
@@ -121,7 +105,30 @@ class RegistryLifecycleTest extends RegistryFixture {
             @Override
             public void exporterRemoved(ExporterInfo info) {
             }
-        });
+        };
+    }
+
+    private static void dropAHandle(DmaBuf buf) {
+        buf.get();
+    }
+
+    @Test
+    void getOfAnFdWhoseBufferIsBetweenItsLastPutAndForgetIsAdoptedAfresh() throws Exception {
+        DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        // the release event comes after the last put and before the registry forgets the buffer's identity: hold it
+        registry.addListener(onReleased(info -> {
+            if (entered.getCount() > 0) {
+                entered.countDown();
+                try {
+                    gate.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }));
         try (Fd dup = Sys.dup(buf.fd(), "kept")) {
             Future<?> put = pool.submit(buf::put); // the last put: released, not yet forgotten
             assertThat(entered.await(10, TimeUnit.SECONDS)).as("the release event").isTrue();
@@ -170,28 +177,7 @@ class RegistryLifecycleTest extends RegistryFixture {
     @Test
     void pendingAndCommittedBuffersAreLiveOnceAndReportTheirReleaseOnce() {
         java.util.List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
-        registry.addListener(new RegistryListener() {
-            @Override
-            public void bufferReleased(BufferInfo info) {
-                released.add(info.name());
-            }
-
-            @Override
-            public void bufferCreated(BufferInfo info) {
-            }
-
-            @Override
-            public void bufferAttached(BufferInfo info, String device) {
-            }
-
-            @Override
-            public void exporterAdded(ExporterInfo info) {
-            }
-
-            @Override
-            public void exporterRemoved(ExporterInfo info) {
-            }
-        });
+        registry.addListener(onReleased(info -> released.add(info.name())));
         DmaBuf pending = scope.create(BufferRequest.ofSize(4096).name("late"));
         DmaBuf now = scope.allocate(BufferRequest.ofSize(4096).name("now"));
         assertThat(registry.liveCount()).isEqualTo(2);
