@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -323,9 +324,23 @@ static void op_copy(void *arg) {
     if (read(c->s, &ack, 1) != 1) die("read ack");
 }
 
+/* The other thread of --threaded: it sleeps and wakes, so this process's memory is in use on more than one CPU
+ * (then munmap must shoot the TLB down there too). */
+static void *napper(void *arg) {
+    (void)arg;
+    for (;;) usleep(200);
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && !strcmp(argv[1], "--smoke")) { smoke = 1; argv++; argc--; }
+    if (argc > 1 && !strcmp(argv[1], "--threaded")) { /* one more thread, waking every 200 µs, as a JVM has */
+        pthread_t t;
+        if (pthread_create(&t, NULL, napper, NULL)) die("pthread_create");
+        argv++;
+        argc--;
+    }
     if (argc < 2) { fprintf(stderr, "usage: baseline [--smoke] OP [ARGS] (see the source)\n"); return 2; }
     const char *op = argv[1];
     if (!strcmp(op, "peer") && argc == 3) return do_peer(argv[2]);
