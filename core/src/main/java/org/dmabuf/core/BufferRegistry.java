@@ -122,18 +122,7 @@ public final class BufferRegistry {
         }
         if (t != null) {
             t.interrupt();
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    t.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            org.dmabuf.linux.Threads.joinUninterruptibly(t);
         }
     }
 
