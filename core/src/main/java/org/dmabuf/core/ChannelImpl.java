@@ -297,16 +297,7 @@ final class ChannelImpl implements BufferChannel {
                     return false;
                 }
                 if (!reading && queue.size() < QUEUED_FRAMES) {
-                    reading = true;
-                    Object read;
-                    lock.unlock();
-                    try {
-                        read = readOne(Duration.ofNanos(left));
-                    } finally {
-                        lock.lock();
-                        reading = false;
-                        notEmpty.signalAll();
-                    }
+                    Object read = readInTurn(Duration.ofNanos(left));
                     if (read instanceof RefusedRelease r) {
                         queue.add(r.error()); // receive throws it, as when the reader read it
                     } else if (read != null && read != HANDLED && read != ENDED) {
@@ -705,16 +696,7 @@ final class ChannelImpl implements BufferChannel {
                     return null;
                 }
                 if (!reading) {
-                    reading = true;
-                    Object read;
-                    lock.unlock();
-                    try {
-                        read = readOne(timeout == null ? null : Duration.ofNanos(left));
-                    } finally {
-                        lock.lock();
-                        reading = false;
-                        notEmpty.signalAll(); // another thread in receive may take the turn
-                    }
+                    Object read = readInTurn(timeout == null ? null : Duration.ofNanos(left));
                     if (read == null) {
                         return null;
                     }
@@ -737,6 +719,22 @@ final class ChannelImpl implements BufferChannel {
             receivers--;
             receiverLeft = System.nanoTime();
             lock.unlock();
+        }
+    }
+
+    /**
+     * A thread in receive or awaitRelease takes the free turn to read (it holds the lock; nobody reads), reads one
+     * message outside the lock, and gives the turn back: another waiting thread may take it.
+     */
+    private Object readInTurn(Duration timeout) {
+        reading = true;
+        lock.unlock();
+        try {
+            return readOne(timeout);
+        } finally {
+            lock.lock();
+            reading = false;
+            notEmpty.signalAll();
         }
     }
 
