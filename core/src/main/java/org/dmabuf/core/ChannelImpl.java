@@ -408,12 +408,19 @@ final class ChannelImpl implements BufferChannel {
      * @throws ChannelProtocolException ({@code EPROTO}) if no frame of that id is out
      */
     private void release(long frameId) {
-        List<DmaBuf> held = takeOut(frameId);
+        List<DmaBuf> held;
+        lock.lock();
+        try {
+            held = out.get(frameId); // only the thread with the turn reads RELEASEs: no other can take it meanwhile
+        } finally {
+            lock.unlock();
+        }
         if (held == null) {
             throw WireFormat.releaseProto("the RELEASE names frame " + Long.toUnsignedString(frameId)
                     + ", which is not out on this channel");
         }
         putAll(held);
+        takeOut(frameId); // out only once put: awaitRelease returns with the references put
         if (releaseListener == null) {
             return; // nobody to tell: no wake-up of the reader thread
         }
@@ -659,7 +666,6 @@ final class ChannelImpl implements BufferChannel {
         try {
             ended = true;
             held = new ArrayList<>(out.values());
-            out.clear();
             if (end == null) {
                 end = why != null ? why : new LinuxException("recvmsg", socket + ": the socket was closed",
                         Errno.EPIPE);
@@ -670,6 +676,13 @@ final class ChannelImpl implements BufferChannel {
             lock.unlock();
         }
         held.forEach(ChannelImpl::putAll);
+        lock.lock();
+        try {
+            out.clear(); // only once put: awaitRelease returns with the references put
+            notEmpty.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
