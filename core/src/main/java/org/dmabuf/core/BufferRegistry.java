@@ -476,7 +476,6 @@ public final class BufferRegistry {
 
     /** Reports a leaked handle; {@code site} is where it was made: words, or a {@code Throwable} with the stack. */
     void leaked(BufferObject b, Object site) {
-        leaks.incrementAndGet();
         String msg = "leak: a handle on " + b.describe() + " of " + b.size() + " bytes was dropped without put()";
         if (site instanceof Throwable t) {
             java.io.StringWriter sw = new java.io.StringWriter();
@@ -488,6 +487,12 @@ public final class BufferRegistry {
         }
     }
 
+    /** Counts a leaked handle once the reaper has reported it and put its reference (the buffer maybe released). */
+    void leakHandled() {
+        leaks.incrementAndGet();
+    }
+
+    /** Leaked handles fully handled: reported, and their reference put. */
     long leakCount() {
         return leaks.get();
     }

@@ -143,10 +143,14 @@ final class Handle implements DmaBuf {
         public void run() {
             if (markPut()) {
                 owner.untrack(this);
-                if (!buffer.isForced()) { // a reference the stopping core voided is no leak
+                boolean leak = !buffer.isForced(); // a reference the stopping core voided is no leak
+                if (leak) {
                     buffer.registry().leaked(buffer, site());
                 }
                 buffer.unref();
+                if (leak) {
+                    buffer.registry().leakHandled();
+                }
             }
         }
     }
