@@ -291,13 +291,15 @@ final class ChannelImpl implements BufferChannel {
         receivers++; // the reader thread keeps out of the way of this thread as of one in receive
         receiverSeen = true;
         try {
+            boolean looked = false; // a time already out still reads what is there once
             while (out.containsKey(frameId)) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (left <= 0 && (looked || reading || queue.size() >= QUEUED_FRAMES)) {
                     return false;
                 }
                 if (!reading && queue.size() < QUEUED_FRAMES) {
-                    Object read = readInTurn(Duration.ofNanos(left));
+                    looked = true;
+                    Object read = readInTurn(Duration.ofNanos(Math.max(0, left)));
                     if (read instanceof RefusedRelease r) {
                         queue.add(r.error()); // receive throws it, as when the reader read it
                     } else if (read != null && read != HANDLED && read != ENDED) {
@@ -691,6 +693,7 @@ final class ChannelImpl implements BufferChannel {
      */
     private ReceivedBuffer take(Duration timeout) {
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        boolean looked = false;
         lock.lock();
         receivers++;
         receiverSeen = true;
@@ -705,11 +708,12 @@ final class ChannelImpl implements BufferChannel {
                     throw end;
                 }
                 long left = timeout == null ? Long.MAX_VALUE : deadline - System.nanoTime();
-                if (left <= 0) {
+                if (left <= 0 && (looked || reading)) {
                     return null;
                 }
                 if (!reading) {
-                    Object read = readInTurn(timeout == null ? null : Duration.ofNanos(left));
+                    looked = true; // a time already out still reads what is there once
+                    Object read = readInTurn(timeout == null ? null : Duration.ofNanos(Math.max(0, left)));
                     if (read == null) {
                         return null;
                     }

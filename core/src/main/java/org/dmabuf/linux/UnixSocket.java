@@ -238,14 +238,17 @@ public final class UnixSocket implements AutoCloseable {
                 throw new LinuxException(call, what + ": the socket was closed", Errno.EPIPE);
             }
             long left = deadline == Long.MAX_VALUE ? POLL_SLICE_MS : (deadline - System.nanoTime()) / 1_000_000;
-            if (left < 0) {
-                return false;
-            }
+            // a time already out still looks once: a zero timeout, or a thread descheduled before it polled, must
+            // find what is there already
+            boolean last = left <= 0;
             try {
                 // in slices, so that close() from another thread is seen even on a listening socket
                 b.memory.setShort(Block.POLLFD + 6, (short) 0);
-                if (SocketLibC.poll(b.pollfd, ONE, (int) Math.min(left, POLL_SLICE_MS)) > 0) {
+                if (SocketLibC.poll(b.pollfd, ONE, (int) Math.max(0, Math.min(left, POLL_SLICE_MS))) > 0) {
                     return true;
+                }
+                if (last) {
+                    return false;
                 }
             } catch (LastErrorException e) {
                 if (e.getErrorCode() != Errno.EINTR) {

@@ -23,6 +23,22 @@ class UnixSocketTest {
     }
 
     @Test
+    void aTimeAlreadyOutStillLooksOnceAndFindsWhatIsThere() {
+        UnixSocket[] pair = UnixSocket.pair();
+        try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
+            a.send(bytes(3, 1), WAIT);
+            // a deadline already past when the poll comes, as for a thread descheduled between the two
+            assertThat(b.awaitReadable(Duration.ofMillis(-5))).as("past deadline, a message waiting").isTrue();
+            assertThat(b.awaitReadable(Duration.ZERO)).as("zero timeout, a message waiting").isTrue();
+            try (UnixSocket.Message m = b.receive(4096, Duration.ZERO)) {
+                assertThat(m.data()).isEqualTo(bytes(3, 1));
+            }
+            assertThat(b.awaitReadable(Duration.ofMillis(-5))).as("past deadline, nothing waiting").isFalse();
+            assertThat(b.awaitReadable(Duration.ZERO)).as("zero timeout, nothing waiting").isFalse();
+        }
+    }
+
+    @Test
     void eachMessageCarriesItsOwnBytesAndFdsAndNothingOfTheOneBefore() {
         UnixSocket[] pair = UnixSocket.pair();
         try (UnixSocket a = pair[0]; UnixSocket b = pair[1];
