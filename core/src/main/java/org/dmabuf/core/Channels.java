@@ -190,6 +190,15 @@ final class Channels implements BufferChannels, AutoCloseable {
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));
                 return;
             }
+            if (Files.isSymbolicLink(dir)) {
+                // whoever owns the link can point it elsewhere once the socket is made: only ours or root's
+                int linkOwner = (Integer) Files.getAttribute(dir, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                if (linkOwner != me && linkOwner != 0) {
+                    throw new DmaBufException("listen", "EPERM", "folder " + dir + " is a symbolic link owned by uid "
+                            + linkOwner + ", not by this process's uid " + me + " or root: its owner could point it "
+                            + "at another socket; use the folder it points to, or a folder of this user's");
+                }
+            }
             PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class);
             int uid = (Integer) Files.getAttribute(dir, "unix:uid");
             int group = (Integer) Files.getAttribute(dir, "unix:gid");

@@ -133,6 +133,24 @@ class ChannelFilesTest {
     }
 
     @Test
+    void aFolderThatIsASymbolicLinkOwnedByAnotherUserIsRefusedAndOneOfOursIsFollowed() throws Exception {
+        assumeTrue(SocketLibC.getuid() == 0, "only root can give a link to another user");
+        Path dir = Files.createDirectory(tmp.resolve("ours"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        Path theirs = Files.createSymbolicLink(tmp.resolve("link"), dir);
+        Files.setAttribute(theirs, "unix:uid", OTHER_UID, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        assertThatThrownBy(() -> registry.channels().listen(theirs.resolve("x.sock"), ChannelOptions.sameUser()))
+                .isInstanceOf(DmaBufException.class).hasMessageContaining("listen: EPERM")
+                .hasMessageContaining(theirs.toString()).hasMessageContaining("symbolic link owned by uid " + OTHER_UID);
+        assertThat(Files.exists(dir.resolve("x.sock"))).isFalse();
+
+        Files.setAttribute(theirs, "unix:uid", 0, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        try (ChannelListener ours = registry.channels().listen(theirs.resolve("x.sock"), ChannelOptions.sameUser())) {
+            assertThat(dir.resolve("x.sock")).exists();
+        }
+    }
+
+    @Test
     void anotherUserAllowedWithoutAGroupIsRefusedSinceNobodyCouldConnect() {
         assertThatThrownBy(() -> registry.channels().listen(tmp.resolve("run/x.sock"),
                 ChannelOptions.allowUids(SocketLibC.getuid(), OTHER_UID)))
