@@ -160,6 +160,7 @@ class BadInputTest {
     BadInputTest() {
         api();
         spi();
+        config();
         fds();
         ioctls();
         wireMessages();
@@ -474,6 +475,25 @@ class BadInputTest {
             if (fd != null) {
                 fd.close();
             }
+        }
+    }
+
+    // ---- an exporter's service properties ----
+
+    private void config() {
+        Object[][] bad = {{"cfg-01", DmaBufExporter.MAX_SIZE, -1L}, {"cfg-02", DmaBufExporter.MAX_SIZE, "64M"},
+            {"cfg-03", DmaBufExporter.ALIGNMENT, 3L}, {"cfg-04", DmaBufExporter.SEGMENT_SIZE, 0L},
+            {"cfg-05", DmaBufExporter.KIND, "dmabuf"}};
+        for (Object[] b : bad) {
+            body((String) b[0], c -> {
+                TestExporter e = new TestExporter("bad", 1000).with((String) b[1], b[2]);
+                c.fails(() -> {
+                    env.registry.bindExporter(e, e.props);
+                    return null;
+                }, (String) b[1]);
+                assertThat(env.registry.exporters()).as("the exporter is not used")
+                        .extracting(org.dmabuf.api.ExporterInfo::name).containsExactly("system", "cma");
+            });
         }
     }
 
