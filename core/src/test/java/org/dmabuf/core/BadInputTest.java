@@ -113,10 +113,20 @@ class BadInputTest {
 
         /** Sends a message with the fds and has the receiver refuse it: the case's error. */
         Throwable refused(BadInputCase.Check c, byte[] data, int... fds) {
+            return refusedNaming(c, new String[] {"on fd ", socketPath()}, data, fds);
+        }
+
+        /** {@link #refused}, the message naming {@code names}. */
+        Throwable refusedNaming(BadInputCase.Check c, String[] names, byte[] data, int... fds) {
             hostile.send(data, fds);
-            Throwable t = c.fails(() -> in.receive(Duration.ofSeconds(5)));
+            Throwable t = c.fails(() -> in.receive(Duration.ofSeconds(5)), names);
             assertThat(bob.bufinfo()).as("the refused frame's buffers are put").isEmpty();
             return t;
+        }
+
+        /** The path the refusal names: the listening socket's. */
+        String socketPath() {
+            return dir.resolve("run/c.sock").toString();
         }
 
         @Override
@@ -738,7 +748,7 @@ class BadInputTest {
         int nv12 = BufferFormat.fourcc("NV12");
         wireBody("w-01", c -> {
             current.hostile.send(new byte[0]);
-            c.fails(() -> current.in.receive(Duration.ofSeconds(5)));
+            c.fails(() -> current.in.receive(Duration.ofSeconds(5)), "on fd ", current.socketPath());
         });
         wireBody("w-02", c -> refusedWith(c, new byte[10], 4096));
         wireBody("w-03", c -> {
@@ -799,10 +809,14 @@ class BadInputTest {
         wireBody("w-25", c -> {
             Fd[] p = pipe();
             try (Fd r = p[0]; Fd w = p[1]) {
-                current.refused(c, v2(4096).array(), r.get());
+                current.refusedNaming(c, new String[] {"fd "}, v2(4096).array(), r.get());
             }
         });
-        wireBody("w-26", c -> refusedWith(c, new byte[600], 4096));
+        wireBody("w-26", c -> {
+            try (Fd m = memfd("wire", 4096)) {
+                current.refusedNaming(c, new String[] {current.socketPath()}, new byte[600], m.get());
+            }
+        });
         wireBody("w-27", c -> refusedWith(c, v2Frame(1, 0, nv12, 64, 64, new long[] {8192}, new long[0][], X),
                 8192));
         wireBody("w-28", c -> refusedWith(c, v2Frame(1, 0, nv12, 0, 64, new long[] {8192},
