@@ -424,12 +424,23 @@ final class BufferObject {
                 continue;
             }
             ExportedBuffer s;
+            DmaBufException failed;
             try {
                 s = ref.exporter.allocate(new AllocationRequest(want, name, planned, merged));
+                failed = s != null ? null : new DmaBufException(call, "EINVAL", "exporter '" + ref.name
+                        + "' returned no buffer");
             } catch (DmaBufException e) {
-                (failures == null ? failures = new ArrayList<>() : failures).add(e);
+                s = null;
+                failed = e;
+            } catch (RuntimeException e) {
+                // a broken exporter: its failure is typed here, as any other exporter's, and the next one tried
+                s = null;
+                failed = new DmaBufException(call, "EIO", "exporter '" + ref.name + "' failed: " + e, e);
+            }
+            if (failed != null) {
+                (failures == null ? failures = new ArrayList<>() : failures).add(failed);
                 why = (why == null ? new StringBuilder() : why).append("; ").append(ref.name).append(": ")
-                        .append(e.getMessage());
+                        .append(failed.getMessage());
                 continue;
             }
             install(call, s, ref, planned, merged);

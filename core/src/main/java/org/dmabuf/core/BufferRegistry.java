@@ -372,6 +372,12 @@ public final class BufferRegistry {
             throw new DmaBufException("get", "EINVAL", "fd " + fd + " is " + stat.id() + " but its adopted storage is "
                     + b.id() + ": refused");
         }
+        if (b.size() == 0) {
+            // no buffer is empty (a request of 0 bytes is refused, a dma-buf has pages): nothing could be mapped
+            b.unref();
+            throw new LinuxException("get", "fd " + fd + " (" + describeFd(fd) + ") is a "
+                    + (b.kind() == BufferKind.MEMFD ? "memfd" : "dma-buf") + " of 0 bytes: refused", Errno.EINVAL);
+        }
         return b;
     }
 

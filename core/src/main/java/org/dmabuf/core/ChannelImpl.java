@@ -341,10 +341,26 @@ final class ChannelImpl implements BufferChannel {
         if (WireFormat.isRelease(m.data())) {
             try (m) {
                 release(WireFormat.decodeRelease(m.data(), m.fds().size()));
+            } catch (ChannelProtocolException e) {
+                throw named(e);
             }
             throw new IllegalStateException("unreachable: a channel without releases has no frame out");
         }
         return frame(m);
+    }
+
+    /** A refusal that names the socket it came on ({@code fd N} and its path), the refused message's cause kept. */
+    private ChannelProtocolException named(ChannelProtocolException e) {
+        String m = e.getMessage();
+        String prefix = e.call() + ": " + e.errno() + ": ";
+        String on;
+        try {
+            on = "fd " + socket.fd() + ", " + socket;
+        } catch (RuntimeException closed) {
+            on = socket.toString();
+        }
+        return new ChannelProtocolException(e.errno(), (m.startsWith(prefix) ? m.substring(prefix.length()) : m)
+                + " (on " + on + ")", e.getCause() != null ? e.getCause() : e);
     }
 
     /** Turns a message that is not a RELEASE into a received frame, or refuses it; its fds are closed either way. */
@@ -374,12 +390,14 @@ final class ChannelImpl implements BufferChannel {
                 }
                 throw e;
             }
+        } catch (ChannelProtocolException e) {
+            throw named(e);
         } catch (DmaBufException e) {
             throw e;
         } catch (RuntimeException e) {
             // an fd's file could not be read as a buffer (a hostile fdinfo, say): no untyped error leaves here
-            throw new ChannelProtocolException("EPROTO", "the frame's fds could not be taken as buffers (" + e
-                    + "); frame refused and its fds closed", e);
+            throw named(new ChannelProtocolException("EPROTO", "the frame's fds could not be taken as buffers (" + e
+                    + "); frame refused and its fds closed", e));
         }
     }
 
@@ -521,7 +539,7 @@ final class ChannelImpl implements BufferChannel {
             try (m) {
                 release(WireFormat.decodeRelease(m.data(), m.fds().size()));
             } catch (ChannelProtocolException e) {
-                return new RefusedRelease(e);
+                return new RefusedRelease(named(e));
             }
             return HANDLED;
         }

@@ -45,6 +45,9 @@ final class ExporterRef implements Comparable<ExporterRef> {
      * Reads an exporter's service properties.
      *
      * @throws IllegalArgumentException if {@code dmabuf.exporter.name} is missing or a property has the wrong type
+     * @throws org.dmabuf.api.InvalidArgumentException ({@code EINVAL}) naming the exporter and the property if
+     *         {@code kind} is not {@code dma-buf} or {@code memfd}, or {@code max.size}, {@code alignment} (a power of
+     *         two) or {@code segment.size} is not a number greater than zero
      */
     static ExporterRef of(DmaBufExporter exporter, Map<String, ?> props) {
         Object name = props.get(DmaBufExporter.NAME);
@@ -54,13 +57,40 @@ final class ExporterRef implements Comparable<ExporterRef> {
         }
         Object expName = props.get(DmaBufExporter.EXP_NAME);
         String kind = string(props, DmaBufExporter.KIND, DmaBufExporter.KIND_DMA_BUF);
+        if (!kind.equals(DmaBufExporter.KIND_DMA_BUF) && !kind.equals(DmaBufExporter.KIND_MEMFD)) {
+            throw refused(name, DmaBufExporter.KIND, "'" + kind + "' is neither " + DmaBufExporter.KIND_DMA_BUF
+                    + " nor " + DmaBufExporter.KIND_MEMFD);
+        }
+        long maxSize = positive(name, props, DmaBufExporter.MAX_SIZE, Long.MAX_VALUE);
+        long alignment = positive(name, props, DmaBufExporter.ALIGNMENT, PAGE_SIZE);
+        if (Long.bitCount(alignment) != 1) {
+            throw refused(name, DmaBufExporter.ALIGNMENT, alignment + " is not a power of two");
+        }
+        long segmentSize = positive(name, props, DmaBufExporter.SEGMENT_SIZE, PAGE_SIZE);
         return new ExporterRef(exporter, (String) name, expName instanceof String ? (String) expName : null,
                 DmaBufExporter.KIND_MEMFD.equals(kind) ? BufferKind.MEMFD : BufferKind.DMA_BUF,
                 (int) number(props, Constants.SERVICE_RANKING, 0), number(props, Constants.SERVICE_ID, 0),
                 bool(props, DmaBufExporter.CONTIGUOUS), bool(props, DmaBufExporter.UNCACHED),
-                number(props, DmaBufExporter.MAX_SIZE, Long.MAX_VALUE),
-                number(props, DmaBufExporter.ALIGNMENT, PAGE_SIZE),
-                number(props, DmaBufExporter.SEGMENT_SIZE, PAGE_SIZE));
+                maxSize, alignment, segmentSize);
+    }
+
+    /** A size property: a number greater than zero, or the default when absent. */
+    private static long positive(Object exporter, Map<String, ?> props, String key, long dflt) {
+        long v;
+        try {
+            v = number(props, key, dflt);
+        } catch (NumberFormatException e) {
+            throw refused(exporter, key, "'" + props.get(key) + "' is not a number");
+        }
+        if (v <= 0) {
+            throw refused(exporter, key, v + " must be greater than 0");
+        }
+        return v;
+    }
+
+    private static org.dmabuf.api.InvalidArgumentException refused(Object exporter, String key, String why) {
+        return new org.dmabuf.api.InvalidArgumentException("bindExporter", "exporter '" + exporter
+                + "': service property " + key + " " + why + "; the exporter is not used");
     }
 
     /** A stand-in for storage that no registered exporter made: an fd adopted without an exporter. */

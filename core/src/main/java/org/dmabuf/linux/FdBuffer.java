@@ -105,14 +105,24 @@ public class FdBuffer implements ExportedBuffer {
     }
 
     private static void sealAgainstResize(int fd, String call, String what) {
-        int seals = Sys.fcntl(fd, LibC.F_GET_SEALS, "F_GET_SEALS", 0);
+        int seals = fcntl(fd, LibC.F_GET_SEALS, "F_GET_SEALS", 0, what);
         int missing = (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW) & ~seals;
         if (missing != 0) {
             if ((seals & LibC.F_SEAL_SEAL) != 0) {
                 throw new LinuxException(call, what + " is not sealed against shrink and grow and "
                         + "can no longer be (F_SEAL_SEAL): a peer could truncate it under a reader", Errno.EPERM);
             }
-            Sys.fcntl(fd, LibC.F_ADD_SEALS, "F_ADD_SEALS", missing);
+            fcntl(fd, LibC.F_ADD_SEALS, "F_ADD_SEALS", missing, what);
+        }
+    }
+
+    /** {@link Sys#fcntl} whose error names the memfd as the caller knows it (the fd it gave), not only the dup. */
+    private static int fcntl(int fd, int cmd, String cmdName, int arg, String what) {
+        try {
+            return Sys.fcntl(fd, cmd, cmdName, arg);
+        } catch (LinuxException e) {
+            throw new LinuxException(e.call(), what.equals("memfd fd " + fd) ? e.target()
+                    : what + " (" + e.target() + ")", e.errnoValue());
         }
     }
 

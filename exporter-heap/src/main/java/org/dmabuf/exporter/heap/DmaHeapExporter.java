@@ -68,8 +68,29 @@ final class DmaHeapExporter implements DmaBufExporter, AutoCloseable {
         p.put(CONTIGUOUS, contiguous());
         p.put(UNCACHED, uncached());
         p.put(DEV_PATH, path);
+        p.put(MAX_SIZE, MEMORY);
         p.put(org.osgi.framework.Constants.SERVICE_RANKING, ranking);
         return p;
+    }
+
+    /**
+     * The machine's memory ({@code MemTotal} of {@code /proc/meminfo}), the largest buffer a heap could ever make: a
+     * heap takes every page it can before it fails, so a larger request would have the kernel's OOM killer end this
+     * process rather than fail. {@code Long.MAX_VALUE} where meminfo cannot be read.
+     */
+    static final long MEMORY = memTotal();
+
+    private static long memTotal() {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (l.startsWith("MemTotal:")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no meminfo: no limit
+        }
+        return Long.MAX_VALUE;
     }
 
     @Override

@@ -105,6 +105,7 @@ public final class V4l2ExporterComponent {
 
     @Activate
     void activate(BundleContext context, Config config) {
+        check(config);
         V4l2Device device = new V4l2Device(config.dev_path());
         V4l2Exporter exporter = null;
         LazySource source;
@@ -141,6 +142,27 @@ public final class V4l2ExporterComponent {
         }
         ServiceRegistration<?> s = context.registerService(FrameSource.class, source, sp);
         owned.set(new Owned(device, exporter, source, e, s));
+    }
+
+    /**
+     * Refuses a configuration no node could serve, before the node is opened.
+     *
+     * @throws org.dmabuf.api.InvalidArgumentException ({@code EINVAL}) naming the node and the value: a width or
+     *         height or buffer count below 1, a pixel format that is not four characters
+     */
+    static void check(Config config) {
+        if (config.width() < 1 || config.height() < 1) {
+            throw new org.dmabuf.api.InvalidArgumentException("activate", PID + " " + config.dev_path() + ": width "
+                    + config.width() + " and height " + config.height() + " must be at least 1");
+        }
+        if (config.buffer_count() < 1) {
+            throw new org.dmabuf.api.InvalidArgumentException("activate", PID + " " + config.dev_path()
+                    + ": buffer.count " + config.buffer_count() + " must be at least 1");
+        }
+        if (config.pixel_format().length() != 4) {
+            throw new org.dmabuf.api.InvalidArgumentException("activate", PID + " " + config.dev_path()
+                    + ": pixel.format '" + config.pixel_format() + "' is not a four-character V4L2 fourcc");
+        }
     }
 
     @Deactivate
