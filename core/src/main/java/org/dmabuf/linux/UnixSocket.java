@@ -251,6 +251,7 @@ public final class UnixSocket implements AutoCloseable {
                 if (e.getErrorCode() != Errno.EINTR) {
                     throw new LinuxException("poll", what, e.getErrorCode());
                 }
+                Sys.RETRIED.increment();
             } finally {
                 java.lang.ref.Reference.reachabilityFence(b);
             }
@@ -422,6 +423,8 @@ public final class UnixSocket implements AutoCloseable {
                         }
                     } else if (err != Errno.EINTR) {
                         throw new LinuxException("sendmsg", what, err);
+                    } else {
+                        Sys.RETRIED.increment();
                     }
                 }
             }
@@ -471,6 +474,7 @@ public final class UnixSocket implements AutoCloseable {
                     if (e.getErrorCode() != Errno.EINTR) {
                         throw new LinuxException("recvmsg", what, e.getErrorCode());
                     }
+                    Sys.RETRIED.increment();
                 }
             }
             int msgFlags = b.memory.getInt(Block.MSG_FLAGS);
