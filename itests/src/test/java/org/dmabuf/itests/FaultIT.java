@@ -84,7 +84,7 @@ public class FaultIT {
         return new Option[] {DmabufOptions.base()};
     }
 
-    /** Open fds of buffers: memfds and dma-bufs. */
+    /** Open fds of buffers: memfds and dma-bufs (not the exporters' device nodes, which a stopped bundle closes). */
     private static long bufferFds() throws IOException {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             return s.map(p -> {
@@ -93,7 +93,7 @@ public class FaultIT {
                 } catch (IOException e) {
                     return ""; // the listing's own fd, closed meanwhile
                 }
-            }).filter(t -> t.startsWith("/memfd:") || t.contains("dmabuf")).count();
+            }).filter(t -> t.startsWith("/memfd:") || t.startsWith("/dmabuf:")).count();
         }
     }
 

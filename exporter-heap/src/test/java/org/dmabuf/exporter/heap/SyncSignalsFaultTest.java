@@ -81,6 +81,8 @@ class SyncSignalsFaultTest {
 
     @Test
     void aSyncWaitingForAFenceAndInterruptedAgainAndAgainIsRetriedUntilTheFenceSignals() throws Exception {
+        // the signal library first (built with gcc, slow in the guest): vgem signals its fence itself after 10 s
+        FaultSignals.lib();
         DmaHeapExporter heap = new DmaHeapExporter("/dev/dma_heap/system");
         ExecutorService signaller = Executors.newSingleThreadExecutor();
         try (StandaloneRegistry registry = new StandaloneRegistry("sync-signals").addExporter(heap,
