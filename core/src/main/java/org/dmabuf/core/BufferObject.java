@@ -454,13 +454,27 @@ final class BufferObject {
             throw new NoExporterException(call, "ENODEV", "no exporter is registered to allocate " + describe()
                     + " of " + size + " bytes");
         }
-        NoExporterException e = new NoExporterException(call, failures == null ? "ENODEV" : "ENOMEM",
+        NoExporterException e = new NoExporterException(call, failures == null ? "ENODEV" : errnoOf(failures),
                 "no exporter could allocate " + describe() + " of " + size + " bytes with constraints [" + merged
                         + "]" + (why == null ? "" : why));
         if (failures != null) {
             failures.forEach(e::addSuppressed);
         }
         throw e;
+    }
+
+    /**
+     * The errno of a failed allocation: the one every exporter failed with when they agree (EMFILE when no fd was
+     * left, ENOMEM when memory ran out), so that a caller can tell them apart; ENOMEM when they differ.
+     */
+    private static String errnoOf(List<DmaBufException> failures) {
+        String errno = failures.get(0).errno();
+        for (DmaBufException f : failures) {
+            if (errno == null || !errno.equals(f.errno())) {
+                return "ENOMEM";
+            }
+        }
+        return errno;
     }
 
     private static String names(List<ExporterRef> refs) {

@@ -162,6 +162,7 @@ public final class DmaBufUapi {
                     throw new LinuxException("ioctl(DMA_BUF_IOCTL_SYNC)", "fd " + fd + ", flags 0x"
                             + Long.toHexString(flags), errno);
                 }
+                Sys.RETRIED.increment();
             }
         }
     }

@@ -248,9 +248,17 @@ public final class Sys {
                 if (e.errnoValue() != Errno.EINTR && !(alsoEagain && e.errnoValue() == Errno.EAGAIN)) {
                     throw e;
                 }
+                RETRIED.increment();
             }
         }
     }
+
+    /**
+     * Calls this layer repeated because the kernel answered {@code EINTR} or {@code EAGAIN}: {@link #retrying},
+     * {@link #poll}, {@code DMA_BUF_IOCTL_SYNC} and {@link UnixSocket}'s waits, sends and receives. Counted only
+     * on a retry, never on the call's own path; for the tests that send signals to prove the retries happen.
+     */
+    static final java.util.concurrent.atomic.LongAdder RETRIED = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * An ioctl with a struct argument, repeated as {@link #retrying} says; the struct, and the native memory it
@@ -345,6 +353,7 @@ public final class Sys {
                 n = SocketLibC.poll(p, one, ms);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() == Errno.EINTR) {
+                    RETRIED.increment();
                     continue;
                 }
                 throw new LinuxException(call, target + " (fd " + fd + ")", e.getErrorCode());

@@ -254,6 +254,7 @@ public final class UnixSocket implements AutoCloseable {
                 if (e.getErrorCode() != Errno.EINTR) {
                     throw new LinuxException("poll", what, e.getErrorCode());
                 }
+                Sys.RETRIED.increment();
             } finally {
                 java.lang.ref.Reference.reachabilityFence(b);
             }
@@ -425,6 +426,8 @@ public final class UnixSocket implements AutoCloseable {
                         }
                     } else if (err != Errno.EINTR) {
                         throw new LinuxException("sendmsg", what, err);
+                    } else {
+                        Sys.RETRIED.increment();
                     }
                 }
             }
@@ -474,6 +477,7 @@ public final class UnixSocket implements AutoCloseable {
                     if (e.getErrorCode() != Errno.EINTR) {
                         throw new LinuxException("recvmsg", what, e.getErrorCode());
                     }
+                    Sys.RETRIED.increment();
                 }
             }
             int msgFlags = b.memory.getInt(Block.MSG_FLAGS);

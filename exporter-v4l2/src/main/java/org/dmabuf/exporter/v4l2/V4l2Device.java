@@ -407,25 +407,17 @@ final class V4l2Device implements AutoCloseable {
     }
 
     /**
-     * Waits for a filled buffer and dequeues it ({@code VIDIOC_DQBUF}).
+     * Waits for a filled buffer and dequeues it ({@code VIDIOC_DQBUF}); a signal that interrupts the wait
+     * ({@code EINTR}) does not end it: it goes on for the time left.
      *
      * @param memory the queue's memory type
      * @param timeout how long to wait
      * @return the buffer, or null if none was ready in time
      */
     Dequeued dequeue(int memory, Duration timeout) {
-        SocketLibC.Pollfd p = new SocketLibC.Pollfd();
-        p.fd = fd.get();
-        p.events = SocketLibC.POLLIN;
-        try {
-            if (SocketLibC.poll(p, new NativeLong(1), (int) timeout.toMillis()) <= 0) {
-                return null;
-            }
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == Errno.EINTR) {
-                return null; // a signal: the caller waits again
-            }
-            throw new LinuxException("poll", path, e.getErrorCode());
+        // Sys.poll: a signal that interrupts the wait (EINTR) does not end it before its time
+        if (!Sys.poll(fd.get(), SocketLibC.POLLIN, timeout, "poll", path)) {
+            return null;
         }
         return dequeueReady(memory);
     }
