@@ -107,10 +107,10 @@ public final class BadInputTable {
             of("api-34", CORE, H, "API", "`mmap()` view read after the buffer's release", RELEASED, "getByte",
                     EBADF, "no longer mapped"),
             // ---- the SPI: an exporter that breaks its contract ----
-            of("spi-01", CORE, H, SPI, "`allocate` returns null", "NoExporterException", "allocate", "ENOMEM",
+            of("spi-01", CORE, H, SPI, "`allocate` returns null", "NoExporterException", "allocate", "EINVAL",
                     "bad: allocate: EINVAL: exporter 'bad' returned no buffer"),
             of("spi-02", CORE, H, SPI, "`allocate` throws an untyped `IllegalStateException`",
-                    "NoExporterException", "allocate", "ENOMEM",
+                    "NoExporterException", "allocate", "EIO",
                     "bad: allocate: EIO: exporter 'bad' failed: java.lang.IllegalStateException: driver bug"),
             of("spi-03", CORE, H, SPI, "storage of 4096 bytes for 8192 asked", "DmaBufException", "allocate",
                     EINVAL, "exporter 'bad' returned 4096 bytes (as the kernel reports fd"),
