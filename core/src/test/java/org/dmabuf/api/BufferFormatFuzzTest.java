@@ -17,6 +17,8 @@ import org.dmabuf.linux.TryTimeout;
  * gateway's {@code --format}) become a fourcc through {@link BufferFormat#fourcc(String)}. Properties: four ASCII
  * characters give the code whose name they are, anything else is refused with {@link InvalidArgumentException}
  * ({@code EINVAL}) and nothing else. Each try runs under {@link TryTimeout}.
+ *
+ * <p>Tries: {@code jqwik.tries.default}, 1000 in CI; the long run's one command is in {@code WireFormatFuzzTest}.
  */
 @AddLifecycleHook(TryTimeout.class)
 class BufferFormatFuzzTest {

@@ -37,6 +37,8 @@ import org.dmabuf.linux.UnixSocket;
  * exactly one answer, a frame or a typed refusal ({@link DmaBufException} with an errno); after it the process
  * holds exactly the fds and mappings it held before (every fd that came is closed, every buffer taken is put); and
  * the channel stays usable. Each try runs under {@link TryTimeout}.
+ *
+ * <p>Tries: {@code jqwik.tries.default}, 1000 in CI; the long run's one command is in {@code WireFormatFuzzTest}.
  */
 @AddLifecycleHook(TryTimeout.class)
 class ChannelFuzzTest {
@@ -185,7 +187,8 @@ class ChannelFuzzTest {
     }
 
     @Property
-    void onAChannelWithReleasesAnyMessageGetsOneTypedAnswerAndLeavesNothing(@ForAll("messages") Send s) throws IOException {
+    void onAChannelWithReleasesAnyMessageGetsOneTypedAnswerAndLeavesNothing(@ForAll("messages") Send s)
+            throws IOException {
         fuzz(s, true);
     }
 }

@@ -18,6 +18,8 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
  * buffer with {@code DMA_BUF_SET_NAME}). Properties: the parser returns or refuses with {@link LinuxException}
  * {@code EPROTO} naming the key, and nothing else; the kernel's text is read exactly; no name can change another
  * key; reading the fdinfo of real memfds with any name leaves no fd behind. Each try runs under {@link TryTimeout}.
+ *
+ * <p>Tries: {@code jqwik.tries.default}, 1000 in CI; the long run's one command is in {@code WireFormatFuzzTest}.
  */
 @AddLifecycleHook(TryTimeout.class)
 class FdInfoFuzzTest {

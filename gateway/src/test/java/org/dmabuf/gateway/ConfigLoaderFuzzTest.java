@@ -42,6 +42,8 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * gives exactly one configuration, of the right PID, whose values are what {@link Properties} reads, typed; a value
  * is typed as what it parses as; a format is a format the text names, or a typed refusal. Each try runs under
  * {@link TryTimeout}.
+ *
+ * <p>Tries: {@code jqwik.tries.default}, 1000 in CI; the long run's one command is in {@code WireFormatFuzzTest}.
  */
 @AddLifecycleHook(TryTimeout.class)
 class ConfigLoaderFuzzTest {
