@@ -9,25 +9,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
-import net.jqwik.api.lifecycle.AfterProperty;
+import java.util.SplittableRandom;
 import org.dmabuf.api.BufferChannel;
 import org.dmabuf.api.ChannelListener;
 import org.dmabuf.api.ChannelOptions;
 import org.dmabuf.api.DmaBufException;
 import org.dmabuf.api.ReceivedBuffer;
 import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.Fuzz;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.Sys;
 import org.dmabuf.linux.TestSupport;
-import org.dmabuf.linux.TryTimeout;
 import org.dmabuf.linux.UnixSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzes a channel's receiving side over a real Unix-domain socket: a hostile peer sends random bytes, mutated
@@ -36,11 +31,11 @@ import org.dmabuf.linux.UnixSocket;
  * for a channel without releases (the caller reads) and one with (its reader thread reads): every message gives
  * exactly one answer, a frame or a typed refusal ({@link DmaBufException} with an errno); after it the process
  * holds exactly the fds and mappings it held before (every fd that came is closed, every buffer taken is put); and
- * the channel stays usable. Each try runs under {@link TryTimeout}.
+ * the channel stays usable. Each input is checked under {@link Fuzz}'s hang limit.
  *
- * <p>Tries: {@code jqwik.tries.default}, 1000 in CI; the long run's one command is in {@code WireFormatFuzzTest}.
+ * <p>Inputs: {@link Fuzz} ({@code -Dfuzz.inputs}, 2000 per property in CI; {@code -Dfuzz.seed}); the long run's one
+ * command is in {@code WireFormatFuzzTest}.
  */
-@AddLifecycleHook(TryTimeout.class)
 class ChannelFuzzTest {
     private static final int SIZE = 8192;
     private Path dir;
@@ -60,11 +55,11 @@ class ChannelFuzzTest {
     record Send(byte[] data, List<Integer> fds) {
         @Override
         public String toString() {
-            return java.util.HexFormat.of().formatHex(data) + " with fds " + fds;
+            return Fuzz.hex(data) + " with fds " + fds + " (0 the right memfd, 1 a wrong one, 2 a socket; -1 20 fds)";
         }
     }
 
-    /** Opens the channel and the peer at the property's first try (one channel for all its tries). */
+    /** Opens the channel and the peer at the property's first input (one channel for all its inputs). */
     private void open(boolean releases) throws IOException {
         if (in != null) {
             return;
@@ -85,7 +80,7 @@ class ChannelFuzzTest {
         fdsOpen = TestSupport.openFds();
     }
 
-    @AfterProperty
+    @AfterEach
     void nothingLeft() throws IOException {
         if (in == null) {
             return;
@@ -103,48 +98,47 @@ class ChannelFuzzTest {
         assertThat(TestSupport.mappings("/memfd:fuzz", "/memfd:test-")).isEqualTo(mapsBefore);
     }
 
-    @Provide
-    Arbitrary<Send> messages() {
-        Arbitrary<byte[]> frames = Combinators.combine(WireFormatFuzzTest.frameSpecs(),
-                WireFormatFuzzTest.mutationLists(0), Arbitraries.of(true, false)).as((spec, mutations, fix) -> {
-                    long[] sizes = spec.sizes().clone();
-                    boolean fits = true;
-                    for (int i = 0; i < sizes.length; i++) {
-                        fits &= spec.format() == null || spec.format().bufferSize(i) <= SIZE;
-                    }
-                    if (fits) {
-                        java.util.Arrays.fill(sizes, SIZE); // the right memfd's size: such a frame may be taken
-                    }
-                    byte[] data;
-                    try {
-                        data = new WireFormatFuzzTest.Spec(spec.version(), spec.frameId(), spec.tag(), spec.name(),
-                                spec.exporter(), sizes, spec.format(), spec.flags(), spec.fences()).encode();
-                    } catch (org.dmabuf.api.InvalidArgumentException e) {
-                        data = WireFormat.encode(SIZE, 1, "plain", "memfd", null);
-                    }
-                    for (WireFormatFuzzTest.Mutation m : mutations) {
-                        data = m.apply(data);
-                    }
-                    if (fix && data.length >= WireFormat.COMMON) {
-                        ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).putInt(8, data.length);
-                    }
-                    return data;
-                });
-        Arbitrary<byte[]> releases = Combinators.combine(Arbitraries.longs(), WireFormatFuzzTest.mutationLists(0))
-                .as((id, mutations) -> {
-                    byte[] data = WireFormat.encodeRelease(id);
-                    for (WireFormatFuzzTest.Mutation m : mutations) {
-                        data = m.apply(data);
-                    }
-                    return data;
-                });
-        Arbitrary<byte[]> data = Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(6, frames),
-                net.jqwik.api.Tuple.of(2, releases), net.jqwik.api.Tuple.of(2, WireFormatFuzzTest.randomMessages()));
-        Arbitrary<List<Integer>> fds = Combinators.combine(Arbitraries.integers().between(0, 39),
-                Arbitraries.frequency(net.jqwik.api.Tuple.of(8, 0), net.jqwik.api.Tuple.of(1, 1),
-                        net.jqwik.api.Tuple.of(1, 2)).list().ofMaxSize(4))
-                .as((one, some) -> one == 7 ? List.of(-1) : some); // a flood now and then
-        return Combinators.combine(data, fds).as(Send::new);
+    /** Mutated frames (with the right memfd's sizes when their layout fits), mutated RELEASEs, random bytes. */
+    private static byte[] data(SplittableRandom r) {
+        int k = r.nextInt(10);
+        if (k < 6) {
+            WireFormatFuzzTest.Spec spec = WireFormatFuzzTest.frameSpec(r);
+            List<WireFormatFuzzTest.Mutation> mutations = WireFormatFuzzTest.mutations(r, 0);
+            boolean fix = r.nextBoolean();
+            long[] sizes = spec.sizes().clone();
+            boolean fits = true;
+            for (int i = 0; i < sizes.length; i++) {
+                fits &= spec.format() == null || spec.format().bufferSize(i) <= SIZE;
+            }
+            if (fits) {
+                java.util.Arrays.fill(sizes, SIZE); // the right memfd's size: such a frame may be taken
+            }
+            byte[] data;
+            try {
+                data = new WireFormatFuzzTest.Spec(spec.version(), spec.frameId(), spec.tag(), spec.name(),
+                        spec.exporter(), sizes, spec.format(), spec.flags(), spec.fences()).encode();
+            } catch (org.dmabuf.api.InvalidArgumentException e) {
+                data = WireFormat.encode(SIZE, 1, "plain", "memfd", null);
+            }
+            return WireFormatFuzzTest.mutate(data, mutations, fix);
+        }
+        if (k < 8) {
+            return WireFormatFuzzTest.mutate(WireFormat.encodeRelease(Fuzz.anyLong(r)),
+                    WireFormatFuzzTest.mutations(r, 0), false);
+        }
+        return WireFormatFuzzTest.randomMessage(r);
+    }
+
+    /** A message and its fds: mostly none or the right memfd, now and then a wrong one, a socket or a flood. */
+    static Send message(SplittableRandom r) {
+        byte[] data = data(r);
+        if (r.nextInt(40) == 7) {
+            return new Send(data, List.of(-1)); // a flood now and then
+        }
+        return new Send(data, Fuzz.list(r, 0, 4, g -> {
+            int k = g.nextInt(10);
+            return k < 8 ? 0 : k - 7;
+        }));
     }
 
     private int fd(int which) {
@@ -163,10 +157,10 @@ class ChannelFuzzTest {
         }
         try (ReceivedBuffer r = in.receive(Duration.ofSeconds(30))) {
             assertThat(r).as("one answer per message").isNotNull();
-            TryTimeout.outcome("frame taken");
+            Fuzz.outcome("frame taken");
             assertThat(r.buffers()).allSatisfy(b -> assertThat(b.size()).isEqualTo(SIZE));
         } catch (DmaBufException e) {
-            TryTimeout.outcome(WireFormatFuzzTest.outcome(e));
+            Fuzz.outcome(WireFormatFuzzTest.outcome(e));
             assertThat(e.errno()).as("a typed refusal names its errno: %s", e).isIn("EPROTO", "EMSGSIZE", "EINVAL",
                     "EBADF");
             assertThat(e.getMessage()).as("the channel is not ended by a bad message").doesNotContain("EPIPE");
@@ -181,14 +175,15 @@ class ChannelFuzzTest {
         assertThat(bob.bufinfo()).as("every buffer taken was put").isEmpty();
     }
 
-    @Property
-    void anyMessageWithAnyFdsGetsOneTypedAnswerAndLeavesNothing(@ForAll("messages") Send s) throws IOException {
-        fuzz(s, false);
+    @Test
+    void anyMessageWithAnyFdsGetsOneTypedAnswerAndLeavesNothing() {
+        Fuzz.check("ChannelFuzzTest#anyMessageWithAnyFdsGetsOneTypedAnswerAndLeavesNothing", ChannelFuzzTest::message,
+                Send::toString, s -> fuzz(s, false));
     }
 
-    @Property
-    void onAChannelWithReleasesAnyMessageGetsOneTypedAnswerAndLeavesNothing(@ForAll("messages") Send s)
-            throws IOException {
-        fuzz(s, true);
+    @Test
+    void onAChannelWithReleasesAnyMessageGetsOneTypedAnswerAndLeavesNothing() {
+        Fuzz.check("ChannelFuzzTest#onAChannelWithReleasesAnyMessageGetsOneTypedAnswerAndLeavesNothing",
+                ChannelFuzzTest::message, Send::toString, s -> fuzz(s, true));
     }
 }

@@ -20,16 +20,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
+import java.util.SplittableRandom;
 import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.PixelFormat;
-import org.dmabuf.linux.TryTimeout;
+import org.dmabuf.linux.Fuzz;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -40,24 +37,24 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * {@link ConfigLoader#typed} on any value, and {@link PatternSource#pixelFormat} (the {@code format} setting) on any
  * text. Properties: nothing escapes the loader (a file it cannot read is logged and skipped); each file it can read
  * gives exactly one configuration, of the right PID, whose values are what {@link Properties} reads, typed; a value
- * is typed as what it parses as; a format is a format the text names, or a typed refusal. Each try runs under
- * {@link TryTimeout}.
+ * is typed as what it parses as; a format is a format the text names, or a typed refusal. Each input is checked
+ * under {@link Fuzz}'s hang limit ({@code Fuzz} is core's, from its test jar).
  *
- * <p>Tries: {@code jqwik.tries.default}, 1000 in CI; the long run's one command is in {@code WireFormatFuzzTest}.
+ * <p>Inputs: {@link Fuzz} ({@code -Dfuzz.inputs}, 2000 per property in CI; {@code -Dfuzz.seed}); the long run's one
+ * command is in core's {@code WireFormatFuzzTest}.
  */
-@AddLifecycleHook(TryTimeout.class)
 class ConfigLoaderFuzzTest {
     /** The loader's logger, quietened while thousands of broken files are skipped (held: JUL keeps it weakly). */
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger("org.dmabuf.gateway");
     private static java.util.logging.Level level;
 
-    @net.jqwik.api.lifecycle.BeforeContainer
+    @BeforeAll
     static void quiet() {
         level = LOG.getLevel();
         LOG.setLevel(java.util.logging.Level.SEVERE);
     }
 
-    @net.jqwik.api.lifecycle.AfterContainer
+    @AfterAll
     static void loud() {
         LOG.setLevel(level);
     }
@@ -66,7 +63,7 @@ class ConfigLoaderFuzzTest {
     record CfgFile(String base, byte[] content) {
         @Override
         public String toString() {
-            return base + ".cfg: " + java.util.HexFormat.of().formatHex(content);
+            return Fuzz.escape(base) + ".cfg: " + Fuzz.hex(content);
         }
     }
 
@@ -74,57 +71,78 @@ class ConfigLoaderFuzzTest {
     record Update(String pid, String factoryPid, String name, Map<String, Object> values) {
     }
 
-    private static Arbitrary<String> values() {
-        return Arbitraries.oneOf(Arbitraries.strings().all().ofMaxLength(20),
-                Arbitraries.of("true", "false", "TRUE", " true ", "1", "-1", "+5", "007", "2147483647", "2147483648",
-                        "-2147483649", "9223372036854775807", "9223372036854775808", "0x10", "1e3", "1_000",
-                        "\u0661\u0662", "", " ", "\\u0041", "\\", "a\\\nb", "#", "!x", "="),
-                Arbitraries.longs().map(l -> Long.toString(l)));
+    /** Values: any text, edge numbers and booleans, escapes and comment characters, any long. */
+    private static String value(SplittableRandom r) {
+        return switch (r.nextInt(3)) {
+            case 0 -> Fuzz.anyString(r, 0, 20);
+            case 1 -> Fuzz.oneOf(r, "true", "false", "TRUE", " true ", "1", "-1", "+5", "007", "2147483647",
+                    "2147483648", "-2147483649", "9223372036854775807", "9223372036854775808", "0x10", "1e3", "1_000",
+                    "\u0661\u0662", "", " ", "\\u0041", "\\", "a\\\nb", "#", "!x", "=");
+            default -> Long.toString(Fuzz.anyLong(r));
+        };
     }
 
-    @Provide
-    Arbitrary<List<CfgFile>> folders() {
-        Arbitrary<String> keys = Arbitraries.oneOf(Arbitraries.strings().alpha().numeric().withChars("._-")
-                .ofMinLength(1).ofMaxLength(12), Arbitraries.of("dev.path", "service.ranking", "a b", "k=v", "#c"));
-        Arbitrary<byte[]> valid = Combinators.combine(keys, values()).as((k, v) -> {
+    /** A valid file: 0 to 5 properties as {@link Properties#store} writes them. */
+    private static byte[] validFile(SplittableRandom r) {
+        StringBuilder b = new StringBuilder("# generated\n");
+        for (int i = Fuzz.length(r, 5); i > 0; i--) {
+            String k = r.nextBoolean() ? Fuzz.string(r, Fuzz.ALPHA + Fuzz.DIGITS + "._-", 1, 12)
+                    : Fuzz.oneOf(r, "dev.path", "service.ranking", "a b", "k=v", "#c");
             Properties p = new Properties();
-            p.setProperty(k, v);
-            return p;
-        }).list().ofMaxSize(5).map(ps -> {
-            StringBuilder b = new StringBuilder("# generated\n");
-            for (Properties p : ps) {
-                java.io.StringWriter w = new java.io.StringWriter();
-                try {
-                    p.store(w, null);
-                } catch (IOException e) {
-                    throw new AssertionError(e);
-                }
-                b.append(w.toString().replaceFirst("^#.*\n", ""));
+            p.setProperty(k, value(r));
+            java.io.StringWriter w = new java.io.StringWriter();
+            try {
+                p.store(w, null);
+            } catch (IOException e) {
+                throw new AssertionError(e);
             }
-            return b.toString().getBytes(StandardCharsets.UTF_8);
-        });
-        Arbitrary<byte[]> raw = Arbitraries.oneOf(
-                Arbitraries.strings().withChars("key=value\n\\u0041:# \t!\r\u00e9").ofMaxLength(80)
-                        .map(s -> s.getBytes(StandardCharsets.UTF_8)),
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(120),
-                Arbitraries.of("a=\\u00zz\n", "a=\\u12\n", "a=\\", "\u00e9=\u00e9\n").map(s -> s.getBytes(
-                        StandardCharsets.UTF_8)),
-                Arbitraries.of(new byte[] {'a', '=', (byte) 0xc3}, new byte[] {'a', '=', (byte) 0xff, '\n'}));
-        Arbitrary<byte[]> mutated = Combinators.combine(valid, Arbitraries.integers().between(0, 1000),
-                Arbitraries.bytes()).as((v, at, b) -> {
-                    if (v.length == 0) {
-                        return v;
-                    }
-                    byte[] c = v.clone();
-                    c[at % c.length] = b;
-                    return c;
-                });
-        Arbitrary<String> names = Arbitraries.oneOf(
-                Arbitraries.of("org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm~card0", "~x", "x~", "a~b~c",
-                        "org.dmabuf.gateway", "x.cfg"),
-                Arbitraries.strings().alpha().numeric().withChars("~._- é").ofMinLength(1).ofMaxLength(20));
-        return Combinators.combine(names, Arbitraries.oneOf(valid, raw, mutated)).as(CfgFile::new).list()
-                .ofMaxSize(4).uniqueElements(CfgFile::base);
+            b.append(w.toString().replaceFirst("^#.*\n", ""));
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Raw files: the characters of properties files, random bytes, bad escapes, invalid UTF-8. */
+    private static byte[] rawFile(SplittableRandom r) {
+        return switch (r.nextInt(4)) {
+            case 0 -> Fuzz.string(r, "key=value\n\\u0041:# \t!\r\u00e9", 0, 80).getBytes(StandardCharsets.UTF_8);
+            case 1 -> Fuzz.bytes(r, 120);
+            case 2 -> Fuzz.oneOf(r, "a=\\u00zz\n", "a=\\u12\n", "a=\\", "\u00e9=\u00e9\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            default -> Fuzz.oneOf(r, new byte[] {'a', '=', (byte) 0xc3}, new byte[] {'a', '=', (byte) 0xff, '\n'})
+                    .clone();
+        };
+    }
+
+    /** A valid file with one byte set to any value. */
+    private static byte[] mutatedFile(SplittableRandom r) {
+        byte[] c = validFile(r);
+        int at = Fuzz.between(r, 0, 1000);
+        byte b = (byte) r.nextInt(256);
+        if (c.length > 0) {
+            c[at % c.length] = b;
+        }
+        return c;
+    }
+
+    /** 0 to 4 files of distinct names, each valid, raw or mutated. */
+    static List<CfgFile> folder(SplittableRandom r) {
+        List<CfgFile> files = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int n = Fuzz.length(r, 4); n > 0; n--) {
+            String base = r.nextBoolean()
+                    ? Fuzz.oneOf(r, "org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm~card0", "~x", "x~", "a~b~c",
+                            "org.dmabuf.gateway", "x.cfg")
+                    : Fuzz.string(r, Fuzz.ALPHA + Fuzz.DIGITS + "~._- é", 1, 20);
+            byte[] content = switch (r.nextInt(3)) {
+                case 0 -> validFile(r);
+                case 1 -> rawFile(r);
+                default -> mutatedFile(r);
+            };
+            if (names.add(base)) {
+                files.add(new CfgFile(base, content));
+            }
+        }
+        return files;
     }
 
     /** What the loader should make of a file: the values Properties reads from strict UTF-8, or null (skipped). */
@@ -200,9 +218,13 @@ class ConfigLoaderFuzzTest {
                 });
     }
 
-    @Property
-    void aFolderOfAnyFilesIsLoadedFileByFileAndNothingEscapes(@ForAll("folders") List<CfgFile> files)
-            throws IOException {
+    @Test
+    void aFolderOfAnyFilesIsLoadedFileByFileAndNothingEscapes() {
+        Fuzz.check("ConfigLoaderFuzzTest#aFolderOfAnyFilesIsLoadedFileByFileAndNothingEscapes",
+                ConfigLoaderFuzzTest::folder, Object::toString, ConfigLoaderFuzzTest::loadFolder);
+    }
+
+    private static void loadFolder(List<CfgFile> files) throws IOException {
         Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "cfg-fuzz");
         try {
             for (CfgFile f : files) {
@@ -221,7 +243,7 @@ class ConfigLoaderFuzzTest {
                 }
             });
             assertThat(updates).as("one configuration per readable file, in order, typed").isEqualTo(want);
-            TryTimeout.outcome(updates.size() + " of " + files.size() + " files loaded");
+            Fuzz.outcome(updates.size() + " of " + files.size() + " files loaded");
         } finally {
             try (var s = Files.walk(dir)) {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -229,11 +251,17 @@ class ConfigLoaderFuzzTest {
         }
     }
 
-    @Property
-    void aValueIsTypedAsWhatItParsesAs(@ForAll("anyValue") String v) {
+    @Test
+    void aValueIsTypedAsWhatItParsesAs() {
+        Fuzz.check("ConfigLoaderFuzzTest#aValueIsTypedAsWhatItParsesAs", ConfigLoaderFuzzTest::value, Fuzz::escape,
+                ConfigLoaderFuzzTest::typedAsItParses);
+    }
+
+    private static void typedAsItParses(String v) {
         Object t = ConfigLoader.typed(v);
         if (v.equals("true") || v.equals("false")) {
             assertThat(t).isEqualTo(Boolean.valueOf(v));
+            Fuzz.outcome("a boolean");
             return;
         }
         Long parsed;
@@ -244,38 +272,43 @@ class ConfigLoaderFuzzTest {
         }
         if (parsed == null) {
             assertThat(t).isEqualTo(v);
+            Fuzz.outcome("a string");
         } else if (parsed == parsed.intValue()) {
             assertThat(t).isEqualTo(parsed.intValue());
+            Fuzz.outcome("an int");
         } else {
             assertThat(t).isEqualTo(parsed);
+            Fuzz.outcome("a long");
         }
     }
 
-    @Provide
-    Arbitrary<String> anyValue() {
-        return values();
+    /** Format names, V4L2 fourccs, their characters and wider ones, any text. */
+    static String formatText(SplittableRandom r) {
+        return switch (r.nextInt(4)) {
+            case 0 -> Fuzz.oneOf(r, PixelFormat.values()).name();
+            case 1 -> org.dmabuf.api.BufferFormat.fourccName(Fuzz.oneOf(r, PixelFormat.values()).v4l2Fourcc());
+            case 2 -> Fuzz.string(r, "NVYU12MGREXB\u024e\u0159 \t", 3, 6);
+            default -> Fuzz.anyString(r, 0, 8);
+        };
     }
 
-    @Provide
-    Arbitrary<String> formats() {
-        return Arbitraries.oneOf(Arbitraries.of(PixelFormat.class).map(Enum::name),
-                Arbitraries.of(PixelFormat.class).map(f -> org.dmabuf.api.BufferFormat.fourccName(f.v4l2Fourcc())),
-                Arbitraries.strings().withChars("NVYU12MGREXB\u024e\u0159 \t").ofMinLength(3).ofMaxLength(6),
-                Arbitraries.strings().all().ofMaxLength(8));
+    @Test
+    void aFormatSettingIsAFormatItNamesOrATypedRefusal() {
+        Fuzz.check("ConfigLoaderFuzzTest#aFormatSettingIsAFormatItNamesOrATypedRefusal",
+                ConfigLoaderFuzzTest::formatText, Fuzz::escape, ConfigLoaderFuzzTest::formatSetting);
     }
 
-    @Property
-    void aFormatSettingIsAFormatItNamesOrATypedRefusal(@ForAll("formats") String text) {
+    private static void formatSetting(String text) {
         String upper = text.strip().toUpperCase(Locale.ROOT);
         try {
             PixelFormat f = PatternSource.pixelFormat(text);
             assertThat(upper).as("the text names the format it gave")
                     .isIn(f.name(), org.dmabuf.api.BufferFormat.fourccName(f.v4l2Fourcc()));
-            TryTimeout.outcome("a format");
+            Fuzz.outcome("a format");
         } catch (InvalidArgumentException e) {
             assertThat(e.errno()).isEqualTo("EINVAL");
             assertThat(e.call()).as("the refusal names the setting").isEqualTo("--format");
-            TryTimeout.outcome("refused");
+            Fuzz.outcome("refused");
         }
     }
 }
