@@ -247,11 +247,18 @@ public record BufferFormat(int fourcc, long modifier, int width, int height, Lis
      *
      * @param code exactly four ASCII characters, for example {@code "YUYV"}
      * @return the code as the kernel headers' {@code fourcc_code()} computes it
-     * @throws InvalidArgumentException if {@code code} is not four characters
+     * @throws InvalidArgumentException if {@code code} is not four ASCII characters (a wider character would
+     *         spill into its neighbour's byte: U+024E followed by {@code V12} would be NV12)
      */
     public static int fourcc(String code) {
         if (code.length() != 4) {
             throw new InvalidArgumentException("BufferFormat.fourcc", "'" + code + "' is not four characters");
+        }
+        for (int i = 0; i < 4; i++) {
+            if (code.charAt(i) > 0x7f) {
+                throw new InvalidArgumentException("BufferFormat.fourcc", String.format("'%s' is not four ASCII "
+                        + "characters (U+%04X at %d)", code, (int) code.charAt(i), i));
+            }
         }
         return code.charAt(0) | code.charAt(1) << 8 | code.charAt(2) << 16 | code.charAt(3) << 24;
     }

@@ -138,7 +138,8 @@ final class PatternSource implements FrameSource {
                 return f;
             }
         }
-        Optional<PixelFormat> byFourcc = upper.length() == 4 ? PixelFormat.ofV4l2(BufferFormat.fourcc(upper))
+        Optional<PixelFormat> byFourcc = upper.length() == 4 && upper.chars().allMatch(c -> c < 0x80)
+                ? PixelFormat.ofV4l2(BufferFormat.fourcc(upper))
                 : Optional.empty();
         return byFourcc.orElseThrow(() -> new InvalidArgumentException("--format", "no pixel format '" + name
                 + "': one of " + Arrays.toString(PixelFormat.values()) + ", or its V4L2 fourcc"));
