@@ -93,6 +93,7 @@ public class ChannelCloseScheduleTest {
 
     @Validate
     public synchronized void state() {
+        ScheduleSupport.scheduleChecked(ChannelCloseScheduleTest.class);
         channel.close();
         if (first != null) {
             first.close();
@@ -126,6 +127,6 @@ public class ChannelCloseScheduleTest {
 
     @Test
     void receiveRacingCloseReturnsAFrameOrTheEndAndLeavesNothing() {
-        ScheduleSupport.check(ChannelCloseScheduleTest.class, 2, 2, 1, 10, ChannelCloseScheduleTest::sequentially);
+        ScheduleSupport.check(ChannelCloseScheduleTest.class, 2, 2, 6, 50, ChannelCloseScheduleTest::sequentially);
     }
 }

@@ -81,6 +81,7 @@ public class GetFdScheduleTest implements AutoCloseable {
 
     @Validate
     public void state() {
+        ScheduleSupport.scheduleChecked(GetFdScheduleTest.class);
         int released = system.released.get();
         if (released > 1) {
             throw new AssertionError("the storage was released " + released + " times");
@@ -120,6 +121,6 @@ public class GetFdScheduleTest implements AutoCloseable {
 
     @Test
     void getOfAnFdNeverGivesAReleasedObjectNorReleasesTwice() {
-        ScheduleSupport.check(GetFdScheduleTest.class, 2, 2, 2, 30, GetFdScheduleTest::sequentially);
+        ScheduleSupport.check(GetFdScheduleTest.class, 2, 2, 4, 50, GetFdScheduleTest::sequentially);
     }
 }

@@ -171,6 +171,7 @@ public class RegistryScheduleTest implements AutoCloseable {
     /** After each schedule: the counts agree with one another; then everything is released and nothing is left. */
     @Validate
     public void state() {
+        ScheduleSupport.scheduleChecked(RegistryScheduleTest.class);
         int live = 0;
         for (int t = 0; t < THREADS; t++) {
             live += handle(t).isPut() ? 0 : 1;
@@ -245,6 +246,6 @@ public class RegistryScheduleTest implements AutoCloseable {
 
     @Test
     void everyScheduleOfThreeThreadsOnOneBufferKeepsTheRules() {
-        ScheduleSupport.check(RegistryScheduleTest.class, THREADS, 2, 2, 20, RegistryScheduleTest::sequentially);
+        ScheduleSupport.check(RegistryScheduleTest.class, THREADS, 2, 6, 50, RegistryScheduleTest::sequentially);
     }
 }
