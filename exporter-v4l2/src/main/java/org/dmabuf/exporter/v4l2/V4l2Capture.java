@@ -50,7 +50,8 @@ import org.dmabuf.linux.Threads;
  *
  * <p>Threads: the capture thread (and, for {@link #into}, the refill thread) is owned by this object: started by
  * the first {@link #next}, stopped and joined by {@link #close()}. Any thread may call {@link #next},
- * {@link #close()} and close frames, concurrently.
+ * {@link #close()} and close frames, concurrently. A {@link #stepped} capture (for tests) starts no thread: its
+ * caller runs the loop's body with {@link #step()}, from any thread.
  */
 final class V4l2Capture implements FrameSource {
     /** The prefix of the capture thread's name. */
@@ -63,7 +64,11 @@ final class V4l2Capture implements FrameSource {
 
     private enum State { NEW, STREAMING, FAILED, CLOSED }
 
-    private final V4l2Device device;
+    private final CaptureDevice device;
+    /** Whether start runs the capture and refill threads; false only for tests that run the loop's steps. */
+    private final boolean threaded;
+    /** Held by a test's {@link #step()}, and taken by close in place of joining the capture thread. */
+    private final ReentrantLock stepping = new ReentrantLock();
     private final BufferFormat format;
     private final int memory;
     private final Runnable onClose;
@@ -112,7 +117,17 @@ final class V4l2Capture implements FrameSource {
      */
     V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
             Runnable onClose) {
-        this(device, format, handles, memory, null, null, onClose);
+        this(device, format, handles, memory, null, null, onClose, true);
+    }
+
+    /**
+     * A capture into the driver's MMAP buffers that starts no thread: the test that makes it runs the capture loop's
+     * body itself, with {@link #step()}, on a device of its own. Otherwise as {@link #V4l2Capture(V4l2Device,
+     * BufferFormat, List, int, Runnable)} with {@code V4L2_MEMORY_MMAP}.
+     */
+    static V4l2Capture stepped(CaptureDevice device, BufferFormat format, List<List<DmaBuf>> handles,
+            Runnable onClose) {
+        return new V4l2Capture(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, null, null, onClose, false);
     }
 
     /**
@@ -130,11 +145,11 @@ final class V4l2Capture implements FrameSource {
      */
     V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, BufferPool pool,
             Runnable onClose) {
-        this(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, pool, null, onClose);
+        this(device, format, handles, V4l2Uapi.V4L2_MEMORY_MMAP, pool, null, onClose, true);
     }
 
-    private V4l2Capture(V4l2Device device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
-            BufferPool pool, V4l2Importer importer, Runnable onClose) {
+    private V4l2Capture(CaptureDevice device, BufferFormat format, List<List<DmaBuf>> handles, int memory,
+            BufferPool pool, V4l2Importer importer, Runnable onClose, boolean threaded) {
         for (List<DmaBuf> frame : handles) {
             if (frame.size() != format.buffers()) {
                 throw new IllegalArgumentException(frame.size() + " buffers for " + format.describe());
@@ -153,6 +168,7 @@ final class V4l2Capture implements FrameSource {
         this.inDriver = new FrameBuffer[pool == null ? 0 : count];
         this.capacity = Math.max(1, count - 2);
         this.importer = importer;
+        this.threaded = threaded;
     }
 
     /**
@@ -176,7 +192,7 @@ final class V4l2Capture implements FrameSource {
                 .name("v4l2-capture"), count);
         try {
             return new V4l2Capture(device, format, List.of(), V4l2Uapi.V4L2_MEMORY_DMABUF, pool, importer, () -> {
-            });
+            }, true);
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -257,10 +273,13 @@ final class V4l2Capture implements FrameSource {
                 throw e;
             }
         }
+        state = State.STREAMING;
+        if (!threaded) {
+            return; // the test runs the loop's steps
+        }
         Thread t = new Thread(this::loop, THREAD_NAME + device.path());
         t.setDaemon(true);
         thread = t;
-        state = State.STREAMING;
         t.start();
         if (pool != null) {
             Thread r = new Thread(this::refillLoop, REFILL_THREAD_NAME + device.path());
@@ -335,29 +354,76 @@ final class V4l2Capture implements FrameSource {
     private void loop() {
         try {
             while (streaming) {
-                V4l2Device.Dequeued d = device.dequeue(memory, POLL);
-                if (d == null) {
-                    continue;
-                }
-                captured.incrementAndGet();
-                FrameBuffer filled = null;
-                if (pool != null) {
-                    synchronized (device) {
-                        filled = inDriver[d.index()];
-                        inDriver[d.index()] = null;
-                    }
-                    if (filled == null) {
-                        throw new DmaBufException("VIDIOC_DQBUF", "EINVAL", device.path() + " returned buffer "
-                                + d.index() + ", which was not queued");
-                    }
-                }
-                V4l2Frame oldest = offer(new V4l2Frame(d, filled));
-                if (oldest != null) {
-                    oldest.close();
-                }
+                pumpOnce(POLL);
             }
         } catch (RuntimeException e) {
             fail(e);
+        }
+    }
+
+    /**
+     * The capture loop's body: one dequeue (waiting at most {@code timeout}) and, if a buffer came, its frame offered
+     * to the queue, the oldest waiting frame given back when the queue is full, or the new one when it is closed.
+     *
+     * @throws RuntimeException what ends the loop: the capture fails with it
+     */
+    private void pumpOnce(Duration timeout) {
+        V4l2Device.Dequeued d = device.dequeue(memory, timeout);
+        if (d == null) {
+            return;
+        }
+        captured.incrementAndGet();
+        FrameBuffer filled = null;
+        if (pool != null) {
+            synchronized (device) {
+                filled = inDriver[d.index()];
+                inDriver[d.index()] = null;
+            }
+            if (filled == null) {
+                throw new DmaBufException("VIDIOC_DQBUF", "EINVAL", device.path() + " returned buffer "
+                        + d.index() + ", which was not queued");
+            }
+        }
+        V4l2Frame oldest = offer(new V4l2Frame(d, filled));
+        if (oldest != null) {
+            oldest.close();
+        }
+    }
+
+    /**
+     * For a {@link #stepped} capture: one turn of the capture loop, as the capture thread would run it, without
+     * waiting for a buffer; nothing once streaming stopped, as the loop ends then. Any thread may call it; close
+     * waits for a step under way, as it joins the capture thread.
+     *
+     * @return whether the loop would have run this turn (streaming)
+     */
+    boolean step() {
+        stepping.lock();
+        try {
+            if (!streaming) {
+                return false;
+            }
+            pumpOnce(Duration.ZERO);
+            return true;
+        } catch (RuntimeException e) {
+            fail(e);
+            return false;
+        } finally {
+            stepping.unlock();
+        }
+    }
+
+    /** The V4L2 indexes of the frames waiting in the hand-off queue, oldest first: for tests. */
+    List<Integer> readyIndexes() {
+        queueLock.lock();
+        try {
+            List<Integer> out = new ArrayList<>();
+            for (V4l2Frame f : ready) {
+                out.add(f.d.index());
+            }
+            return out;
+        } finally {
+            queueLock.unlock();
         }
     }
 
@@ -489,6 +555,9 @@ final class V4l2Capture implements FrameSource {
             thread = null;
             if (t != null && t != Thread.currentThread()) {
                 Threads.joinUninterruptibly(t);
+            } else if (!threaded) {
+                stepping.lock(); // a step under way ends first, as the thread would; later steps see no streaming
+                stepping.unlock();
             }
             Thread r = refill;
             refill = null;

@@ -36,7 +36,7 @@ import org.dmabuf.linux.Sys;
  * <p>Threads: the kernel serialises ioctls on the node; callers serialise queueing (the capture thread and frame
  * owners synchronise on this object).
  */
-final class V4l2Device implements AutoCloseable {
+final class V4l2Device implements CaptureDevice, AutoCloseable {
     /**
      * A dequeued buffer: index, sequence, timestamp in nanoseconds, and the bytes used of each V4L2 plane (one for
      * the single-planar API; {@code num_planes} for the multi-planar one).
@@ -90,7 +90,8 @@ final class V4l2Device implements AutoCloseable {
         return new String(b, 0, n, StandardCharsets.UTF_8);
     }
 
-    String path() {
+    @Override
+    public String path() {
         return path;
     }
 
@@ -288,7 +289,8 @@ final class V4l2Device implements AutoCloseable {
      * @param memory {@code V4L2_MEMORY_MMAP} or {@code V4L2_MEMORY_DMABUF}
      * @return the count the driver granted
      */
-    int requestBuffers(int count, int memory) {
+    @Override
+    public int requestBuffers(int count, int memory) {
         V4l2Uapi.RequestBuffers r = new V4l2Uapi.RequestBuffers();
         r.count = count;
         r.type = bufType;
@@ -319,7 +321,8 @@ final class V4l2Device implements AutoCloseable {
      * @param index the buffer
      * @param planes its number of V4L2 planes (the format's buffers); 1 for the single-planar API
      */
-    void queueMmap(int index, int planes) {
+    @Override
+    public void queueMmap(int index, int planes) {
         queue(index, V4l2Uapi.V4L2_MEMORY_MMAP, new int[planes], new long[planes]);
     }
 
@@ -331,7 +334,8 @@ final class V4l2Device implements AutoCloseable {
      * @param dmabufFds the dma-buf of each V4L2 plane
      * @param lengths the size of each
      */
-    void queueDmabuf(int index, int[] dmabufFds, long[] lengths) {
+    @Override
+    public void queueDmabuf(int index, int[] dmabufFds, long[] lengths) {
         queue(index, V4l2Uapi.V4L2_MEMORY_DMABUF, dmabufFds, lengths);
     }
 
@@ -414,7 +418,8 @@ final class V4l2Device implements AutoCloseable {
      * @param timeout how long to wait
      * @return the buffer, or null if none was ready in time
      */
-    Dequeued dequeue(int memory, Duration timeout) {
+    @Override
+    public Dequeued dequeue(int memory, Duration timeout) {
         // Sys.poll: a signal that interrupts the wait (EINTR) does not end it before its time
         if (!Sys.poll(fd.get(), SocketLibC.POLLIN, timeout, "poll", path)) {
             return null;
@@ -455,11 +460,13 @@ final class V4l2Device implements AutoCloseable {
         return new Dequeued(b.index, b.sequence & 0xffffffffL, ts, used);
     }
 
-    void streamOn() {
+    @Override
+    public void streamOn() {
         stream(V4l2Uapi.STREAMON, "VIDIOC_STREAMON");
     }
 
-    void streamOff() {
+    @Override
+    public void streamOff() {
         stream(V4l2Uapi.STREAMOFF, "VIDIOC_STREAMOFF");
     }
 
