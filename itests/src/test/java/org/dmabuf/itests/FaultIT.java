@@ -1,14 +1,9 @@
 package org.dmabuf.itests;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,10 +13,6 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 import javax.inject.Inject;
 import org.awaitility.Awaitility;
@@ -235,7 +226,8 @@ public class FaultIT {
         try {
             awaitExporter(FaultClientActivator.EXPORTER);
             long fdsBefore = bufferFds();
-            client = context.installBundle("itest:fault-client", clientBundle());
+            client = context.installBundle("itest:fault-client",
+                    ClientBundles.of("itest.fault.client", FaultClientActivator.class));
             client.start();
             String owner = "itest.fault.client [" + client.getBundleId() + "]";
             List<BufferInfo> mine = registry.bufinfo().stream().filter(i -> owner.equals(i.owner())).toList();
@@ -255,28 +247,5 @@ public class FaultIT {
             }
             reg.unregister();
         }
-    }
-
-    /** A bundle holding only {@link FaultClientActivator}, built now. */
-    private static InputStream clientBundle() throws Exception {
-        Manifest m = new Manifest();
-        Attributes a = m.getMainAttributes();
-        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.putValue(Constants.BUNDLE_MANIFESTVERSION, "2");
-        a.putValue(Constants.BUNDLE_SYMBOLICNAME, "itest.fault.client");
-        a.putValue(Constants.BUNDLE_ACTIVATOR, FaultClientActivator.class.getName());
-        a.putValue(Constants.IMPORT_PACKAGE, "org.dmabuf.api, org.osgi.framework");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (JarOutputStream jar = new JarOutputStream(bytes, m)) {
-            String cls = FaultClientActivator.class.getName().replace('.', '/') + ".class";
-            jar.putNextEntry(new JarEntry(cls));
-            try (InputStream in = FaultClientActivator.class.getClassLoader().getResourceAsStream(cls)) {
-                assertNotNull(cls, in);
-                in.transferTo(jar);
-            }
-            jar.closeEntry();
-        }
-        assertFalse(bytes.size() == 0);
-        return new ByteArrayInputStream(bytes.toByteArray());
     }
 }

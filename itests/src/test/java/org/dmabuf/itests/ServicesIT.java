@@ -1,8 +1,6 @@
 package org.dmabuf.itests;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
@@ -23,10 +21,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import javax.inject.Inject;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
@@ -279,7 +273,8 @@ public class ServicesIT {
     @Test
     public void aClientBundleThatStopsHasEverythingReleased() throws Exception {
         awaitExporter("memfd");
-        Bundle client = context.installBundle("itest:client", clientBundle());
+        Bundle client = context.installBundle("itest:client",
+                ClientBundles.of("itest.client", ClientActivator.class));
         client.start();
         String owner = "itest.client [" + client.getBundleId() + "]";
         Map<String, BufferInfo> before = new HashMap<>();
@@ -302,28 +297,5 @@ public class ServicesIT {
 
     private BufferInfo find(String name) {
         return registry.bufinfo().stream().filter(i -> name.equals(i.name())).findFirst().orElse(null);
-    }
-
-    /** A bundle holding only {@link ClientActivator}, built now. */
-    private static InputStream clientBundle() throws Exception {
-        Manifest m = new Manifest();
-        Attributes a = m.getMainAttributes();
-        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.putValue(Constants.BUNDLE_MANIFESTVERSION, "2");
-        a.putValue(Constants.BUNDLE_SYMBOLICNAME, "itest.client");
-        a.putValue(Constants.BUNDLE_ACTIVATOR, ClientActivator.class.getName());
-        a.putValue(Constants.IMPORT_PACKAGE, "org.dmabuf.api, org.osgi.framework");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (JarOutputStream jar = new JarOutputStream(bytes, m)) {
-            String cls = ClientActivator.class.getName().replace('.', '/') + ".class";
-            jar.putNextEntry(new JarEntry(cls));
-            try (InputStream in = ClientActivator.class.getClassLoader().getResourceAsStream(cls)) {
-                assertNotNull(cls, in);
-                in.transferTo(jar);
-            }
-            jar.closeEntry();
-        }
-        assertFalse(bytes.size() == 0);
-        return new java.io.ByteArrayInputStream(bytes.toByteArray());
     }
 }
