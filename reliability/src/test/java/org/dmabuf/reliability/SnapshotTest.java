@@ -61,6 +61,17 @@ class SnapshotTest {
     }
 
     @Test
+    void aFileOfProcOrSysLeftOpenIsADifferenceAndAJarTheJvmClosedIsNot() {
+        Snapshot base = new Snapshot(Map.of(Snapshot.PROC_FILE, 1, Snapshot.JVM_FILE, 34), 100, Map.of(), 50 << 20,
+                20 << 20, 8 << 20, 10 << 20, 5 << 20, Map.of());
+        Snapshot now = new Snapshot(Map.of(Snapshot.PROC_FILE, 2, Snapshot.JVM_FILE, 33), 100, Map.of(), 50 << 20,
+                20 << 20, 8 << 20, 10 << 20, 5 << 20, Map.of());
+
+        assertThat(now.differencesFrom(base, TOLERANCE))
+                .containsExactly("open fds of kind " + Snapshot.PROC_FILE + ": 1 at the baseline, 2 at the end");
+    }
+
+    @Test
     void fdKindsComeFromTheLinkTargets() {
         assertThat(Snapshot.kindOf("anon_inode:dmabuf")).isEqualTo("dmabuf");
         assertThat(Snapshot.kindOf("/dmabuf:")).isEqualTo("dmabuf");
@@ -70,7 +81,9 @@ class SnapshotTest {
         assertThat(Snapshot.kindOf("anon_inode:[eventfd]")).isEqualTo("eventfd");
         assertThat(Snapshot.kindOf("anon_inode:sync_file")).isEqualTo("sync_file");
         assertThat(Snapshot.kindOf("/dev/dri/card0")).isEqualTo("/dev/dri/card0");
-        assertThat(Snapshot.kindOf("/usr/lib/jvm/lib/modules")).isEqualTo("file");
+        assertThat(Snapshot.kindOf("/usr/lib/jvm/lib/modules")).isEqualTo(Snapshot.JVM_FILE);
+        assertThat(Snapshot.kindOf("/proc/42/fdinfo/7")).isEqualTo(Snapshot.PROC_FILE);
+        assertThat(Snapshot.kindOf("/sys/kernel/debug/dma_buf/bufinfo")).isEqualTo(Snapshot.PROC_FILE);
         assertThat(Snapshot.mapKind("7f00-7f01 rw-s 00000000 00:01 42   /memfd:soak-1-2 (deleted)"))
                 .isEqualTo("memfd");
         assertThat(Snapshot.mapKind("7f00-7f01 rw-s 00000000 00:0e 77   /dmabuf:soak-1-2")).isEqualTo("dmabuf");
