@@ -136,6 +136,19 @@ public record BadInputCase(String id, String module, String where, String area, 
         }
 
         /**
+         * Opens a device node read-write and checks that {@code get} of its fd in a registry of its own fails as the
+         * row says, naming the fd; the node's fd and the registry are closed whatever happens.
+         *
+         * @param node the node's path, e.g. {@code /dev/video0}
+         */
+        public void getOfNodeFails(String node) {
+            try (org.dmabuf.linux.Fd fd = org.dmabuf.linux.Sys.open(node, org.dmabuf.linux.LibC.O_RDWR);
+                 StandaloneRegistry r = new StandaloneRegistry("bad-input")) {
+                fails(() -> r.get(fd.get()), "fd " + fd.get());
+            }
+        }
+
+        /**
          * Says the input was taken, as a row with {@link #ACCEPTED} says; the body asserts how.
          *
          * @param how the body's assertions
