@@ -7,7 +7,7 @@
  * buffer needs storage and then the returned {@link org.dmabuf.spi.ExportedBuffer}'s ops; it enforces every rule
  * (attach before map, unmap before detach, nothing after release) so that an exporter only implements the ops.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.dmabuf.spi;
 

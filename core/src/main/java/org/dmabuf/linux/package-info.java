@@ -7,7 +7,7 @@
  * ({@code org.dmabuf.exporter.*}) and third-party exporter bundles call the kernel through one tested layer. It is
  * not a consumer API; its version follows semantic versioning like the API's.
  */
-@Version("1.1.0")
+@Version("1.2.0")
 @Export
 package org.dmabuf.linux;
 
