@@ -14,44 +14,98 @@ import org.dmabuf.spi.ExportedBuffer;
 
 /**
  * A dma-heap ({@code /dev/dma_heap/NAME}) as an exporter: {@code DMA_HEAP_IOCTL_ALLOC} gives a dma-buf fd whose
- * fdinfo {@code exp_name:} is the heap's name. A heap whose name says CMA or reserved memory is physically
- * contiguous; one whose name says uncached is uncached.
+ * fdinfo {@code exp_name:} is the kernel's name of the heap. The heap is classified by that name ({@link HeapNames}:
+ * contiguous? uncached? where in the preference?), which the kernel gives through sysfs for the node's device number:
+ * a node made with mknod or renamed by a udev symlink keeps the kernel's name whatever its file is called. Where the
+ * two differ it is said once in the log; the service's {@link #NAME} is the node's file name, its {@link #EXP_NAME}
+ * the kernel's name.
  *
  * <p>Thread-safe: the kernel serialises allocations on the heap fd; any thread may allocate.
  * {@link #close()} closes the heap node; buffers already allocated stay valid.
  */
 final class DmaHeapExporter implements DmaBufExporter, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("org.dmabuf.exporter.heap");
+
+    /** The node/kernel-name differences already logged, so that each is said once in a JVM. */
+    private static final java.util.Set<String> SAID = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final Fd heap;
     private final String path;
     private final String name;
+    /** The kernel's name of the heap: what fdinfo's exp_name says of its buffers. */
+    private final String kernelName;
+    /** What the heap is, by the kernel's name. */
+    private final HeapNames.Heap classified;
     /** What the buffers' fds are, shared by all of them. */
     private final String fdWhat;
 
     /**
-     * Opens a heap node.
+     * Opens a heap node, classified by the table alone.
      *
      * @param path for example {@code /dev/dma_heap/system}
      * @throws org.dmabuf.linux.LinuxException naming {@code open}, the path and errno ({@code EACCES}: see the
      *         README on permissions)
      */
     DmaHeapExporter(String path) {
+        this(path, HeapNames.DEFAULT);
+    }
+
+    /**
+     * Opens a heap node and finds the kernel's name for it.
+     *
+     * @param path for example {@code /dev/dma_heap/system}
+     * @param names the table and the configured names
+     * @throws org.dmabuf.linux.LinuxException naming {@code open}, the path and errno ({@code EACCES}: see the
+     *         README on permissions)
+     */
+    DmaHeapExporter(String path, HeapNames names) {
         this.path = path;
         this.name = path.substring(path.lastIndexOf('/') + 1);
         this.fdWhat = "dma-buf from " + path;
         this.heap = Sys.open(path, LibC.O_RDONLY);
+        java.util.Optional<HeapNames.KernelNode> node = HeapNames.kernelNode(heap.get());
+        if (node.isPresent() && node.get().isHeap()) {
+            this.kernelName = node.get().name();
+            if (!kernelName.equals(name)) {
+                say(path + " is the kernel's dma-heap '" + kernelName + "' (sysfs /sys/dev/char): classified as '"
+                        + kernelName + "' (its buffers' exp_name), not by the node's name '" + name + "'");
+            }
+        } else {
+            this.kernelName = name;
+            say(path + (node.isPresent() ? " is not a dma-heap: sysfs says it is " + node.get().subsystem() + "/"
+                    + node.get().name() : " has no dma-heap in /sys/dev/char for its device number")
+                    + ": classified by its file name");
+        }
+        this.classified = names.classify(kernelName);
     }
 
+    private void say(String what) {
+        if (SAID.add(what)) {
+            LOG.log(System.Logger.Level.INFO, what);
+        }
+    }
+
+    /** @return the node's file name (the service's {@link #NAME}) */
     String heapName() {
         return name;
     }
 
+    /** @return the kernel's name of the heap (the service's {@link #EXP_NAME}) */
+    String kernelName() {
+        return kernelName;
+    }
+
+    /** @return what the heap is, by the kernel's name */
+    HeapNames.Heap heap() {
+        return classified;
+    }
+
     boolean contiguous() {
-        String n = name.toLowerCase(java.util.Locale.ROOT);
-        return n.contains("cma") || n.contains("reserved") || n.contains("contig");
+        return classified.contiguous();
     }
 
     boolean uncached() {
-        return name.toLowerCase(java.util.Locale.ROOT).contains("uncached");
+        return classified.uncached();
     }
 
     /**
@@ -63,7 +117,7 @@ final class DmaHeapExporter implements DmaBufExporter, AutoCloseable {
     Map<String, Object> properties(int ranking) {
         Map<String, Object> p = new HashMap<>();
         p.put(NAME, name);
-        p.put(EXP_NAME, name);
+        p.put(EXP_NAME, kernelName);
         p.put(KIND, KIND_DMA_BUF);
         p.put(CONTIGUOUS, contiguous());
         p.put(UNCACHED, uncached());

@@ -24,10 +24,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * Finds what memory exporters the kernel offers and registers one {@link DmaBufExporter} service for each: every
- * {@code /dev/dma_heap/*} node, then {@code /dev/udmabuf}, then the sealed-memfd exporter, ranked in that order
- * (a contiguous heap such as CMA ranks just below the other heaps, so late allocation uses it only when a device
- * needs contiguous memory). Whatever is absent is said once, with the fallback taken. Enablement, paths and
- * rankings are configured through ConfigAdmin (PID {@value #PID}); a change re-registers the exporters.
+ * {@code /dev/dma_heap/*} node, {@code /dev/udmabuf} and the sealed-memfd exporter, ranked as libcamera prefers its
+ * providers: CMA heaps (400), then system heaps (300), then udmabuf (200), then uncached heaps and dedicated
+ * carveouts (150), then the memfd (100); {@link HeapNames} has the heap names, what each is and why. Whatever is
+ * absent is said once, with the fallback taken. Enablement, paths, rankings and more contiguous or uncached heap
+ * names are configured through ConfigAdmin (PID {@value #PID}); a change re-registers the exporters.
  *
  * <p>Threads: SCR calls activate and deactivate; the registered exporters are thread-safe.
  */
@@ -52,9 +53,28 @@ public final class HeapExporters {
         @AttributeDefinition(name = "dma-heap folder")
         String dmaheap_dir() default "/dev/dma_heap";
 
-        /** @return the ranking of non-contiguous heaps; contiguous ones get 10 less */
-        @AttributeDefinition(name = "dma-heap ranking")
+        /** @return the ranking of CMA heaps and other cached contiguous heaps: first, as libcamera */
+        @AttributeDefinition(name = "CMA heap ranking", description = "ranking of cached contiguous heaps (CMA)")
+        int dmaheap_cma_ranking() default 400;
+
+        /** @return the ranking of the system heaps; heaps of names the table does not know get 1 less */
+        @AttributeDefinition(name = "dma-heap ranking", description = "ranking of system heaps (unknown names: 1 less)")
         int dmaheap_ranking() default 300;
+
+        /** @return the ranking of uncached heaps and dedicated carveouts: after udmabuf, before the memfd */
+        @AttributeDefinition(name = "uncached heap ranking",
+                description = "ranking of uncached heaps and dedicated carveouts")
+        int dmaheap_uncached_ranking() default 150;
+
+        /** @return more heap names (the kernel's, as in /dev/dma_heap) whose buffers are physically contiguous */
+        @AttributeDefinition(name = "contiguous heaps", description = "more heap names whose buffers are physically "
+                + "contiguous (a vendor CMA heap the table does not know)")
+        String[] dmaheap_contiguous() default {};
+
+        /** @return more heap names (the kernel's) whose buffers are mapped uncached */
+        @AttributeDefinition(name = "uncached heaps", description = "more heap names whose buffers are mapped "
+                + "uncached / write-combined")
+        String[] dmaheap_uncached() default {};
 
         /** @return whether to register udmabuf */
         @AttributeDefinition(name = "udmabuf enabled")
@@ -85,13 +105,14 @@ public final class HeapExporters {
 
     @Activate
     void activate(BundleContext context, Config config) {
+        HeapNames names = HeapNames.of(config);
         List<Registered> out = new ArrayList<>();
         List<String> fallbacks = new ArrayList<>();
         if (config.dmaheap_enabled()) {
             for (Path node : heapNodes(Path.of(config.dmaheap_dir()), fallbacks)) {
                 try {
-                    DmaHeapExporter heap = new DmaHeapExporter(node.toString());
-                    int ranking = heap.contiguous() ? config.dmaheap_ranking() - 10 : config.dmaheap_ranking();
+                    DmaHeapExporter heap = new DmaHeapExporter(node.toString(), names);
+                    int ranking = HeapNames.ranking(heap.heap(), config);
                     out.add(register(context, heap, heap.properties(ranking), heap));
                 } catch (LinuxException e) {
                     fallbacks.add("dma-heap " + node + " cannot be opened: " + e.getMessage()
