@@ -63,12 +63,20 @@ import org.dmabuf.linux.LinuxException;
  *
  * <p><b>Processes that cannot be read</b> (another user's, as non-root: {@code EACCES}) are counted and named
  * (pid and comm) with a hint to run as root; processes that end while the scan reads them ({@code ENOENT},
- * {@code ESRCH}) are counted as gone. Neither is an error. An fd closed or reused between its {@code stat} and its
- * fdinfo (the fdinfo's {@code ino:} differs) is skipped.
+ * {@code ESRCH}) are counted as gone, and what was read of them is dropped. Neither is an error. An fd closed or
+ * reused between its {@code stat} and its fdinfo (the fdinfo's {@code ino:} differs) is skipped.
  *
  * <p><b>Peer-controlled text</b> (buffer names, memfd names, comm) is printed through {@link FdInfo#printable} in
  * the table (a control character becomes {@code \xNN}, so that a name cannot start a line) and escaped as JSON
  * demands in JSON (so that it cannot end its string).
+ *
+ * <p><b>Compared with {@code dmabuf_dump}</b> (AOSP {@code system/memory/libmeminfo/libdmabufinfo}): the same
+ * sources (fdinfo for fds, {@code maps} paths that start with {@code /dmabuf} for mappings) and the same
+ * {@code rss}/{@code pss} per process; it prints each process's buffers in kB, here each buffer once with its
+ * holders, in bytes, with fd numbers and mapped bytes where it counts fd and mapping references; its {@code -a}
+ * (buffer by process grid) and {@code -b} (sysfs per-buffer and per-exporter stats) have no equivalent. Memfds are
+ * this project's addition. A mapping whose file is not the dma-buf's (an exporter may map its own file in its
+ * place) is not seen, by either.
  *
  * <p><b>Options</b>: {@code --json} prints JSON instead of the table; {@code --pid N} lists only the buffers that
  * process {@code N} holds (each still with all its holders, so that {@code pss} is the machine's) and that process's
@@ -98,6 +106,16 @@ public final class SystemBuffers {
     private static final String USAGE = "usage: dump [--json] [--pid PID]";
 
     private SystemBuffers() {
+    }
+
+    /**
+     * {@link #run} from the command line: {@code java -cp org.dmabuf.core.jar:org.dmabuf.api.jar:jna.jar
+     * org.dmabuf.core.SystemBuffers [--json] [--pid PID]}.
+     *
+     * @param args {@code --json}, {@code --pid N}
+     */
+    public static void main(String[] args) {
+        System.exit(run(List.of(args), System.out));
     }
 
     /**
@@ -336,6 +354,9 @@ public final class SystemBuffers {
                 denied = denied != null ? denied : maps;
             } catch (Gone e) {
                 gone.add(pid);
+                // what it held a moment ago is not held now: its fds were read before it ended
+                buffers.values().forEach(b -> b.holders.remove(pid));
+                buffers.values().removeIf(b -> b.holders.isEmpty());
                 continue;
             }
             if (denied != null) {
@@ -435,7 +456,7 @@ public final class SystemBuffers {
                     }
                 }
                 b.holder(pid).fds.add(fd);
-            } catch (IOException | LinuxException e) {
+            } catch (IOException | LinuxException | java.nio.file.InvalidPathException e) {
                 // the fd was closed meanwhile (ENOENT), or its text is not the kernel's: skip it
             }
         }

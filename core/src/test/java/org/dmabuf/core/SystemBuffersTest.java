@@ -277,6 +277,56 @@ class SystemBuffersTest {
         }
     }
 
+    /**
+     * A scan by a user who is not root: the processes of others (pid 1, root's) cannot be read; they are named with
+     * EACCES and the hint, and the scan still ends well. As root, the scan runs as nobody ({@code setpriv}).
+     */
+    @Test
+    void processesThatCannotBeReadAreNamedAndAreNotAnError(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        boolean root = uid == 0;
+        org.junit.jupiter.api.Assumptions.assumeTrue(root
+                || !Files.getAttribute(Path.of("/proc/1"), "unix:uid").equals(uid), "pid 1 is another user's");
+        // the classes the scan needs, where nobody can read them: jars are copied, folders used where they are
+        List<String> cp = new java.util.ArrayList<>();
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Class<?> c : List.of(SystemBuffers.class, BufferId.class, com.sun.jna.LastErrorException.class)) {
+            Path where = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(where)) {
+                cp.add(where.toString());
+            } else {
+                Path copy = Files.copy(where, tmp.resolve(where.getFileName()));
+                Files.setPosixFilePermissions(copy,
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                cp.add(copy.toString());
+            }
+        }
+        List<String> command = new java.util.ArrayList<>();
+        if (root) {
+            command.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+        }
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + tmp, "-cp", String.join(":", cp), SystemBuffers.class.getName()));
+        List<String> json = new java.util.ArrayList<>(command);
+        json.add("--json");
+        Process p = new ProcessBuilder(json).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        Map<String, Object> doc = JsonReader.object(out);
+        String comm1 = Files.readString(Path.of("/proc/1/comm")).strip();
+        assertThat(list(doc.get("unreadable"))).as(out).anySatisfy(u -> assertThat(map(u)).containsEntry("pid", 1L)
+                .containsEntry("comm", comm1).containsEntry("error", "EACCES"));
+        Process t = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String table = new String(t.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(t.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(t.exitValue()).isZero();
+        assertThat(table).containsPattern(
+                "\\n\\d+ processes could not be read \\(run as root to see every process\\):.* 1\\("
+                        + java.util.regex.Pattern.quote(FdInfo.printable(comm1)) + "\\)");
+    }
+
     private static String link(Path p) {
         try {
             return Files.readSymbolicLink(p).toString();
