@@ -28,9 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * System-wide accounting of a real system-heap dma-buf in the kernel guest: a Python process allocates it, names it
- * (a name that looks like fdinfo keys and a table line), forks a child that maps it and closes its fd; the dump's
- * size, exp_name, name, holders and totals are checked against the kernel's own view (debugfs bufinfo, the
- * processes' fd folders and maps); then the parent closes its fd and the buffer is mapped only.
+ * (a name that looks like fdinfo keys and a table line), makes a memfd, forks a child that maps both and closes its
+ * fds; the dump's size, exp_name, name, holders and totals are checked against the kernel's own view (debugfs
+ * bufinfo, the processes' fd folders and maps, whose dev and inode are stat's identity); then the parent closes its
+ * dma-buf fd and the buffer is mapped only.
  */
 @Tag("kernel")
 class SystemBuffersKernelTest {
@@ -51,6 +52,8 @@ class SystemBuffersKernelTest {
             "fd = struct.unpack('QIIQ', data)[1]",
             "os.close(heap)",
             "fcntl.ioctl(fd, 0x40086201, name + b'\\0')  # DMA_BUF_SET_NAME",
+            "mfd = os.memfd_create('dump-memfd', os.MFD_CLOEXEC)",
+            "os.ftruncate(mfd, 8192)",
             "r, w = os.pipe()",
             "child = os.fork()",
             "if child == 0:",
@@ -59,12 +62,15 @@ class SystemBuffersKernelTest {
             "    if addr is None or addr == ctypes.c_void_p(-1).value:",
             "        os._exit(3)",
             "    os.close(fd)",
+            "    if libc.mmap(None, 8192, 3, 1, mfd, 0) == ctypes.c_void_p(-1).value:",
+            "        os._exit(3)",
+            "    os.close(mfd)",
             "    ctypes.memset(addr, 7, size)",
             "    print('child', os.getpid(), flush=True)",
             "    os.read(r, 1)  # until the parent ends",
             "    os._exit(0)",
             "os.close(r)",
-            "print('parent', os.getpid(), fd, flush=True)",
+            "print('parent', os.getpid(), fd, mfd, flush=True)",
             "for line in sys.stdin:",
             "    os.close(fd)",
             "    print('closed', flush=True)",
@@ -80,12 +86,13 @@ class SystemBuffersKernelTest {
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(python.getInputStream(),
                 StandardCharsets.UTF_8)); Writer toParent = python.outputWriter(StandardCharsets.UTF_8)) {
-            long[] said = new long[3]; // parent, its fd, child
+            long[] said = new long[4]; // parent, its dma-buf fd, child, its memfd fd
             for (int i = 0; i < 2; i++) {
                 String[] w = in.readLine().split(" ");
                 if (w[0].equals("parent")) {
                     said[0] = Long.parseLong(w[1]);
                     said[1] = Long.parseLong(w[2]);
+                    said[3] = Long.parseLong(w[3]);
                 } else {
                     said[2] = Long.parseLong(w[1]);
                 }
@@ -93,6 +100,7 @@ class SystemBuffersKernelTest {
             long parent = said[0];
             int fd = (int) said[1];
             long child = said[2];
+            int mfd = (int) said[3];
             assertThat(parent).isEqualTo(python.pid());
 
             // the kernel's view: identity from the parent's fd, the child's maps line, debugfs bufinfo
@@ -121,6 +129,17 @@ class SystemBuffersKernelTest {
                     .containsPattern("(?m)^0*" + size + "\\t[0-9a-f]+\\t[0-9a-f]+\\t0*2\\tsystem\\t0*" + id.inode()
                             + "\\t");
 
+            // a memfd too: the child's maps give the identity that stat of the parent's fd gives
+            Map<String, Object> mst = Files.readAttributes(Path.of("/proc/" + parent + "/fd/" + mfd), "unix:dev,ino");
+            BufferId memfd = new BufferId((Long) mst.get("dev"), (Long) mst.get("ino"));
+            String memfdLine = Files.readAllLines(Path.of("/proc/" + child + "/maps")).stream()
+                    .filter(l -> l.endsWith(" /memfd:dump-memfd (deleted)")).findFirst().orElseThrow();
+            Matcher mm = Pattern.compile("^\\S+ \\S+ \\S+ ([0-9a-f]+):([0-9a-f]+) (\\d+) .*").matcher(memfdLine);
+            assertThat(mm.matches()).as(memfdLine).isTrue();
+            assertThat(new BufferId(FileStat.dev(Integer.parseInt(mm.group(1), 16), Integer.parseInt(mm.group(2), 16)),
+                    Long.parseLong(mm.group(3)))).as("maps' dev and inode are stat's identity of the memfd")
+                    .isEqualTo(memfd);
+
             SystemBuffers.Snapshot scan = SystemBuffers.scan(Path.of("/proc")); // one scan, read four ways
             Map<String, Object> doc = JsonReader.object(SystemBuffers.json(scan, 0));
             Map<String, Object> b = buffer(doc, id);
@@ -134,16 +153,25 @@ class SystemBuffersKernelTest {
                     .containsEntry("comm", "python3");
             assertThat(holder(b, child)).containsEntry("fds", List.of()).containsEntry("mapped_bytes", size)
                     .containsEntry("mappings", 1L);
+            Map<String, Object> shared = buffer(doc, memfd);
+            assertThat(shared).as("the shared memfd").isNotNull().containsEntry("kind", "memfd")
+                    .containsEntry("size", 8192L).containsEntry("name", "dump-memfd")
+                    .containsEntry("exp_name", "memfd");
+            assertThat(holder(shared, parent)).containsEntry("fds", List.of((long) mfd));
+            assertThat(holder(shared, child)).containsEntry("fds", List.of()).containsEntry("mapped_bytes", 8192L);
             Map<String, Object> totals = JsonReader.object(SystemBuffers.json(scan, (int) child));
             assertThat(list(totals.get("processes"))).singleElement().satisfies(p -> assertThat(map(p))
-                    .containsEntry("buffers", 1L).containsEntry("fd_bytes", 0L).containsEntry("mapped_bytes", size)
-                    .containsEntry("rss", size).containsEntry("pss", size / 2));
-            assertThat(list(totals.get("exporters"))).singleElement().satisfies(e -> assertThat(map(e))
-                    .containsEntry("exp_name", "system").containsEntry("buffers", 1L).containsEntry("bytes", size));
-            assertThat(map(totals.get("total"))).containsEntry("buffers", 1L).containsEntry("bytes", size);
+                    .containsEntry("buffers", 2L).containsEntry("fd_bytes", 0L)
+                    .containsEntry("mapped_bytes", size + 8192).containsEntry("rss", size + 8192)
+                    .containsEntry("pss", size / 2 + 4096));
+            assertThat(list(totals.get("exporters"))).extracting(SystemBuffersTest::map).containsExactly(
+                    Map.of("exp_name", "system", "buffers", 1L, "bytes", size),
+                    Map.of("exp_name", "memfd", "buffers", 1L, "bytes", 8192L));
+            assertThat(map(totals.get("total"))).containsEntry("buffers", 2L).containsEntry("bytes", size + 8192);
             Map<String, Object> ofParent = JsonReader.object(SystemBuffers.json(scan, (int) parent));
             assertThat(list(ofParent.get("processes"))).singleElement().satisfies(p -> assertThat(map(p))
-                    .containsEntry("fd_bytes", size).containsEntry("mapped_bytes", 0L).containsEntry("pss", size / 2));
+                    .containsEntry("fd_bytes", size + 8192).containsEntry("mapped_bytes", 0L)
+                    .containsEntry("pss", size / 2 + 4096));
             assertThat(doc.get("unreadable")).as("root reads every process").isEqualTo(List.of());
             long machine = list(doc.get("buffers")).stream().mapToLong(x -> (Long) map(x).get("size")).sum();
             assertThat(map(doc.get("total"))).containsEntry("bytes", machine);
