@@ -27,7 +27,8 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * Gogo commands in scope {@code dmabuf}: {@code exporters}, {@code bufinfo} (with each buffer's format and
  * modifier), {@code info} (one buffer in detail, every plane of its layout), {@code alloc}, {@code allocframe} (a
- * frame of a pixel format, one buffer or one per plane), {@code release}, {@code share}. Buffers allocated from the
+ * frame of a pixel format, one buffer or one per plane), {@code release}, {@code share}, {@code dump} (every
+ * dma-buf and shared memfd of the machine, {@link SystemBuffers}). Buffers allocated from the
  * shell are held by this component until released (or until it stops).
  * Immediate, so that the buffers it holds survive between commands (SCR would otherwise deactivate it when the
  * shell ungets the service). Threads: the shell's; the held buffers are in a concurrent map.
@@ -35,7 +36,8 @@ import org.osgi.service.component.annotations.Reference;
 @Component(immediate = true, service = DmabufCommands.class, property = {"osgi.command.scope=dmabuf",
     "osgi.command.function=exporters", "osgi.command.function=bufinfo", "osgi.command.function=alloc",
     "osgi.command.function=release", "osgi.command.function=share", "osgi.command.function=info",
-    "osgi.command.function=allocframe"})
+    "osgi.command.function=allocframe",
+    "osgi.command.function=dump"})
 public final class DmabufCommands {
     private final DmaBufRegistry registry;
     private final BufferChannels channels;
@@ -293,5 +295,32 @@ public final class DmabufCommands {
             return "shared inode " + e.getKey().inode() + " (id " + e.getKey() + ") with pid " + ch.peer().pid()
                     + " on " + socket + " (tag " + tag + ")";
         }
+    }
+
+    /**
+     * Every dma-buf and shared memfd of the machine with its holders, and totals per process and per exporter, as
+     * Android's {@code dmabuf_dump}: {@link SystemBuffers}.
+     *
+     * @param json print JSON instead of the table
+     * @param pid a process to show alone, or 0 for all
+     * @return the table or JSON
+     */
+    @Descriptor("every dma-buf and shared memfd of the machine, who holds it, totals: dump [--json] [--pid PID]")
+    public String dump(
+            @Descriptor("print JSON") @org.apache.felix.service.command.Parameter(names = "--json",
+                    presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("one process alone") @org.apache.felix.service.command.Parameter(names = "--pid",
+                    absentValue = "0") int pid) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        List<String> args = new java.util.ArrayList<>();
+        if (json) {
+            args.add("--json");
+        }
+        if (pid != 0) {
+            args.addAll(List.of("--pid", Integer.toString(pid)));
+        }
+        SystemBuffers.run(args, out);
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 }

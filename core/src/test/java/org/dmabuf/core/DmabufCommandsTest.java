@@ -3,15 +3,24 @@ package org.dmabuf.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.felix.gogo.runtime.CommandProcessorImpl;
+import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
+import org.apache.felix.service.command.CommandSession;
 import org.dmabuf.api.BufferFormat;
+import org.dmabuf.api.BufferId;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.Plane;
+import org.dmabuf.linux.Fd;
+import org.dmabuf.linux.Sys;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,5 +107,50 @@ class DmabufCommandsTest extends RegistryFixture {
                 .contains("exporter cma").contains("format NV12 64x32 LINEAR");
         assertThatThrownBy(() -> commands.allocframe("NV99", 64, 32, "x"))
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("no pixel format 'NV99'");
+    }
+
+    @Test
+    void dumpListsTheMachinesBuffersAsTableOrJson() {
+        long self = ProcessHandle.current().pid();
+        try (Fd fd = Sys.memfd("dmabuf:gogo-dump", 0)) {
+            Sys.ftruncate(fd.get(), 8192);
+            BufferId id = Sys.fstat(fd.get()).id();
+            Map<String, Object> doc = JsonReader.object(commands.dump(true, 0));
+            assertThat(doc).containsEntry("pid", null);
+            assertThat(SystemBuffersTest.buffer(doc, id)).as("this JVM's memfd").isNotNull()
+                    .containsEntry("size", 8192L).containsEntry("name", "dmabuf:gogo-dump");
+            assertThat(SystemBuffersTest.holder(SystemBuffersTest.buffer(doc, id), self))
+                    .containsEntry("fds", List.of((long) fd.get()));
+            String table = commands.dump(false, (int) self);
+            assertThat(table).startsWith("dma-bufs and shared memfds held by pid " + self + "\n")
+                    .containsPattern("(?m)^" + Pattern.quote(id.toString())
+                            + "\\s+memfd\\s+8192 memfd\\s+dmabuf:gogo-dump$")
+                    .contains("    pid " + self + " (").contains("): fd " + fd.get() + "\n")
+                    .contains("\nper process\n").contains("\nper exporter\n");
+        }
+    }
+
+    /** The Gogo runtime itself binds {@code dmabuf:dump}'s options: {@code --json} and {@code --pid N}. */
+    @Test
+    void dumpRunsInTheGogoRuntimeWithItsOptions() throws Exception {
+        long self = ProcessHandle.current().pid();
+        ThreadIOImpl io = new ThreadIOImpl();
+        io.start();
+        try (Fd fd = Sys.memfd("dmabuf:gogo-runtime", 0)) {
+            CommandProcessorImpl gogo = new CommandProcessorImpl(io);
+            gogo.addCommand("dmabuf", commands, "dump");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (CommandSession s = gogo.createSession(
+                    InputStream.nullInputStream(), out, out)) {
+                Object json = s.execute("dmabuf:dump --json --pid " + self);
+                Map<String, Object> doc = JsonReader.object((String) json);
+                assertThat(doc).containsEntry("pid", self);
+                assertThat(SystemBuffersTest.buffer(doc, Sys.fstat(fd.get()).id())).isNotNull()
+                        .containsEntry("name", "dmabuf:gogo-runtime");
+                assertThat((String) s.execute("dmabuf:dump")).startsWith("dma-bufs and shared memfds\n");
+            }
+        } finally {
+            io.stop();
+        }
     }
 }

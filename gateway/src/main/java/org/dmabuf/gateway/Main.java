@@ -77,6 +77,10 @@ public final class Main {
 
     private static final String USAGE = String.join("\n",
             "usage: java -jar dmabuf-gateway.jar [--run [options]]",
+            "       java -jar dmabuf-gateway.jar --dump [--json] [--pid PID]",
+            "  --dump                every dma-buf and shared memfd of the machine, the processes that hold it (by fd",
+            "                        or mapping) and totals per process and per exporter, as Android's dmabuf_dump;",
+            "                        --json for JSON; --pid PID for one process; run as root to see every process",
             "  (no --run)            start the gateway with the Gogo shell on the console (commands: dmabuf:exporters,",
             "                        dmabuf:bufinfo, ...; end of input or 'stop 0' stops it)",
             "  --run                 run the frame pipeline and exit with its status",
@@ -112,6 +116,10 @@ public final class Main {
      */
     public static void main(String[] args) throws Exception {
         long start = System.nanoTime();
+        if (args.length > 0 && args[0].equals("--dump")) { // no framework: the core's classes on the class path
+            System.exit(org.dmabuf.core.SystemBuffers.run(List.of(args).subList(1, args.length), System.out));
+            return;
+        }
         Args a;
         try {
             a = parse(args);
