@@ -50,7 +50,10 @@ import org.dmabuf.linux.LinuxException;
  * ({@code offset + length}, at least the range mapped), its {@code exp_name} unknown (dma-buf) and its name the one
  * in the mapping's path (where the kernel writes a newline as {@code \012}). {@code dmabuf_dump} takes the size
  * and exporter of such a buffer from sysfs {@code /sys/kernel/dmabuf/buffers}, which Debian's kernels do not build
- * ({@code CONFIG_DMABUF_SYSFS_STATS} is deprecated); here they are marked {@code mapped_only}.
+ * ({@code CONFIG_DMABUF_SYSFS_STATS} is deprecated); here they are marked {@code mapped_only}, and where debugfs
+ * {@code dma_buf/bufinfo} can be read (root, debugfs mounted) a mapped-only dma-buf gets its exact size,
+ * {@code exp_name} from the line of its inode ({@code from_bufinfo}); an inode that two lines claim (a
+ * name with a newline can print a line) is not used.
  *
  * <p><b>Totals.</b> Per process, as {@code dmabuf_dump} prints them: {@code rss} is the size of every buffer the
  * process holds (by fd or mapping), {@code pss} the sum of each such buffer's size divided by the number of
@@ -88,7 +91,8 @@ import org.dmabuf.linux.LinuxException;
  *  "pid": N or null,                                   the --pid filter
  *  "buffers": [{"id": "MAJOR:MINOR/INODE", "dev": st_dev, "inode": st_ino,
  *               "kind": "dmabuf" | "memfd", "size": N, "mapped_only": bool,
- *               "exp_name": "system" | "memfd" | null,  null: a mapped-only dma-buf
+ *               "from_bufinfo": bool,                   size and exp_name of a mapped-only dma-buf from bufinfo
+ *               "exp_name": "system" | "memfd" | null,  null: a mapped-only dma-buf bufinfo did not give
  *               "name": "...",                          "" when unnamed
  *               "holders": [{"pid": N, "comm": "...", "fds": [N, ...], "mapped_bytes": N, "mappings": N}]}],
  *  "processes": [{"pid": N, "comm": "...", "buffers": N, "fd_bytes": N, "mapped_bytes": N, "rss": N, "pss": N}],
@@ -282,6 +286,8 @@ public final class SystemBuffers {
         boolean mappedOnly = true;
         /** {@code exp_name}, or null while unknown. */
         String expName;
+        /** A mapped-only dma-buf whose size, exp_name and name came from debugfs {@code bufinfo}. */
+        boolean fromBufinfo;
         String name;
         /** By pid, ascending. */
         final Map<Integer, Holder> holders = new TreeMap<>();
@@ -363,6 +369,9 @@ public final class SystemBuffers {
                 unreadable.add(new Unreadable(pid, denied));
             }
         }
+        if (buffers.values().stream().anyMatch(b -> b.mappedOnly && b.kind == Kind.DMABUF)) {
+            completeFromBufinfo(buffers.values(), readBufinfo(BUFINFO));
+        }
         List<Buffer> listed = new ArrayList<>();
         for (Buffer b : buffers.values()) {
             if (b.kind == Kind.DMABUF || b.holders.size() >= 2 || b.name.startsWith("dmabuf:")
@@ -382,6 +391,81 @@ public final class SystemBuffers {
             comms.computeIfAbsent(u.pid(), p -> comm(proc, p));
         }
         return new Snapshot(listed, comms, unreadable, gone);
+    }
+
+    /** Debugfs's list of every dma-buf, readable by root where debugfs is mounted. */
+    static final Path BUFINFO = Path.of("/sys/kernel/debug/dma_buf/bufinfo");
+
+    /**
+     * One buffer's line of debugfs {@code bufinfo}, as the kernel's {@code dma_buf_debug_show} prints it:
+     * {@code size flags mode count exp_name ino name}, tab-separated, size and inode in decimal.
+     *
+     * @param size bytes
+     * @param expName the exporter's name
+     * @param inode the buffer's inode on the dma-buf filesystem
+     * @param name its name, {@code <none>} when unnamed
+     */
+    record BufinfoLine(long size, String expName, long inode, String name) {
+    }
+
+    /** Reads {@code bufinfo}: its text, or an empty string where it cannot be read (not root, no debugfs). */
+    private static String readBufinfo(Path path) {
+        try {
+            return new String(Files.readAllBytes(path), StandardCharsets.UTF_8);
+        } catch (IOException | SecurityException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Parses debugfs {@code bufinfo}'s buffer lines, keyed by inode. A buffer's name is the one field a process
+     * controls, and a name with a newline can print a line of its own: an inode that more than one line claims is
+     * left out, since the kernel prints one line per buffer and a forged line cannot take the real one's place.
+     *
+     * @param text the file's text
+     * @return the lines, by inode
+     */
+    static Map<Long, BufinfoLine> parseBufinfo(String text) {
+        Map<Long, BufinfoLine> lines = new java.util.HashMap<>();
+        java.util.Set<Long> claimed = new java.util.HashSet<>();
+        for (String line : text.split("\n")) {
+            String[] f = line.split("\t", 7);
+            if (f.length < 7 || f[0].isEmpty() || !f[0].chars().allMatch(c -> c >= '0' && c <= '9')) {
+                continue;
+            }
+            try {
+                long size = Long.parseLong(f[0]);
+                long inode = Long.parseLong(f[5]);
+                if (!claimed.add(inode)) {
+                    lines.remove(inode);
+                    continue;
+                }
+                lines.put(inode, new BufinfoLine(size, f[4], inode, f[6]));
+            } catch (NumberFormatException e) {
+                // not a buffer's line
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * Gives mapped-only dma-bufs the size and exp_name that debugfs {@code bufinfo} has for their inode (all dma-bufs
+     * live on one filesystem, so the inode names one buffer). The name stays the one in the mapping's path, which
+     * the kernel prints whole (a newline as {@code \012}).
+     */
+    static void completeFromBufinfo(java.util.Collection<Buffer> buffers, String bufinfo) {
+        if (bufinfo.isEmpty()) {
+            return;
+        }
+        Map<Long, BufinfoLine> lines = parseBufinfo(bufinfo);
+        for (Buffer b : buffers) {
+            BufinfoLine l = b.mappedOnly && b.kind == Kind.DMABUF ? lines.get(b.id.inode()) : null;
+            if (l != null && l.size() >= b.size) {
+                b.size = l.size();
+                b.expName = l.expName();
+                b.fromBufinfo = true; // the name stays the mapping's: bufinfo cuts a name at its first newline
+            }
+        }
     }
 
     /** The numeric entries of {@code /proc}, ascending. */
@@ -618,7 +702,8 @@ public final class SystemBuffers {
             b.append(String.format("%-16s %-6s %12d %-18s %s%s%n", buf.id, buf.kind.json(), buf.size,
                     buf.expName == null ? "?" : FdInfo.printable(buf.expName),
                     buf.name.isEmpty() ? "<none>" : FdInfo.printable(buf.name),
-                    buf.mappedOnly ? "  (mapped only: size at least the mapped range)" : ""));
+                    !buf.mappedOnly ? "" : buf.fromBufinfo ? "  (mapped only: size and exp_name from debugfs bufinfo)"
+                        : "  (mapped only: size at least the mapped range)"));
             for (Holder h : buf.holders.values()) {
                 StringBuilder l = new StringBuilder("    pid ").append(h.pid).append(" (")
                         .append(FdInfo.printable(s.comms().getOrDefault(h.pid, "?"))).append("):");
@@ -686,7 +771,8 @@ public final class SystemBuffers {
             string(j, b.id.toString());
             j.append(",\"dev\":").append(b.id.dev()).append(",\"inode\":").append(b.id.inode())
                     .append(",\"kind\":\"").append(b.kind.json()).append("\",\"size\":").append(b.size)
-                    .append(",\"mapped_only\":").append(b.mappedOnly).append(",\"exp_name\":");
+                    .append(",\"mapped_only\":").append(b.mappedOnly)
+                    .append(",\"from_bufinfo\":").append(b.fromBufinfo).append(",\"exp_name\":");
             if (b.expName == null) {
                 j.append("null");
             } else {

@@ -186,8 +186,9 @@ class SystemBuffersKernelTest {
             toParent.flush();
             assertThat(in.readLine()).isEqualTo("closed");
             Map<String, Object> mapped = buffer(dump(), id);
-            assertThat(mapped).as("mapped only").isNotNull().containsEntry("mapped_only", true)
-                    .containsEntry("size", size).containsEntry("exp_name", null).containsEntry("kind", "dmabuf");
+            assertThat(mapped).as("mapped only: size and exp_name from debugfs bufinfo, which root reads here")
+                    .isNotNull().containsEntry("mapped_only", true).containsEntry("from_bufinfo", true)
+                    .containsEntry("size", size).containsEntry("exp_name", "system").containsEntry("kind", "dmabuf");
             assertThat(list(mapped.get("holders"))).singleElement().satisfies(h -> assertThat(map(h))
                     .containsEntry("pid", child).containsEntry("mapped_bytes", size));
         } finally {

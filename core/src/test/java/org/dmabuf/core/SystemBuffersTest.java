@@ -27,6 +27,40 @@ import org.junit.jupiter.api.Test;
  */
 class SystemBuffersTest {
     @Test
+    void bufinfoGivesAMappedOnlyDmaBufItsSizeAndExpNameAndALineANameForgedIsNotBelieved() {
+        // as dma_buf_debug_show prints it; buffer 7's name holds a newline and forges a line for buffer 8
+        String bufinfo = "\nDma-buf Objects:\n"
+                + "size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
+                + "00012288\t00000002\t00080007\t00000002\tsystem\t00000006\tframe\n"
+                + "\tAttached Devices:\n"
+                + "Total 0 devices attached\n\n"
+                + "00004096\t00000002\t00080007\t00000001\tsystem\t00000007\tx\n"
+                + "99999999\t00000002\t00080007\t00000001\tforged\t00000008\ty\n"
+                + "\tAttached Devices:\n"
+                + "Total 0 devices attached\n\n"
+                + "00008192\t00000002\t00080007\t00000001\tudmabuf\t00000008\t<none>\n"
+                + "\nTotal 3 objects, 24576 bytes\n";
+        assertThat(SystemBuffers.parseBufinfo(bufinfo)).containsOnlyKeys(6L, 7L)
+                .containsEntry(6L, new SystemBuffers.BufinfoLine(12288, "system", 6, "frame"));
+
+        SystemBuffers.Buffer six = new SystemBuffers.Buffer(new BufferId(13, 6), SystemBuffers.Kind.DMABUF, "frame");
+        six.size = 4096; // the one mapping's end
+        SystemBuffers.Buffer eight = new SystemBuffers.Buffer(new BufferId(13, 8), SystemBuffers.Kind.DMABUF, "");
+        eight.size = 4096;
+        SystemBuffers.completeFromBufinfo(List.of(six, eight), bufinfo);
+        assertThat(six.size).isEqualTo(12288);
+        assertThat(six.expName).isEqualTo("system");
+        assertThat(six.fromBufinfo).isTrue();
+        assertThat(six.name).isEqualTo("frame");
+        assertThat(eight.size).as("two lines claim inode 8: neither is used").isEqualTo(4096);
+        assertThat(eight.expName).isNull();
+        assertThat(eight.fromBufinfo).isFalse();
+        assertThat(SystemBuffers.table(new SystemBuffers.Snapshot(List.of(six, eight), Map.of(), List.of(),
+                List.of()), 0)).contains("(mapped only: size and exp_name from debugfs bufinfo)")
+                .contains("(mapped only: size at least the mapped range)");
+    }
+
+    @Test
     void mapsLinesAreReadAsTheKernelWritesThem() {
         SystemBuffers.MapsLine m = SystemBuffers.parseMaps(
                 "7f1c2a400000-7f1c2a403000 rw-s 00001000 00:0c 3141                       /dmabuf:frame 1");
@@ -128,8 +162,8 @@ class SystemBuffersTest {
         assertThat(doc.keySet()).containsExactly("version", "pid", "buffers", "processes", "exporters", "total",
                 "unreadable", "gone");
         Map<String, Object> buf = map(list(doc.get("buffers")).get(0));
-        assertThat(buf.keySet()).containsExactly("id", "dev", "inode", "kind", "size", "mapped_only", "exp_name",
-                "name", "holders");
+        assertThat(buf.keySet()).containsExactly("id", "dev", "inode", "kind", "size", "mapped_only",
+                "from_bufinfo", "exp_name", "name", "holders");
         assertThat(buf).containsEntry("name", name).containsEntry("size", 8192L).containsEntry("exp_name", "system")
                 .containsEntry("id", "0:12/42");
         List<Object> holders = list(buf.get("holders"));
