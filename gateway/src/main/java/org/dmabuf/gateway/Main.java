@@ -76,7 +76,11 @@ public final class Main {
     }
 
     private static final String USAGE = String.join("\n",
-            "usage: java -jar dmabuf-gateway.jar [--run [options]]",
+            "usage: java -jar dmabuf-gateway.jar [--run [options]] | --doctor [--json]",
+            "  --doctor [--json]     check what this machine offers (kernel, dma-heaps and their permissions,",
+            "                        udmabuf, memfd, sync_file, DRM and V4L2 nodes) and say what works, what does not",
+            "                        and what to do; exit status 0 if buffers can be allocated and shared at all (a",
+            "                        sealed memfd counts), 1 if not; --json: as one JSON object. Starts no framework",
             "  (no --run)            start the gateway with the Gogo shell on the console (commands: dmabuf:exporters,",
             "                        dmabuf:bufinfo, ...; end of input or 'stop 0' stops it)",
             "  --run                 run the frame pipeline and exit with its status",
@@ -112,6 +116,10 @@ public final class Main {
      */
     public static void main(String[] args) throws Exception {
         long start = System.nanoTime();
+        if (List.of(args).contains("--doctor")) {
+            System.exit(doctor(args));
+            return;
+        }
         Args a;
         try {
             a = parse(args);
@@ -125,6 +133,19 @@ public final class Main {
             return;
         }
         System.exit(new Main().launch(a.run(), a.timeout(), start, a.work(), a.options()));
+    }
+
+    /**
+     * {@code --doctor [--json]}: the machine check ({@code org.dmabuf.core.Doctor}) on the launcher's class path,
+     * which holds the core and the exporter jars, whose checks {@link ServiceLoader} finds; no framework starts.
+     *
+     * @param args the command line, {@code --doctor} among them
+     * @return the check's exit status: 0 if buffers can be allocated and shared, 1 if not, 2 for a bad argument
+     */
+    static int doctor(String[] args) {
+        List<String> rest = new ArrayList<>(List.of(args));
+        rest.remove("--doctor");
+        return org.dmabuf.core.Doctor.run(rest, System.out);
     }
 
     /**
