@@ -23,13 +23,17 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * Gogo commands in scope {@code dmabuf}: {@code exporters}, {@code bufinfo} (with each buffer's format and
  * modifier), {@code info} (one buffer in detail, every plane of its layout), {@code alloc}, {@code allocframe} (a
  * frame of a pixel format, one buffer or one per plane), {@code release}, {@code share}, {@code dump} (every
- * dma-buf and shared memfd of the machine, {@link SystemBuffers}). Buffers allocated from the
- * shell are held by this component until released (or until it stops).
+ * dma-buf and shared memfd of the machine, {@link SystemBuffers}), {@code doctor} (the machine check,
+ * {@link Doctor}, with the exporter bundles' {@link org.dmabuf.spi.MachineCheck} services). Buffers allocated from
+ * the shell are held by this component until released (or until it stops).
  * Immediate, so that the buffers it holds survive between commands (SCR would otherwise deactivate it when the
  * shell ungets the service). Threads: the shell's; the held buffers are in a concurrent map.
  */
@@ -37,10 +41,15 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=exporters", "osgi.command.function=bufinfo", "osgi.command.function=alloc",
     "osgi.command.function=release", "osgi.command.function=share", "osgi.command.function=info",
     "osgi.command.function=allocframe",
-    "osgi.command.function=dump"})
+    "osgi.command.function=dump", "osgi.command.function=doctor"})
 public final class DmabufCommands {
     private final DmaBufRegistry registry;
     private final BufferChannels channels;
+
+    /** The machine checks of the exporter bundles (DRM and V4L2 nodes), a whiteboard: SCR replaces the list. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<org.dmabuf.spi.MachineCheck> machineChecks = List.of();
 
     /** Buffers allocated from the shell, by identity ({@code st_dev}, {@code st_ino}). */
     private final Map<BufferId, DmaBuf> held = new ConcurrentHashMap<>();
@@ -61,6 +70,25 @@ public final class DmabufCommands {
     void deactivate() {
         held.values().forEach(DmaBuf::close);
         held.clear();
+    }
+
+    /**
+     * The machine check ({@link Doctor}): the kernel, dma-heaps, udmabuf, memfd and sync_file, and the DRM and V4L2
+     * nodes through the exporter bundles' {@link org.dmabuf.spi.MachineCheck} services; then what works, what does
+     * not, and what to do.
+     *
+     * @param json whether to print JSON
+     * @return the report, and its exit status as {@code --doctor} gives it
+     */
+    @Descriptor("check what this machine offers for allocating and sharing buffers: doctor [--json]")
+    public String doctor(@org.apache.felix.service.command.Parameter(names = "--json", presentValue = "true",
+            absentValue = "false") @Descriptor("print JSON") boolean json) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        List<org.dmabuf.spi.MachineCheck> checks = new java.util.ArrayList<>(machineChecks);
+        checks.sort(java.util.Comparator.comparing(org.dmabuf.spi.MachineCheck::area));
+        Doctor.run(json ? List.of("--json") : List.of(), out, checks);
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8).stripTrailing();
     }
 
     /**

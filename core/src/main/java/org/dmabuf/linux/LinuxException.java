@@ -27,6 +27,22 @@ public class LinuxException extends DmaBufException {
     }
 
     /**
+     * Creates an exception with more to say after the errno's description: why, and what to do (as
+     * {@link NodeAccess#explain} says of a device node the process may not open).
+     *
+     * @param call the call, for example {@code "open"}
+     * @param target what it was made on, for example {@code "/dev/dma_heap/system"}
+     * @param errno the errno value the call returned
+     * @param detail what follows {@code "; "} after the description, or empty for nothing
+     */
+    public LinuxException(String call, String target, int errno, String detail) {
+        super(call, Errno.name(errno), target + ": " + Errno.describe(errno)
+                + (detail == null || detail.isEmpty() ? "" : "; " + detail));
+        this.errnoValue = errno;
+        this.target = target;
+    }
+
+    /**
      * The errno value.
      *
      * @return for example {@link Errno#ENOTTY}

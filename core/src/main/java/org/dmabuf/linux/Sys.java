@@ -28,13 +28,16 @@ public final class Sys {
      * @param path the path
      * @param flags {@code O_*}
      * @return the owned fd
-     * @throws LinuxException naming {@code open}, the path and errno ({@code ENOENT}, {@code EACCES}, ...)
+     * @throws LinuxException naming {@code open}, the path and errno ({@code ENOENT}, {@code EACCES}, ...); for
+     *         {@code EACCES} or {@code EPERM} on a device node, also the node's owner, group and mode, this
+     *         process's uid and groups, and what to do ({@link NodeAccess#explain})
      */
     public static Fd open(String path, int flags) {
         try {
             return new Fd(LibC.open(path, flags | LibC.O_CLOEXEC, 0), path);
         } catch (LastErrorException e) {
-            throw new LinuxException("open", path, e.getErrorCode());
+            int errno = e.getErrorCode();
+            throw new LinuxException("open", path, errno, NodeAccess.explain(path, errno));
         }
     }
 

@@ -77,10 +77,16 @@ public final class Main {
 
     private static final String USAGE = String.join("\n",
             "usage: java -jar dmabuf-gateway.jar [--run [options]]",
+            "       java -jar dmabuf-gateway.jar --doctor [--json]",
             "       java -jar dmabuf-gateway.jar --dump [--json] [--pid PID]",
+            "  --doctor [--json]     check what this machine offers (kernel, dma-heaps and their permissions,",
+            "                        udmabuf, memfd, sync_file, DRM and V4L2 nodes) and say what works, what does not",
+            "                        and what to do; exit status 0 if buffers can be allocated and shared at all (a",
+            "                        sealed memfd counts), 1 if not; --json: as one JSON object. Starts no framework",
             "  --dump                every dma-buf and shared memfd of the machine, the processes that hold it (by fd",
             "                        or mapping) and totals per process and per exporter, as Android's dmabuf_dump;",
-            "                        --json for JSON; --pid PID for one process; run as root to see every process",
+            "                        --json for JSON; --pid PID for one process; run as root to see every process.",
+            "                        Starts no framework",
             "  (no --run)            start the gateway with the Gogo shell on the console (commands: dmabuf:exporters,",
             "                        dmabuf:bufinfo, ...; end of input or 'stop 0' stops it)",
             "  --run                 run the frame pipeline and exit with its status",
@@ -118,6 +124,10 @@ public final class Main {
         long start = System.nanoTime();
         if (args.length > 0 && args[0].equals("--dump")) { // no framework: the core's classes on the class path
             System.exit(org.dmabuf.core.SystemBuffers.run(List.of(args).subList(1, args.length), System.out));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("--doctor")) { // the core and the exporters' checks on the class path
+            System.exit(org.dmabuf.core.Doctor.run(List.of(args).subList(1, args.length), System.out));
             return;
         }
         Args a;

@@ -115,9 +115,8 @@ public final class HeapExporters {
                     int ranking = HeapNames.ranking(heap.heap(), config);
                     out.add(register(context, heap, heap.properties(ranking), heap));
                 } catch (LinuxException e) {
-                    fallbacks.add("dma-heap " + node + " cannot be opened: " + e.getMessage()
-                            + (e.errnoValue() == org.dmabuf.linux.Errno.EACCES
-                                ? " (grant the gateway's user access to /dev/dma_heap: see the README)" : ""));
+                    // an EACCES names the node's owner, group and mode and what to do (NodeAccess)
+                    fallbacks.add("dma-heap " + node + " cannot be opened: " + e.getMessage());
                 }
             }
         }
