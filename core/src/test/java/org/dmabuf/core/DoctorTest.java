@@ -112,6 +112,9 @@ class DoctorTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
                 + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        p.getOutputStream().close(); // the streams' fds now, not when the JVM's reaper gets to them
+        p.getInputStream().close();
+        p.getErrorStream().close();
         assertThat(p.exitValue()).as(out).isZero();
         assertThat(out.strip()).startsWith("0 True OK shrink,grow,seal ");
     }

@@ -306,6 +306,7 @@ class SystemBuffersTest {
             } finally {
                 child.getOutputStream().close();
                 assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                child.getInputStream().close(); // its fd now, not when the JVM's reaper gets to it
                 Files.delete(script);
             }
         }
@@ -347,6 +348,9 @@ class SystemBuffersTest {
         Process p = new ProcessBuilder(json).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        p.getOutputStream().close(); // the streams' fds now, not when the JVM's reaper gets to them
+        p.getInputStream().close();
+        p.getErrorStream().close();
         assertThat(p.exitValue()).as(out).isZero();
         Map<String, Object> doc = JsonReader.object(out);
         String comm1 = Files.readString(Path.of("/proc/1/comm")).strip();
@@ -355,6 +359,9 @@ class SystemBuffersTest {
         Process t = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String table = new String(t.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(t.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        t.getOutputStream().close(); // the streams' fds now, not when the JVM's reaper gets to them
+        t.getInputStream().close();
+        t.getErrorStream().close();
         assertThat(t.exitValue()).isZero();
         assertThat(table).containsPattern(
                 "\\n\\d+ processes could not be read \\(run as root to see every process\\):.* 1\\("

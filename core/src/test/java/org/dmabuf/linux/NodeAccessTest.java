@@ -25,6 +25,9 @@ class NodeAccessTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        p.getOutputStream().close(); // the streams' fds now, not when the JVM's reaper gets to them
+        p.getInputStream().close();
+        p.getErrorStream().close();
         return out;
     }
 
