@@ -1,14 +1,11 @@
 package org.dmabuf.gateway;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.Properties;
-import java.util.stream.Stream;
+import org.dmabuf.spi.ExporterConfiguration;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -19,7 +16,8 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * Loads the distribution's configuration folder into ConfigAdmin at start: {@code PID.cfg} is a configuration,
  * {@code FACTORYPID~NAME.cfg} a factory configuration; each file holds Java properties whose values become
- * Integer, Long or Boolean where they parse as such, String otherwise. Threads: SCR's, once at activation.
+ * Integer, Long or Boolean where they parse as such, String otherwise ({@link ExporterConfiguration}, which the
+ * plain-Java entry point reads too). Threads: SCR's, once at activation.
  */
 @Component(immediate = true)
 public final class ConfigLoader {
@@ -41,8 +39,8 @@ public final class ConfigLoader {
             return;
         }
         List<Path> files;
-        try (Stream<Path> s = Files.list(Path.of(dir))) {
-            files = s.filter(p -> p.toString().endsWith(".cfg")).sorted().toList();
+        try {
+            files = ExporterConfiguration.files(Path.of(dir));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "configuration folder " + dir + ": " + e);
             return;
@@ -57,31 +55,15 @@ public final class ConfigLoader {
     }
 
     private static void load(ConfigurationAdmin admin, Path file) throws IOException {
-        String base = file.getFileName().toString().replaceFirst("\\.cfg$", "");
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(file)) {
-            p.load(r);
-        }
-        Dictionary<String, Object> d = new Hashtable<>();
-        for (String k : p.stringPropertyNames()) {
-            d.put(k, typed(p.getProperty(k).trim()));
-        }
-        int tilde = base.indexOf('~');
-        Configuration c = tilde < 0 ? admin.getConfiguration(base, "?")
-                : admin.getFactoryConfiguration(base.substring(0, tilde), base.substring(tilde + 1), "?");
-        c.update(d);
-        LOG.log(System.Logger.Level.INFO, "configuration " + base + " loaded from " + file);
+        ExporterConfiguration read = ExporterConfiguration.read(file);
+        Configuration c = read.factory() ? admin.getFactoryConfiguration(read.pid(), read.name(), "?")
+                : admin.getConfiguration(read.pid(), "?");
+        c.update(new Hashtable<>(read.properties()));
+        LOG.log(System.Logger.Level.INFO, "configuration " + read.pid() + (read.factory() ? "~" + read.name() : "")
+                + " loaded from " + file);
     }
 
     static Object typed(String v) {
-        if (v.equals("true") || v.equals("false")) {
-            return Boolean.valueOf(v);
-        }
-        try {
-            long l = Long.parseLong(v);
-            return l == (int) l ? (Object) (int) l : (Object) l;
-        } catch (NumberFormatException e) {
-            return v;
-        }
+        return ExporterConfiguration.typed(v);
     }
 }

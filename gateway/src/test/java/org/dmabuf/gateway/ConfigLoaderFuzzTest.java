@@ -36,9 +36,9 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * content and name (valid properties, mutated ones, random bytes, invalid UTF-8, bad {@code \}u escapes),
  * {@link ConfigLoader#typed} on any value, and {@link PatternSource#pixelFormat} (the {@code format} setting) on any
  * text. Properties: nothing escapes the loader (a file it cannot read is logged and skipped); each file it can read
- * gives exactly one configuration, of the right PID, whose values are what {@link Properties} reads, typed; a value
- * is typed as what it parses as; a format is a format the text names, or a typed refusal. Each input is checked
- * under {@link Fuzz}'s hang limit ({@code Fuzz} is core's, from its test jar).
+ * and whose name gives a PID gives exactly one configuration, of the right PID, whose values are what
+ * {@link Properties} reads, typed; a value is typed as what it parses as; a format is a format the text names, or a
+ * typed refusal. Each input is checked under {@link Fuzz}'s hang limit ({@code Fuzz} is core's, from its test jar).
  *
  * <p>Inputs: {@link Fuzz} ({@code -Dfuzz.inputs}, 2000 per property in CI; {@code -Dfuzz.seed}); the long run's one
  * command is in core's {@code WireFormatFuzzTest}.
@@ -236,8 +236,9 @@ class ConfigLoaderFuzzTest {
             List<Update> want = new ArrayList<>();
             files.stream().sorted(Comparator.comparing(f -> dir.resolve(f.base() + ".cfg"))).forEach(f -> {
                 Map<String, Object> values = expected(f.content());
-                if (values != null) {
-                    int tilde = f.base().indexOf('~');
+                int tilde = f.base().indexOf('~');
+                // a file whose name gives no PID ("~NAME.cfg", ".cfg") is refused, logged and skipped
+                if (values != null && tilde != 0 && !f.base().isEmpty()) {
                     want.add(tilde < 0 ? new Update(f.base(), null, null, values)
                             : new Update(null, f.base().substring(0, tilde), f.base().substring(tilde + 1), values));
                 }

@@ -13,6 +13,14 @@ public final class SoakLeaks {
      * @param registry the registry
      * @return its leaked handles so far
      */
+    public static long of(DmaBufs registry) {
+        return registry.scope.registry().leakCount();
+    }
+
+    /**
+     * @param registry the registry
+     * @return its leaked handles so far
+     */
     public static long of(StandaloneRegistry registry) {
         return registry.scope.registry().leakCount();
     }

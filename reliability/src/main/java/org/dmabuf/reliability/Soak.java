@@ -15,6 +15,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -31,9 +32,7 @@ import org.dmabuf.api.FrameBuffer;
 import org.dmabuf.api.PixelFormat;
 import org.dmabuf.api.SyncDirection;
 import org.dmabuf.core.SoakLeaks;
-import org.dmabuf.core.StandaloneRegistry;
-import org.dmabuf.exporter.drm.BenchmarkDrm;
-import org.dmabuf.exporter.heap.BenchmarkExporters;
+import org.dmabuf.core.DmaBufs;
 import org.dmabuf.spi.DmaBufExporter;
 
 /**
@@ -129,14 +128,13 @@ public final class Soak {
      */
     public static Result run(Config c) throws Exception {
         List<String> failures = new CopyOnWriteArrayList<>();
-        List<AutoCloseable> owned = new ArrayList<>();
         long t0 = System.nanoTime();
         Snapshot.take(); // loads what measuring needs before the baseline
         Path dir = Files.createTempDirectory("dmabuf-soak");
-        StandaloneRegistry registry = new StandaloneRegistry("soak");
+        DmaBufs registry = open(c.exporters());
         List<String> names = new ArrayList<>();
         for (String e : c.exporters()) {
-            names.add(addExporter(registry, e, owned));
+            names.add(exporterName(registry, e));
         }
         Process peer = null;
         List<BufferChannel> channels = new ArrayList<>();
@@ -266,9 +264,6 @@ public final class Soak {
                 failures.add("the peer exited with status " + peer.exitValue());
             }
             registry.close();
-            for (AutoCloseable o : owned) {
-                o.close();
-            }
             Files.deleteIfExists(dir.resolve("soak.sock"));
             Files.deleteIfExists(dir);
         }
@@ -276,30 +271,35 @@ public final class Soak {
                 leaks, bufinfo, List.copyOf(failures));
     }
 
-    /** Adds one exporter; returns the service name requests name it by. */
-    private static String addExporter(StandaloneRegistry registry, String which, List<AutoCloseable> owned) {
-        BenchmarkExporters.Made made;
-        switch (which) {
-            case "memfd" -> made = BenchmarkExporters.memfd();
-            case "system" -> made = BenchmarkExporters.dmaHeap("/dev/dma_heap/system");
-            case "udmabuf" -> made = BenchmarkExporters.udmabuf();
-            case "vgem" -> {
-                BenchmarkDrm drm = new BenchmarkDrm("/dev/dri/card0");
-                owned.add(drm);
-                made = new BenchmarkExporters.Made(drm.exporter(), drm.properties());
+    /**
+     * The registry a plain Java program opens, with the exporters asked for and no other: the heap exporters'
+     * configuration turns off those not asked for; {@code vgem} is the DRM configuration {@code card0}.
+     */
+    private static DmaBufs open(List<String> which) {
+        for (String w : which) {
+            if (!List.of("memfd", "system", "udmabuf", "vgem").contains(w)) {
+                throw new IllegalArgumentException("exporter " + w + ": not memfd, system, udmabuf or vgem");
             }
-            default -> throw new IllegalArgumentException("exporter " + which
-                    + ": not memfd, system, udmabuf or vgem");
         }
-        if (made.exporter() instanceof AutoCloseable a && !which.equals("vgem")) {
-            owned.add(a);
+        DmaBufs.Builder b = DmaBufs.builder().owner("soak").configure("org.dmabuf.exporter.heap", Map.of(
+                "dmaheap.enabled", which.contains("system"), "udmabuf.enabled", which.contains("udmabuf"),
+                "memfd.enabled", which.contains("memfd")));
+        if (which.contains("vgem")) {
+            b.configure("org.dmabuf.exporter.drm~card0", Map.of("dev.path", "/dev/dri/card0"));
         }
-        registry.addExporter(made.exporter(), made.properties());
-        return (String) made.properties().get(DmaBufExporter.NAME);
+        return b.open();
+    }
+
+    /** The service name requests name an exporter by; fails if the kernel does not have it. */
+    private static String exporterName(DmaBufs registry, String which) {
+        return registry.exporters().stream().map(org.dmabuf.api.ExporterInfo::name)
+                .filter(n -> which.equals("vgem") ? n.startsWith("drm:") : n.equals(which)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("exporter " + which + " is absent: "
+                        + String.join("; ", registry.fallbacks())));
     }
 
     /** One thread's cycles. */
-    private static void cycles(StandaloneRegistry registry, BufferChannel ch, List<String> exporters, int t, long n,
+    private static void cycles(DmaBufs registry, BufferChannel ch, List<String> exporters, int t, long n,
             int threads, List<String> failures, AtomicLong done) {
         SplittableRandom random = new SplittableRandom(t * 7919L + n);
         for (long k = 0; k < n && failures.isEmpty(); k++) {
@@ -319,7 +319,7 @@ public final class Soak {
         }
     }
 
-    private static void cycle(StandaloneRegistry registry, BufferChannel ch, String exporter, int lines, long tag,
+    private static void cycle(DmaBufs registry, BufferChannel ch, String exporter, int lines, long tag,
             String name) {
         try (FrameBuffer f = registry.allocateFrame(BufferRequest.ofFormat(PixelFormat.GREY, WIDTH, lines)
                 .exporter(exporter))) {
@@ -343,7 +343,7 @@ public final class Soak {
     }
 
     /** Sends a marker frame, waits for it back and reads the peer's line. */
-    private static void peerLine(StandaloneRegistry registry, BufferChannel ch, String exporter, long mark,
+    private static void peerLine(DmaBufs registry, BufferChannel ch, String exporter, long mark,
             BufferedReader peerOut, Snapshot[] snaps, long[] counts, List<String> failures) throws IOException {
         try (FrameBuffer f = registry.allocateFrame(BufferRequest.ofFormat(PixelFormat.GREY, 64, 64)
                 .exporter(exporter).name("soak-mark"))) {

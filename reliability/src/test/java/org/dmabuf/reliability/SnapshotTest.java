@@ -6,8 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.dmabuf.api.BufferRequest;
 import org.dmabuf.api.DmaBuf;
-import org.dmabuf.core.StandaloneRegistry;
-import org.dmabuf.exporter.heap.BenchmarkExporters;
+import org.dmabuf.core.DmaBufs;
 import org.junit.jupiter.api.Test;
 
 /** The soak's figures see what it is meant to catch: a buffer, a mapping, native memory or heap kept. */
@@ -17,9 +16,8 @@ class SnapshotTest {
 
     @Test
     void aBufferAndItsMappingKeptShowAsAMemfdFdAndAMemfdMapping() {
-        try (StandaloneRegistry registry = new StandaloneRegistry("snapshot-test")) {
-            BenchmarkExporters.Made memfd = BenchmarkExporters.memfd();
-            registry.addExporter(memfd.exporter(), memfd.properties());
+        try (DmaBufs registry = DmaBufs.builder().owner("snapshot-test").configure("org.dmabuf.exporter.heap",
+                Map.of("dmaheap.enabled", false, "udmabuf.enabled", false)).open()) {
             try (DmaBuf warm = registry.allocate(BufferRequest.ofSize(4096).name("snap-warm"))) {
                 warm.mmap().putByte(0, (byte) 1); // loads the classes a buffer and a mapping need
             }

@@ -2,6 +2,7 @@ package org.dmabuf.exporter.drm;
 
 import java.util.ArrayList;
 import java.util.Hashtable;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -50,29 +51,72 @@ public final class DrmExporterComponent {
     private final AtomicReference<Registered> registered = new AtomicReference<>();
 
     /**
-     * What one device registered, and its open nodes: the configured node, which exports (dumb buffers need a
-     * primary node), and the node imports go through, its render node where it has one (else the same).
+     * One device opened, without a framework: the configured node, which exports (dumb buffers need a primary
+     * node), and the node imports go through, its render node where it has one (else the same), with the exporter,
+     * the importer and the service properties each is registered with. What activation registers, and what the
+     * plain-Java entry point adds ({@link DrmExporterProvider}).
      */
-    record Registered(DrmDevice device, DrmDevice importNode, List<ServiceRegistration<?>> registrations)
+    record Opened(DrmDevice device, DrmDevice importNode, DrmExporter exporter, DrmImporter importer,
+            Map<String, Object> exporterProperties, Map<String, Object> importerProperties)
             implements AutoCloseable {
-        static Registered of(BundleContext context, String path, int ranking) {
+        /**
+         * Opens a node.
+         *
+         * @param path the configured {@code dev.path}
+         * @param ranking the exporter's ranking
+         * @return the device, exporter and importer
+         * @throws org.dmabuf.api.InvalidArgumentException ({@code EINVAL}) if {@code dev.path} is absent
+         * @throws org.dmabuf.linux.LinuxException naming the path, the call and errno if the node is not DRM or
+         *         its driver has no dumb buffers or PRIME; nothing stays open
+         */
+        static Opened of(String path, int ranking) {
+            if (path == null) {
+                throw new org.dmabuf.api.InvalidArgumentException("activate", PID + ": property dev.path is "
+                        + "required (it has no default) and is absent");
+            }
             DrmDevice device = new DrmDevice(path);
             DrmDevice importNode = device;
-            List<ServiceRegistration<?>> regs = new ArrayList<>();
             try {
                 device.requireExportAndImport();
                 importNode = DrmDevice.openImportNode(device);
                 DrmExporter exporter = new DrmExporter(device);
                 Map<String, Object> props = exporter.properties(ranking);
-                regs.add(context.registerService(DmaBufExporter.class, exporter, new Hashtable<>(props)));
-                Hashtable<String, Object> dev = new Hashtable<>();
+                Map<String, Object> dev = new LinkedHashMap<>();
                 dev.put(DmaBufExporter.DEV_PATH, path);
                 dev.put("dmabuf.device.name", device.driver());
                 dev.put("drm.import.node", importNode.path());
-                regs.add(context.registerService(ImporterDevice.class, new DrmImporter(importNode, device), dev));
-                return new Registered(device, importNode, regs);
+                return new Opened(device, importNode, exporter, new DrmImporter(importNode, device), props, dev);
             } catch (RuntimeException e) {
-                new Registered(device, importNode, regs).close();
+                if (importNode != device) {
+                    importNode.close();
+                }
+                device.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (importNode != device) {
+                importNode.close();
+            }
+            device.close();
+        }
+    }
+
+    /** What one device registered: its services, and the device they serve. */
+    record Registered(Opened opened, List<ServiceRegistration<?>> registrations) implements AutoCloseable {
+        static Registered of(BundleContext context, String path, int ranking) {
+            Opened opened = Opened.of(path, ranking);
+            List<ServiceRegistration<?>> regs = new ArrayList<>();
+            try {
+                regs.add(context.registerService(DmaBufExporter.class, opened.exporter(),
+                        new Hashtable<>(opened.exporterProperties())));
+                regs.add(context.registerService(ImporterDevice.class, opened.importer(),
+                        new Hashtable<>(opened.importerProperties())));
+                return new Registered(opened, regs);
+            } catch (RuntimeException e) {
+                new Registered(opened, regs).close();
                 throw e;
             }
         }
@@ -86,10 +130,7 @@ public final class DrmExporterComponent {
                     // the framework unregistered it as the bundle stopped
                 }
             }
-            if (importNode != device) {
-                importNode.close();
-            }
-            device.close();
+            opened.close();
         }
     }
 

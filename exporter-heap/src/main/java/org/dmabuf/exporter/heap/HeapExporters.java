@@ -105,15 +105,46 @@ public final class HeapExporters {
 
     @Activate
     void activate(BundleContext context, Config config) {
-        HeapNames names = HeapNames.of(config);
         List<Registered> out = new ArrayList<>();
+        open(config, (exporter, props, owned) -> out.add(register(context, exporter, props, owned)));
+        registered.set(out);
+    }
+
+    /** Where {@link #open} puts each exporter it makes: the framework's service registry, or a plain registry. */
+    @FunctionalInterface
+    interface Sink {
+        /**
+         * Takes an exporter.
+         *
+         * @param exporter the exporter
+         * @param props its service properties
+         * @param owned what to close when it goes, or null
+         */
+        void add(DmaBufExporter exporter, Map<String, Object> props, AutoCloseable owned);
+    }
+
+    /**
+     * What activation does, with or without a framework: makes the exporters the configuration asks for and the
+     * kernel has, gives each to the sink, and logs what is absent, with the fallback taken, once.
+     *
+     * @param config the configuration
+     * @param sink where each exporter goes
+     * @return what was absent, as logged
+     */
+    static List<String> open(Config config, Sink sink) {
+        HeapNames names = HeapNames.of(config); // refuses a bad dmaheap.contiguous or dmaheap.uncached first
+        List<Map<String, Object>> out = new ArrayList<>();
+        Sink adding = (exporter, props, owned) -> {
+            sink.add(exporter, props, owned);
+            out.add(props);
+        };
         List<String> fallbacks = new ArrayList<>();
         if (config.dmaheap_enabled()) {
             for (Path node : heapNodes(Path.of(config.dmaheap_dir()), fallbacks)) {
                 try {
                     DmaHeapExporter heap = new DmaHeapExporter(node.toString(), names);
                     int ranking = HeapNames.ranking(heap.heap(), config);
-                    out.add(register(context, heap, heap.properties(ranking), heap));
+                    adding.add(heap, heap.properties(ranking), heap);
                 } catch (LinuxException e) {
                     // an EACCES names the node's owner, group and mode and what to do (NodeAccess)
                     fallbacks.add("dma-heap " + node + " cannot be opened: " + e.getMessage());
@@ -124,7 +155,7 @@ public final class HeapExporters {
             if (Files.exists(Path.of(config.udmabuf_path()))) {
                 try {
                     UdmabufExporter u = new UdmabufExporter(config.udmabuf_path());
-                    out.add(register(context, u, u.properties(config.udmabuf_ranking()), u));
+                    adding.add(u, u.properties(config.udmabuf_ranking()), u);
                 } catch (LinuxException e) {
                     fallbacks.add("udmabuf cannot be opened: " + e.getMessage());
                 }
@@ -133,16 +164,16 @@ public final class HeapExporters {
             }
         }
         if (config.memfd_enabled()) {
-            out.add(register(context, new MemfdExporter(), MemfdExporter.properties(config.memfd_ranking()), null));
+            adding.add(new MemfdExporter(), MemfdExporter.properties(config.memfd_ranking()), null);
         }
-        registered.set(out);
         for (String f : fallbacks) {
             LOG.log(System.Logger.Level.WARNING, f);
         }
-        LOG.log(out.stream().anyMatch(r -> !(r.registration.getReference().getProperty(DmaBufExporter.KIND)
+        LOG.log(out.stream().anyMatch(p -> !(p.get(DmaBufExporter.KIND)
                 .equals(DmaBufExporter.KIND_MEMFD))) ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
                 "exporters registered: " + names(out) + (out.size() == 1 && config.memfd_enabled()
                     ? " (only sealed memfds: shareable between processes, not importable by devices)" : ""));
+        return fallbacks;
     }
 
     private static List<Path> heapNodes(Path dir, List<String> fallbacks) {
@@ -168,11 +199,9 @@ public final class HeapExporters {
         return new Registered(context.registerService(DmaBufExporter.class, exporter, d), owned);
     }
 
-    private static String names(List<Registered> regs) {
-        return String.join(", ", regs.stream()
-                .map(r -> r.registration.getReference().getProperty(DmaBufExporter.NAME) + "(ranking "
-                        + r.registration.getReference().getProperty(org.osgi.framework.Constants.SERVICE_RANKING)
-                        + ")").toList());
+    private static String names(List<Map<String, Object>> props) {
+        return String.join(", ", props.stream()
+                .map(p -> p.get(DmaBufExporter.NAME) + "(ranking " + p.get("service.ranking") + ")").toList());
     }
 
     @Deactivate

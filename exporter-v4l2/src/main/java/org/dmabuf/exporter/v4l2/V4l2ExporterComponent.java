@@ -2,6 +2,8 @@ package org.dmabuf.exporter.v4l2;
 
 import java.time.Duration;
 import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.DmaBufRegistry;
@@ -83,8 +85,73 @@ public final class V4l2ExporterComponent {
 
     private final AtomicReference<Owned> owned = new AtomicReference<>();
 
-    private record Owned(V4l2Device device, V4l2Exporter exporter, LazySource source,
-            ServiceRegistration<?> exporterReg, ServiceRegistration<?> sourceReg) {
+    /**
+     * One capture node opened, without a framework: the device, its exporter (none when capturing into another
+     * exporter's buffers), the frame source, and the service properties each is registered with. What activation
+     * registers, and what the plain-Java entry point adds ({@link V4l2ExporterProvider}).
+     */
+    record Opened(V4l2Device device, V4l2Exporter exporter, LazySource source, Map<String, Object> exporterProperties,
+            Map<String, Object> sourceProperties) implements AutoCloseable {
+        /**
+         * Opens the configured node.
+         *
+         * @param config the configuration
+         * @param registry the registry the frames' handles belong to
+         * @return the device, exporter and source
+         * @throws org.dmabuf.api.InvalidArgumentException ({@code EINVAL}) for a configuration no node could serve
+         *         ({@link #check}) or an absent {@code dev.path}
+         * @throws org.dmabuf.linux.LinuxException naming the node, the call and errno; nothing stays open
+         */
+        static Opened of(Config config, DmaBufRegistry registry) {
+            check(config);
+            V4l2Device device = new V4l2Device(config.dev_path());
+            V4l2Exporter exporter = null;
+            LazySource source;
+            Map<String, Object> exporterProps = null;
+            try {
+                int fourcc = BufferFormat.fourcc(config.pixel_format());
+                if (config.capture_into().isEmpty()) {
+                    V4l2Exporter ex = new V4l2Exporter(device, config.width(), config.height(), fourcc,
+                            config.buffer_count());
+                    exporter = ex;
+                    source = new LazySource(ex.format(), () -> ex.capture(registry));
+                    exporterProps = ex.properties(config.service_ranking());
+                } else {
+                    BufferFormat f = device.setFormat(config.width(), config.height(), fourcc);
+                    source = new LazySource(f, () -> V4l2Capture.into(device, f, registry, config.capture_into(),
+                            config.buffer_count()));
+                }
+            } catch (RuntimeException ex) {
+                if (exporter != null) {
+                    exporter.close();
+                }
+                device.close();
+                throw ex;
+            }
+            Map<String, Object> sp = new LinkedHashMap<>();
+            sp.put(DmaBufExporter.DEV_PATH, config.dev_path());
+            sp.put("v4l2.driver", device.driver());
+            sp.put("v4l2.format", config.pixel_format() + " " + source.format().width() + "x"
+                    + source.format().height());
+            sp.put("v4l2.layout", source.format().describe());
+            if (!config.capture_into().isEmpty()) {
+                sp.put("v4l2.capture.into", config.capture_into());
+            }
+            return new Opened(device, exporter, source, exporterProps, sp);
+        }
+
+        /** Stops capturing for good, then closes the exporter and the node. */
+        @Override
+        public void close() {
+            source.shutdown();
+            if (exporter != null) {
+                exporter.close();
+            }
+            device.close();
+        }
+    }
+
+    private record Owned(Opened opened, ServiceRegistration<?> exporterReg, ServiceRegistration<?> sourceReg) {
         void close() {
             for (ServiceRegistration<?> r : new ServiceRegistration<?>[] {sourceReg, exporterReg}) {
                 try {
@@ -95,53 +162,26 @@ public final class V4l2ExporterComponent {
                     // already gone with the bundle
                 }
             }
-            source.shutdown();
-            if (exporter != null) {
-                exporter.close();
-            }
-            device.close();
+            opened.close();
         }
     }
 
     @Activate
     void activate(BundleContext context, Config config) {
-        check(config);
-        V4l2Device device = new V4l2Device(config.dev_path());
-        V4l2Exporter exporter = null;
-        LazySource source;
+        Opened o = Opened.of(config, registry);
         ServiceRegistration<?> e = null;
         try {
-            int fourcc = BufferFormat.fourcc(config.pixel_format());
-            if (config.capture_into().isEmpty()) {
-                V4l2Exporter ex = new V4l2Exporter(device, config.width(), config.height(), fourcc,
-                        config.buffer_count());
-                exporter = ex;
-                source = new LazySource(ex.format(), () -> ex.capture(registry));
-                e = context.registerService(DmaBufExporter.class, ex,
-                        new Hashtable<>(ex.properties(config.service_ranking())));
-            } else {
-                BufferFormat f = device.setFormat(config.width(), config.height(), fourcc);
-                source = new LazySource(f, () -> V4l2Capture.into(device, f, registry, config.capture_into(),
-                        config.buffer_count()));
+            if (o.exporter() != null) {
+                e = context.registerService(DmaBufExporter.class, o.exporter(),
+                        new Hashtable<>(o.exporterProperties()));
             }
+            ServiceRegistration<?> s = context.registerService(FrameSource.class, o.source(),
+                    new Hashtable<>(o.sourceProperties()));
+            owned.set(new Owned(o, e, s));
         } catch (RuntimeException ex) {
-            if (exporter != null) {
-                exporter.close();
-            }
-            device.close();
+            new Owned(o, e, null).close();
             throw ex;
         }
-        Hashtable<String, Object> sp = new Hashtable<>();
-        sp.put(DmaBufExporter.DEV_PATH, config.dev_path());
-        sp.put("v4l2.driver", device.driver());
-        sp.put("v4l2.format", config.pixel_format() + " " + source.format().width() + "x"
-                + source.format().height());
-        sp.put("v4l2.layout", source.format().describe());
-        if (!config.capture_into().isEmpty()) {
-            sp.put("v4l2.capture.into", config.capture_into());
-        }
-        ServiceRegistration<?> s = context.registerService(FrameSource.class, source, sp);
-        owned.set(new Owned(device, exporter, source, e, s));
     }
 
     /**
@@ -151,6 +191,10 @@ public final class V4l2ExporterComponent {
      *         height or buffer count below 1, a pixel format that is not four characters
      */
     static void check(Config config) {
+        if (config.dev_path() == null) {
+            throw new org.dmabuf.api.InvalidArgumentException("activate", PID + ": property dev.path is required "
+                    + "(it has no default) and is absent");
+        }
         if (config.width() < 1 || config.height() < 1) {
             throw new org.dmabuf.api.InvalidArgumentException("activate", PID + " " + config.dev_path() + ": width "
                     + config.width() + " and height " + config.height() + " must be at least 1");
