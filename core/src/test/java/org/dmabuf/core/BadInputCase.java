@@ -2,6 +2,9 @@ package org.dmabuf.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,8 +24,10 @@ import org.dmabuf.linux.TestSupport;
  * @param where {@code host} or {@code guest} (the kernel guest: real drivers)
  * @param area API, SPI, fd import, ioctl, wire, config
  * @param input what is given, in a few words
- * @param error the exception's simple class name, or {@link #ACCEPTED} when the input is taken as the row says
- * @param call the call the error names (its {@code DmaBufException.call()} for the project's errors)
+ * @param error the exception's simple class name, {@link #ACCEPTED} when the input is taken as the row says, or
+ *        {@link #STATUS_2} for a command-line tool's bad argument (printed, not thrown)
+ * @param call the call the error names (its {@code DmaBufException.call()} for the project's errors; the tool's
+ *        name, as its message starts, for a tool)
  * @param errno the errno by name, or {@link #NO_ERRNO}
  * @param fragments more text the message must hold (besides call, errno and what the body adds: the fd or path)
  * @param reference where another test already runs the case (class#method), or null when a body here runs it
@@ -31,6 +36,11 @@ public record BadInputCase(String id, String module, String where, String area, 
         String call, String errno, List<String> fragments, String reference) {
     /** The {@link #error} of a row whose input is taken: the body asserts how. */
     public static final String ACCEPTED = "accepted";
+    /**
+     * The {@link #error} of a command-line tool's bad argument: the tool prints a line starting with its name (the
+     * row's {@link #call}) and the usage, and exits with status 2; the body checks it with {@link Check#exits}.
+     */
+    public static final String STATUS_2 = "status 2";
     /** The {@link #errno} of an error without one ({@code IndexOutOfBoundsException}). */
     public static final String NO_ERRNO = "—";
 
@@ -79,6 +89,19 @@ public record BadInputCase(String id, String module, String where, String area, 
          * @throws Exception the expected error
          */
         Object call() throws Exception;
+    }
+
+    /** A command-line tool run with a bad argument: what it prints goes to {@code out}. */
+    @FunctionalInterface
+    public interface Tool {
+        /**
+         * Runs the tool.
+         *
+         * @param out where it prints
+         * @return its exit status
+         * @throws Exception anything unexpected: the case fails
+         */
+        int run(PrintStream out) throws Exception;
     }
 
     /** What a body reports: the failing call, or that the input was accepted as the row says. */
@@ -146,6 +169,37 @@ public record BadInputCase(String id, String module, String where, String area, 
                  StandaloneRegistry r = new StandaloneRegistry("bad-input")) {
                 fails(() -> r.get(fd.get()), "fd " + fd.get());
             }
+        }
+
+        /**
+         * Runs a command-line tool with the row's bad argument and checks it exits with status 2 having printed the
+         * error: text starting with the tool's name (the row's {@link BadInputCase#call()}, {@code dump: }) and
+         * holding the row's fragments (the argument, the usage) and {@code names}.
+         *
+         * @param tool the tool's run
+         * @param names more text the output must hold
+         * @return what it printed
+         * @throws Exception what the tool threw: the case fails
+         */
+        public String exits(Tool tool, String... names) throws Exception {
+            assertThat(error).as("%s is a row of a tool's bad argument", id).isEqualTo(STATUS_2);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            int status;
+            try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+                status = tool.run(out);
+            }
+            String printed = bytes.toString(StandardCharsets.UTF_8);
+            checked++;
+            assertThat(status).as("%s: the exit status of %s; it printed:%n%s", id, input, printed).isEqualTo(2);
+            assertThat(printed).as("%s: the output starts with the tool's name", id)
+                    .startsWith(BadInputCase.this.call() + ": ");
+            for (String f : fragments) {
+                assertThat(printed).as("%s: the output", id).contains(f);
+            }
+            for (String f : names) {
+                assertThat(printed).as("%s: the output", id).contains(f);
+            }
+            return printed;
         }
 
         /**

@@ -2,6 +2,7 @@ package org.dmabuf.core;
 
 import static org.dmabuf.core.BadInputCase.ACCEPTED;
 import static org.dmabuf.core.BadInputCase.NO_ERRNO;
+import static org.dmabuf.core.BadInputCase.STATUS_2;
 import static org.dmabuf.core.BadInputCase.of;
 import static org.dmabuf.core.BadInputCase.ref;
 
@@ -38,6 +39,17 @@ public final class BadInputTable {
     private static final String IOCTL = "ioctl";
     private static final String WIRE = "wire";
     private static final String CONFIG = "config";
+    private static final String JAVA = "plain Java";
+    private static final String NODE = "device node";
+    private static final String TOOL = "tools";
+    private static final String DRM_PID = "org.dmabuf.exporter.drm";
+    private static final String V4L2_PID = "org.dmabuf.exporter.v4l2";
+    private static final String HEAP_PID = "org.dmabuf.exporter.heap";
+    private static final String REQUIRED = "(it has no default) and is absent";
+    private static final String HEAP_NAME = ": it must be a heap's name as the kernel gives it";
+    private static final String NODE_ACCESS =
+            "NodeAccessKernelTest#aUserRefusedANodeIsToldTheNodesOwnerGroupModeItsOwnIdsAndWhatToDoAndTheGroupOpensIt";
+    private static final String DUMP_USAGE = "usage: dump [--json] [--pid PID]";
 
     /** Every row, in the table's order. */
     public static final List<BadInputCase> ROWS = List.of(
@@ -339,7 +351,67 @@ public final class BadInputTable {
             of("w-32", CORE, H, WIRE, "RELEASE with flags 0x1", PROTO, "receive", EPROTO,
                     "a RELEASE's flags 0x1 are not zero"),
             of("w-33", CORE, H, WIRE, "RELEASE of a frame never sent", PROTO, "receive", EPROTO,
-                    "which is not out on this channel"));
+                    "which is not out on this channel"),
+            // ---- plain Java: DmaBufs and its configurations (maps, a .cfg folder) ----
+            of("java-01", DRM, H, JAVA, "`" + DRM_PID + "~gpu` without `dev.path`", ARG, "activate", EINVAL,
+                    DRM_PID + "~gpu: property dev.path is required " + REQUIRED),
+            of("java-02", V4L2, H, JAVA, "`" + V4L2_PID + "~camera` without `dev.path`", ARG, "activate", EINVAL,
+                    V4L2_PID + "~camera: property dev.path is required " + REQUIRED),
+            of("java-03", HEAP, H, JAVA, "`dmaheap.ranking = \"high\"`", ARG, "activate", EINVAL,
+                    HEAP_PID + ": property dmaheap.ranking = 'high' is not an integer"),
+            of("java-04", V4L2, H, JAVA, "V4L2 `width = \"wide\"`", ARG, "activate", EINVAL,
+                    V4L2_PID + "~camera: property width = 'wide' is not an integer"),
+            of("java-05", CORE, H, JAVA, "a configuration of a PID no provider has (`" + DRM_PID + "~card0`, no DRM "
+                    + "jar): reported in `fallbacks()`", ACCEPTED, "open", NO_ERRNO),
+            of("java-06", DRM, H, JAVA, "factory PID `" + DRM_PID + "` configured without `~NAME`", ARG, "activate",
+                    EINVAL, DRM_PID + " is a factory PID: name the configuration, " + DRM_PID + "~NAME"),
+            of("java-07", HEAP, H, JAVA, "PID `" + HEAP_PID + "~x` (not a factory PID) with `~NAME`", ARG, "activate",
+                    EINVAL, HEAP_PID + "~x: " + HEAP_PID + " is not a factory PID: no ~NAME"),
+            of("java-08", CORE, H, JAVA, "`configurationFolder` that does not exist", "DmaBufException",
+                    "configurationFolder", "ENOENT"),
+            of("java-09", CORE, H, JAVA, "a `~x.cfg` file (its name gives no PID)", ARG, "configurationFolder",
+                    EINVAL, "the file name gives no PID"),
+            of("java-10", CORE, H, JAVA, "a `.cfg` file (its name gives no PID)", ARG, "configurationFolder",
+                    EINVAL, "the file name gives no PID"),
+            of("java-11", CORE, H, JAVA, "a provider that throws after another opened an exporter, allocated and "
+                    + "mapped a buffer and an fd: all closed", "DmaBufException", "open", "ENOENT", "/dev/video9"),
+            of("java-12", DRM, G, JAVA, "`" + DRM_PID + "~card0` (vgem) then `~bad` with `dev.path = /dev/null`: "
+                    + "card0's nodes closed", LINUX, "ioctl(DRM_IOCTL_VERSION)", "ENOTTY", "/dev/null"),
+            // ---- heap names configured: dmaheap.contiguous ----
+            of("names-01", HEAP, H, CONFIG, "`dmaheap.contiguous = \"\"`", ARG, "activate", EINVAL,
+                    HEAP_PID + ": dmaheap.contiguous '' is empty" + HEAP_NAME),
+            of("names-02", HEAP, H, CONFIG, "`dmaheap.contiguous = \"..\"`", ARG, "activate", EINVAL,
+                    "dmaheap.contiguous '..' is not a file name" + HEAP_NAME),
+            of("names-03", HEAP, H, CONFIG, "`dmaheap.contiguous = \"a/b\"`", ARG, "activate", EINVAL,
+                    "dmaheap.contiguous 'a/b' contains '/'" + HEAP_NAME),
+            of("names-04", HEAP, H, CONFIG, "`dmaheap.contiguous` with a control character (U+0001)", ARG,
+                    "activate", EINVAL, "dmaheap.contiguous 'bad?name' contains a control character" + HEAP_NAME),
+            of("names-05", HEAP, H, CONFIG, "`dmaheap.contiguous` of 256 bytes", ARG, "activate", EINVAL,
+                    "' is longer than 255 bytes" + HEAP_NAME),
+            // ---- device nodes a user may not open ----
+            ref("perm-01", CORE, G, NODE, "`/dev/dma_heap/system` (0660, group video) opened by uid 65534 without "
+                    + "the group: owner, group, mode, its ids and what to do", LINUX, "open", "EACCES", NODE_ACCESS),
+            ref("perm-02", CORE, G, NODE, "`/dev/udmabuf` (0660, group video) opened by uid 65534 without the group",
+                    LINUX, "open", "EACCES", NODE_ACCESS),
+            ref("perm-03", CORE, G, NODE, "`/dev/dri/card0`, `/dev/dri/renderD128` (0660, group video) opened by "
+                    + "uid 65534 without the group", LINUX, "open", "EACCES", NODE_ACCESS),
+            ref("perm-04", CORE, G, NODE, "`/dev/video0` (0660, group video) opened by uid 65534 without the group",
+                    LINUX, "open", "EACCES", NODE_ACCESS),
+            ref("perm-05", CORE, G, NODE, "each of those nodes 0600 root:root, opened by uid 65534 in group video: "
+                    + "the udev rule to give", LINUX, "open", "EACCES", NODE_ACCESS),
+            // ---- the tools: the gateway's --dump (SystemBuffers) and --doctor (Doctor) ----
+            of("tool-01", CORE, H, TOOL, "`--dump --pid 0` (`SystemBuffers.run`)", STATUS_2, "dump", NO_ERRNO,
+                    "--pid takes a process id, not '0'", DUMP_USAGE),
+            of("tool-02", CORE, H, TOOL, "`--dump --pid x` (`SystemBuffers.run`)", STATUS_2, "dump", NO_ERRNO,
+                    "--pid takes a process id, not 'x'", DUMP_USAGE),
+            of("tool-03", CORE, H, TOOL, "`--dump --pid` without a number (`SystemBuffers.run`)", STATUS_2, "dump",
+                    NO_ERRNO, "unknown argument '--pid'", DUMP_USAGE),
+            of("tool-04", CORE, H, TOOL, "`--dump --bogus` (`SystemBuffers.run`)", STATUS_2, "dump", NO_ERRNO,
+                    "unknown argument '--bogus'", DUMP_USAGE),
+            of("tool-05", CORE, H, TOOL, "`--doctor --bogus` (`Doctor.run`)", STATUS_2, "doctor", NO_ERRNO,
+                    "unknown argument '--bogus' (only --json)"),
+            ref("tool-06", GATEWAY, H, TOOL, "`java -jar dmabuf-gateway.jar --doctor --frames 3`", STATUS_2,
+                    "doctor", NO_ERRNO, "DoctorIT#jsonAndABadArgument"));
 
     private BadInputTable() {
     }
@@ -410,7 +482,9 @@ public final class BadInputTable {
                 + "(`call: ERRNO: ...`) and names the fd or path; or, where the error column says *accepted*, taken "
                 + "as the test asserts. Each case counts this process's open fds by kind and its buffer mappings "
                 + "before and after: nothing is left behind. `IndexOutOfBoundsException` is the documented error "
-                + "of an access outside a buffer (as `ByteBuffer`'s), naming the call and the range.\n\n");
+                + "of an access outside a buffer (as `ByteBuffer`'s), naming the call and the range. A command-line "
+                + "tool's bad argument (*status 2*) is printed rather than thrown: a line starting with the tool's "
+                + "name and holding the argument, then the usage, and exit status 2.\n\n");
         b.append("Generated from `core/src/test/java/org/dmabuf/core/BadInputTable.java` by `BadInputTableTest`, "
                 + "which fails when this file differs. Regenerate with\n`./mvnw -B -o test -pl core -am "
                 + "-Dkernel.tests=skip -Dtest=BadInputTableTest -Dsurefire.failIfNoSpecifiedTests=false "
@@ -421,7 +495,9 @@ public final class BadInputTable {
         int n = 0;
         for (BadInputCase r : ROWS) {
             n++;
-            String error = r.error().equals(ACCEPTED) ? "*accepted*" : "`" + r.error() + "` from `" + r.call() + "`";
+            String error = r.error().equals(ACCEPTED) ? "*accepted*"
+                    : r.error().equals(STATUS_2) ? "*status 2*, printed by `" + r.call() + "`"
+                    : "`" + r.error() + "` from `" + r.call() + "`";
             b.append("| ").append(n).append(" | ").append(r.area()).append(" | ").append(r.input().replace("|", "\\|"))
                     .append(" | ").append(error).append(" | ").append(r.errno()).append(" | `").append(r.test())
                     .append("` |\n");

@@ -43,6 +43,8 @@ import org.dmabuf.linux.UnixSocket;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.DmaBufExporter;
 import org.dmabuf.spi.ExportedBuffer;
+import org.dmabuf.spi.ExporterProvider;
+import org.dmabuf.spi.ExporterSite;
 import org.dmabuf.spi.MappedMemory;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -51,7 +53,9 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The core's rows of the bad-input table ({@link BadInputTable}): the API, exporters that break the SPI, every kind
  * of fd given to {@code get(fd)}, ioctls on the wrong fd, and malformed wire messages from a hostile peer over a real
- * socket. Each case runs against a registry of its own and counts fds by kind and mappings before and after.
+ * socket; the plain-Java entry point's configurations and a provider failing after another opened, and the
+ * {@code --dump} and {@code --doctor} tools' bad arguments. Each case runs against a registry of its own and counts fds
+ * by kind and mappings before and after.
  */
 class BadInputTest {
     private static final String MODULE = "core";
@@ -174,6 +178,8 @@ class BadInputTest {
         fds();
         ioctls();
         wireMessages();
+        plainJava();
+        tools();
     }
 
     @TestFactory
@@ -834,5 +840,99 @@ class BadInputTest {
             current.refused(c, r);
         });
         wireBody("w-33", c -> current.refused(c, WireFormat.encodeRelease(77)));
+    }
+
+    // ---- plain Java: DmaBufs ----
+
+    /** A provider of this test: its PID, a factory PID or not, opening as {@code open} says. */
+    private static ExporterProvider provider(String pid, boolean factory,
+            java.util.function.Consumer<ExporterSite> open) {
+        return new ExporterProvider() {
+            @Override
+            public String pid() {
+                return pid;
+            }
+
+            @Override
+            public boolean factory() {
+                return factory;
+            }
+
+            @Override
+            public boolean openWithoutConfiguration() {
+                return false;
+            }
+
+            @Override
+            public void open(ExporterSite site) {
+                open.accept(site);
+            }
+        };
+    }
+
+    /** A folder holding one file of this name, for {@code configurationFolder}; deleted after. */
+    private static void folderWith(BadInputCase.Check c, String file) throws Exception {
+        Path dir = Files.createTempDirectory("badinput");
+        Path f = dir.resolve(file);
+        Files.writeString(f, "dev.path=/dev/video0\n");
+        try {
+            c.fails(() -> DmaBufs.builder().discover(false).configurationFolder(dir), f.toString());
+        } finally {
+            Files.delete(f);
+            Files.delete(dir);
+        }
+    }
+
+    private void plainJava() {
+        body("java-05", c -> c.accepted(() -> {
+            try (DmaBufs d = DmaBufs.builder().discover(false).owner("bad-input")
+                    .configure("org.dmabuf.exporter.drm~card0", Map.of("dev.path", "/dev/dri/card0")).open()) {
+                assertThat(d.fallbacks()).containsExactly("org.dmabuf.exporter.drm~card0: no exporter provider has "
+                        + "PID org.dmabuf.exporter.drm (is its jar on the class path or module path?): "
+                        + "configuration not used");
+                assertThat(d.importers()).isEmpty();
+                assertThat(d.exporters()).isEmpty();
+            }
+        }));
+        body("java-08", c -> {
+            Path dir = Files.createTempDirectory("badinput");
+            try {
+                Path missing = dir.resolve("conf");
+                c.fails(() -> DmaBufs.builder().discover(false).configurationFolder(missing), missing.toString());
+            } finally {
+                Files.delete(dir);
+            }
+        });
+        body("java-09", c -> folderWith(c, "~x.cfg"));
+        body("java-10", c -> folderWith(c, ".cfg"));
+        body("java-11", c -> {
+            List<DmaBuf> held = new java.util.ArrayList<>();
+            // the first provider (PIDs open in order) adds an exporter, allocates and maps a buffer and keeps an fd
+            ExporterProvider opens = provider("a.opens", false, site -> {
+                TestExporter e = new TestExporter("opened", 100);
+                site.addExporter(e, e.props);
+                DmaBuf b = site.registry().allocate(BufferRequest.ofSize(4096).exporter("opened"));
+                b.mmap();
+                held.add(b);
+                site.onClose(Sys.memfd("bad-input-kept", 0));
+            });
+            ExporterProvider fails = provider("b.fails", true, site -> {
+                throw new org.dmabuf.api.DmaBufException("open", "ENOENT", "/dev/video9: no such node");
+            });
+            c.fails(() -> DmaBufs.builder().discover(false).owner("bad-input").provider(fails).provider(opens)
+                    .configure("a.opens", Map.of()).configure("b.fails~camera", Map.of()).open());
+            assertThat(held).as("the first provider opened before the failure").hasSize(1);
+            assertThat(held.get(0).isPut()).as("its buffer is released").isTrue();
+        });
+    }
+
+    // ---- the tools: the gateway's --dump and --doctor ----
+
+    private void tools() {
+        body("tool-01", c -> c.exits(out -> SystemBuffers.run(List.of("--pid", "0"), out)));
+        body("tool-02", c -> c.exits(out -> SystemBuffers.run(List.of("--pid", "x"), out)));
+        body("tool-03", c -> c.exits(out -> SystemBuffers.run(List.of("--json", "--pid"), out)));
+        body("tool-04", c -> c.exits(out -> SystemBuffers.run(List.of("--bogus"), out)));
+        body("tool-05", c -> c.exits(out -> Doctor.run(List.of("--bogus"), out)));
     }
 }

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.dmabuf.core.BadInputCase;
 import org.dmabuf.core.BadInputTable;
+import org.dmabuf.core.DmaBufs;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.LibC;
 import org.dmabuf.linux.Sys;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The bad-input table's rows of DRM ({@link BadInputTable}), in the kernel guest against vgem: dumb buffers of
  * absurd shapes, PRIME imports of fds that are no dma-buf, a DRM ioctl on a dma-buf, and the nodes' fds given to
- * {@code get(fd)}. Each case counts fds by kind and mappings before and after.
+ * {@code get(fd)}; the plain-Java entry point failing on its second configuration. Each case counts fds by kind and
+ * mappings before and after.
  */
 @Tag("kernel")
 class BadInputKernelTest {
@@ -49,6 +51,11 @@ class BadInputKernelTest {
         });
         bodies.put("drm-08", c -> c.getOfNodeFails(CARD));
         bodies.put("drm-09", c -> c.getOfNodeFails("/dev/dri/renderD128"));
+        // plain Java: card0 opens (its primary and render nodes), the next configuration fails; the case's count
+        // of fds by kind finds any node of card0 left open
+        bodies.put("java-12", c -> c.fails(() -> DmaBufs.builder().owner("bad-input")
+                .configure(DrmExporterComponent.PID + "~card0", Map.of("dev.path", CARD))
+                .configure(DrmExporterComponent.PID + "~bad", Map.of("dev.path", "/dev/null")).open()));
     }
 
     @TestFactory
