@@ -269,6 +269,7 @@ final class ComponentProperties {
     private static InvalidArgumentException bad(String what, String property, Object value, Class<?> target,
             String why) {
         return new InvalidArgumentException("activate", what + ": property " + property + " = '" + value + "' "
-                + why + " (a " + target.getSimpleName() + " is needed)");
+                + why + " (" + ("aeiou".indexOf(target.getSimpleName().charAt(0)) >= 0 ? "an " : "a ")
+                + target.getSimpleName() + " is needed)");
     }
 }

@@ -329,7 +329,7 @@ public final class DmaBufs extends ScopedRegistry implements AutoCloseable {
                 } catch (IOException e) {
                     throw new DmaBufException("configurationFolder", errno(e), f + ": " + e, e);
                 } catch (IllegalArgumentException e) {
-                    throw new InvalidArgumentException("configurationFolder", f + ": " + e.getMessage());
+                    throw new InvalidArgumentException("configurationFolder", e.getMessage()); // names the file
                 }
             }
             return this;
@@ -407,10 +407,11 @@ public final class DmaBufs extends ScopedRegistry implements AutoCloseable {
                                     : "") + ": " + c.pid() + (p.factory() ? " is a factory PID: name the "
                                     + "configuration, " + c.pid() + "~NAME" : " is not a factory PID: no ~NAME"));
                         }
-                        p.open(d.new Site(c));
+                        open(p, d.new Site(c), c);
                     }
                     if (mine.isEmpty() && p.openWithoutConfiguration()) {
-                        p.open(d.new Site(new ExporterConfiguration(p.pid(), null, Map.of())));
+                        ExporterConfiguration none = new ExporterConfiguration(p.pid(), null, Map.of());
+                        open(p, d.new Site(none), none);
                     }
                 }
                 for (ExporterConfiguration c : configurations.values()) {
@@ -426,6 +427,22 @@ public final class DmaBufs extends ScopedRegistry implements AutoCloseable {
                 throw e;
             }
             return d;
+        }
+
+        /**
+         * Opens one instance; a provider's untyped failure becomes a typed one naming the provider and the
+         * configuration ({@code EIO}), as the registry reports an exporter's untyped failure.
+         */
+        private static void open(ExporterProvider p, ExporterSite site, ExporterConfiguration c) {
+            try {
+                p.open(site);
+            } catch (DmaBufException e) { // typed already (LinuxException is one)
+                throw e;
+            } catch (RuntimeException e) {
+                throw new DmaBufException("activate", "EIO", c.pid()
+                        + (c.factory() ? "~" + c.name() : "") + ": provider " + p.getClass().getName()
+                        + " failed: " + e, e);
+            }
         }
     }
 

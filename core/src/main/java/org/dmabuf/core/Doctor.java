@@ -78,7 +78,7 @@ public final class Doctor {
             if (a.equals("--json")) {
                 json = true;
             } else {
-                out.println("doctor: unknown argument '" + safe(a) + "' (only --json)");
+                out.println("doctor: unknown argument '" + safe(a) + "' (only --json)\nusage: doctor [--json]");
                 return 2;
             }
         }

@@ -136,7 +136,10 @@ public final class SystemBuffers {
             String a = args.get(i);
             if (a.equals("--json")) {
                 json = true;
-            } else if (a.equals("--pid") && i + 1 < args.size()) {
+            } else if (a.equals("--pid") && i + 1 == args.size()) {
+                out.println("dump: --pid takes a process id\n" + USAGE);
+                return 2;
+            } else if (a.equals("--pid")) {
                 try {
                     pid = Integer.parseInt(args.get(++i));
                 } catch (NumberFormatException e) {

@@ -405,7 +405,7 @@ public final class BadInputTable {
             of("tool-02", CORE, H, TOOL, "`--dump --pid x` (`SystemBuffers.run`)", STATUS_2, "dump", NO_ERRNO,
                     "--pid takes a process id, not 'x'", DUMP_USAGE),
             of("tool-03", CORE, H, TOOL, "`--dump --pid` without a number (`SystemBuffers.run`)", STATUS_2, "dump",
-                    NO_ERRNO, "unknown argument '--pid'", DUMP_USAGE),
+                    NO_ERRNO, "--pid takes a process id", DUMP_USAGE),
             of("tool-04", CORE, H, TOOL, "`--dump --bogus` (`SystemBuffers.run`)", STATUS_2, "dump", NO_ERRNO,
                     "unknown argument '--bogus'", DUMP_USAGE),
             of("tool-05", CORE, H, TOOL, "`--doctor --bogus` (`Doctor.run`)", STATUS_2, "doctor", NO_ERRNO,

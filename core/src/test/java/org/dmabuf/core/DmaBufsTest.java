@@ -242,6 +242,23 @@ class DmaBufsTest {
     }
 
     @Test
+    void aProvidersUntypedFailureBecomesATypedOneNamingTheProviderAndTheConfiguration() {
+        IllegalStateException bug = new IllegalStateException("provider bug");
+        assertThatThrownBy(() -> DmaBufs.builder().discover(false).provider(new Heaps())
+                .provider(new Devices(p -> {
+                    if (p.equals("/dev/video9")) {
+                        throw bug;
+                    }
+                }))
+                .configure("test.dev~a", Map.of("dev.path", "/dev/video0"))
+                .configure("test.dev~b", Map.of("dev.path", "/dev/video9")).open())
+                .isInstanceOf(DmaBufException.class).hasCause(bug)
+                .hasMessageStartingWith("activate: EIO: test.dev~b: provider " + Devices.class.getName()
+                        + " failed: java.lang.IllegalStateException: provider bug");
+        assertThat(events).containsExactly("open a /dev/video0", "stop a", "close a");
+    }
+
+    @Test
     void closeStopsSourcesThenReleasesBuffersThenClosesResourcesLastOpenedFirst() {
         DmaBufs d = builder().configure("test.dev~cam", Map.of("dev.path", "/dev/video0")).open();
         DmaBuf held = d.allocate(BufferRequest.ofSize(4096).exporter("heap"));
