@@ -165,7 +165,8 @@ public final class Doctor {
         String release = read("/proc/sys/kernel/osrelease").orElse("unknown");
         facts.put("release", release);
         facts.put("version", read("/proc/sys/kernel/version").orElse("unknown"));
-        facts.put("machine", System.getProperty("os.arch"));
+        // uname -m: /proc/sys/kernel/arch (Linux 6.1 and later); else the JVM's name for it
+        facts.put("machine", read("/proc/sys/kernel/arch").orElse(System.getProperty("os.arch")));
         return new Finding("kernel", "kernel", Status.OK, "Linux " + release, facts, "");
     }
 

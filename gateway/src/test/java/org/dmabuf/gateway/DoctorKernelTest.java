@@ -78,7 +78,8 @@ class DoctorKernelTest {
     void everythingTheGuestHasIsFoundAsTheKernelSeesIt() throws Exception {
         Map<String, Map<String, String>> f = findings(run(doctor("--json")));
         assertThat(f.get("_")).containsEntry("status", "0");
-        assertThat(f.get("kernel")).containsEntry("release", run(List.of("uname", "-r")).strip());
+        assertThat(f.get("kernel")).containsEntry("release", run(List.of("uname", "-r")).strip())
+                .containsEntry("machine", run(List.of("uname", "-m")).strip());
 
         Map<String, String> heap = f.get("/dev/dma_heap/system");
         assertThat(heap).containsEntry("status", "OK").containsEntry("alloc_4k", "yes").containsEntry("open", "yes")
