@@ -65,8 +65,8 @@ import org.dmabuf.linux.LinuxException;
  * read it.
  *
  * <p><b>Processes that cannot be read</b> (another user's, as non-root: {@code EACCES}) are counted and named
- * (pid and comm) with a hint to run as root; processes that end while the scan reads them ({@code ENOENT},
- * {@code ESRCH}) are counted as gone, and what was read of them is dropped. Neither is an error. An fd closed or
+ * (pid and comm) with a hint to run as root; kernel threads are left out (they hold no fd and map nothing).
+ * Processes that end while the scan reads them ({@code ENOENT}, {@code ESRCH}) are counted as gone, and what was read of them is dropped. Neither is an error. An fd closed or
  * reused between its {@code stat} and its fdinfo (the fdinfo's {@code ino:} differs) is skipped.
  *
  * <p><b>Peer-controlled text</b> (buffer names, memfd names, comm) is printed through {@link FdInfo#printable} in
@@ -368,7 +368,7 @@ public final class SystemBuffers {
                 buffers.values().removeIf(b -> b.holders.isEmpty());
                 continue;
             }
-            if (denied != null) {
+            if (denied != null && !kernelThread(dir)) { // a kernel thread holds no fd and maps nothing
                 unreadable.add(new Unreadable(pid, denied));
             }
         }
@@ -609,6 +609,40 @@ public final class SystemBuffers {
     }
 
     /** A process's {@code comm} (what it calls itself: peer-controlled), or {@code ?} if it is gone. */
+    /** {@code PF_KTHREAD}, in the flags of {@code /proc/PID/stat}. */
+    private static final long PF_KTHREAD = 0x00200000L;
+
+    /**
+     * Whether a process is a kernel thread: its {@code /proc/PID/stat} flags (field 9, readable by anyone) have
+     * {@code PF_KTHREAD}. Kernel threads have no fd table of their own and no user mappings, so a scan that cannot
+     * read them misses nothing; they are not named as unreadable.
+     */
+    static boolean kernelThread(Path dir) {
+        try {
+            String stat = new String(Files.readAllBytes(dir.resolve("stat")), StandardCharsets.UTF_8);
+            return kernelThread(stat);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether a {@code /proc/PID/stat} line is a kernel thread's. The command name (field 2) is in parentheses and
+     * may hold spaces and parentheses itself: the fields are counted after the last {@code ')'}.
+     */
+    static boolean kernelThread(String stat) {
+        int close = stat.lastIndexOf(')');
+        if (close < 0) {
+            return false;
+        }
+        String[] f = stat.substring(close + 1).trim().split(" ");
+        try {
+            return f.length > 6 && (Long.parseUnsignedLong(f[6]) & PF_KTHREAD) != 0; // state ppid pgrp ... flags
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     private static String comm(Path proc, int pid) {
         try {
             String c = new String(Files.readAllBytes(proc.resolve(Integer.toString(pid)).resolve("comm")),

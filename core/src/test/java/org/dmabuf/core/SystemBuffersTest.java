@@ -27,6 +27,17 @@ import org.junit.jupiter.api.Test;
  */
 class SystemBuffersTest {
     @Test
+    void kernelThreadsAreToldFromProcessesByTheirStatFlagsWhateverTheirName() throws Exception {
+        assertThat(SystemBuffers.kernelThread(Path.of("/proc/2"))).as("kthreadd").isTrue();
+        assertThat(SystemBuffers.kernelThread(Path.of("/proc/self"))).as("this JVM").isFalse();
+        // a process may name itself to look like a stat line of a kernel thread: fields count after the last ')'
+        assertThat(SystemBuffers.kernelThread("77 (x) S 0 0 0 0 -1 2129984 0) S 1 77 77 0 -1 4194304 0 0"))
+                .isFalse();
+        assertThat(SystemBuffers.kernelThread("9 (kworker/0:0-events) I 2 0 0 0 -1 69238880 0 0")).isTrue();
+        assertThat(SystemBuffers.kernelThread("garbage")).isFalse();
+    }
+
+    @Test
     void bufinfoGivesAMappedOnlyDmaBufItsSizeAndExpNameAndALineANameForgedIsNotBelieved() {
         // as dma_buf_debug_show prints it; buffer 7's name holds a newline and forges a line for buffer 8
         String bufinfo = "\nDma-buf Objects:\n"
