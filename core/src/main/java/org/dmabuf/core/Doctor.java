@@ -362,33 +362,9 @@ public final class Doctor {
         return b.append("]}\n").toString();
     }
 
-    /**
-     * A JSON string literal: quotes, backslashes and control characters escaped ({@code \\u00XX}), and the
-     * characters JavaScript reads as line ends (U+2028, U+2029).
-     *
-     * @param s the text
-     * @return the literal, quotes included
-     */
+    /** A JSON string literal ({@link Json#string}). */
     static String jsonString(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
+        return Json.string(s);
     }
 
     /**

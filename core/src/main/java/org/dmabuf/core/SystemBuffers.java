@@ -866,32 +866,8 @@ public final class SystemBuffers {
         return j.toString();
     }
 
-    /**
-     * Appends a JSON string: quotes, backslash and every control character escaped ({@code \n} and the like, else
-     * {@code &#92;u00NN}), and U+2028/U+2029 too, which JavaScript reads as line ends.
-     *
-     * @param j where to
-     * @param text any text
-     */
+    /** Appends a JSON string literal ({@link Json#string}). */
     static void string(StringBuilder j, String text) {
-        j.append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> j.append("\\\"");
-                case '\\' -> j.append("\\\\");
-                case '\n' -> j.append("\\n");
-                case '\r' -> j.append("\\r");
-                case '\t' -> j.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
-                        j.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        j.append(c);
-                    }
-                }
-            }
-        }
-        j.append('"');
+        j.append(Json.string(text));
     }
 }
