@@ -60,9 +60,9 @@ import org.dmabuf.linux.LinuxException;
  * processes that hold it (integer division per buffer, as {@code DmaBuffer::Pss}); also {@code fd_bytes} (the
  * size of the buffers it holds by fd) and {@code mapped_bytes} (the bytes of its mappings of them). Per exporter
  * ({@code exp_name}; {@code memfd} for memfds, {@code ?} for a mapped-only dma-buf): buffers and bytes. The machine
- * total counts each buffer once. {@code dmabuf_dump} also prints the kernel's total of every dma-buf from sysfs
- * (buffers no process holds: {@code kernel_rss}); debugfs {@code bufinfo} has it for root, and this tool does not
- * read it.
+ * total counts each buffer once. The dma-bufs that no process holds (a DRM buffer's PRIME export kept by its GEM
+ * handle, a buffer a driver keeps), which {@code dmabuf_dump} prints as {@code kernel_rss} from sysfs, are counted
+ * from debugfs {@code bufinfo} where root can read it ({@code kernel_only}).
  *
  * <p><b>Processes that cannot be read</b> (another user's, as non-root: {@code EACCES}) are counted and named
  * (pid and comm) with a hint to run as root; kernel threads are left out (they hold no fd and map nothing).
@@ -99,7 +99,8 @@ import org.dmabuf.linux.LinuxException;
  *  "exporters": [{"exp_name": "...", "buffers": N, "bytes": N}],
  *  "total": {"buffers": N, "bytes": N},
  *  "unreadable": [{"pid": N, "comm": "...", "error": "EACCES"}],
- *  "gone": [pid, ...]}
+ *  "gone": [pid, ...],
+ *  "kernel_only": {"buffers": N, "bytes": N} or null}  dma-bufs no process holds, from debugfs bufinfo (root)
  * </pre>
  *
  * <p>Stateless; any thread. A scan reads {@code /proc} on the caller's thread.
@@ -328,9 +329,50 @@ public final class SystemBuffers {
      * @param comms each holder's and unreadable process's {@code comm}, by pid
      * @param unreadable the processes that could not be read, by pid
      * @param gone the processes that ended while read
+     * @param kernelOnly the dma-bufs debugfs {@code bufinfo} lists that no process holds, or null where
+     *        {@code bufinfo} cannot be read
      */
     record Snapshot(List<Buffer> buffers, Map<Integer, String> comms, List<Unreadable> unreadable,
-            List<Integer> gone) {
+            List<Integer> gone, KernelOnly kernelOnly) {
+        Snapshot(List<Buffer> buffers, Map<Integer, String> comms, List<Unreadable> unreadable, List<Integer> gone) {
+            this(buffers, comms, unreadable, gone, null);
+        }
+    }
+
+    /**
+     * The dma-bufs that no process holds by fd or mapping, as {@code dmabuf_dump}'s {@code kernel_rss}: a DRM
+     * buffer's PRIME export kept by its GEM handle, a buffer a driver holds. Counted from debugfs {@code bufinfo}:
+     * its lines whose inode no process's fd or mapping has.
+     *
+     * @param buffers how many
+     * @param bytes their sizes' sum
+     */
+    record KernelOnly(int buffers, long bytes) {
+    }
+
+    /**
+     * The dma-bufs of {@code bufinfo} that none of the buffers found in processes is.
+     *
+     * @param lines {@link #parseBufinfo}
+     * @param found the buffers found in processes
+     * @return their count and bytes
+     */
+    static KernelOnly kernelOnly(Map<Long, BufinfoLine> lines, java.util.Collection<Buffer> found) {
+        java.util.Set<Long> held = new java.util.HashSet<>();
+        for (Buffer b : found) {
+            if (b.kind == Kind.DMABUF) {
+                held.add(b.id.inode());
+            }
+        }
+        int n = 0;
+        long bytes = 0;
+        for (BufinfoLine l : lines.values()) {
+            if (!held.contains(l.inode())) {
+                n++;
+                bytes += l.size();
+            }
+        }
+        return new KernelOnly(n, bytes);
     }
 
     // ---------------------------------------------------------------------------------------------------- scan
@@ -372,9 +414,9 @@ public final class SystemBuffers {
                 unreadable.add(new Unreadable(pid, denied));
             }
         }
-        if (buffers.values().stream().anyMatch(b -> b.mappedOnly && b.kind == Kind.DMABUF)) {
-            completeFromBufinfo(buffers.values(), readBufinfo(BUFINFO));
-        }
+        String bufinfo = readBufinfo(BUFINFO); // read after the processes: a buffer made meanwhile counts as kernel-only
+        completeFromBufinfo(buffers.values(), bufinfo);
+        KernelOnly kernelOnly = bufinfo.isEmpty() ? null : kernelOnly(parseBufinfo(bufinfo), buffers.values());
         List<Buffer> listed = new ArrayList<>();
         for (Buffer b : buffers.values()) {
             if (b.kind == Kind.DMABUF || b.holders.size() >= 2 || b.name.startsWith("dmabuf:")
@@ -393,7 +435,7 @@ public final class SystemBuffers {
         for (Unreadable u : unreadable) {
             comms.computeIfAbsent(u.pid(), p -> comm(proc, p));
         }
-        return new Snapshot(listed, comms, unreadable, gone);
+        return new Snapshot(listed, comms, unreadable, gone, kernelOnly);
     }
 
     /** Debugfs's list of every dma-buf, readable by root where debugfs is mounted. */
@@ -774,6 +816,13 @@ public final class SystemBuffers {
         }
         b.append("\nTotal ").append(buffers.size()).append(" buffers, ").append(total)
                 .append(" bytes (each buffer once)\n");
+        if (pid <= 0 && s.kernelOnly() != null) {
+            b.append("Held by no process (debugfs bufinfo): ").append(s.kernelOnly().buffers()).append(" dma-bufs, ")
+                    .append(s.kernelOnly().bytes()).append(" bytes\n");
+        } else if (pid <= 0) {
+            b.append("dma-bufs held by no process: not counted (debugfs dma_buf/bufinfo cannot be read: run as root "
+                    + "with debugfs mounted)\n");
+        }
         if (!s.unreadable().isEmpty()) {
             b.append(s.unreadable().size()).append(" processes could not be read (run as root to see every process):");
             for (Unreadable u : s.unreadable()) {
@@ -862,7 +911,14 @@ public final class SystemBuffers {
             sep = ",";
         }
         j.append("],\"gone\":[").append(String.join(",", s.gone().stream().map(String::valueOf).toList()))
-                .append("]}\n");
+                .append("],\"kernel_only\":");
+        if (s.kernelOnly() == null) {
+            j.append("null");
+        } else {
+            j.append("{\"buffers\":").append(s.kernelOnly().buffers()).append(",\"bytes\":")
+                    .append(s.kernelOnly().bytes()).append('}');
+        }
+        j.append("}\n");
         return j.toString();
     }
 

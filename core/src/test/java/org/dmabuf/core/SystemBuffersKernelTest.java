@@ -175,6 +175,22 @@ class SystemBuffersKernelTest {
             assertThat(doc.get("unreadable")).as("root reads every process").isEqualTo(List.of());
             long machine = list(doc.get("buffers")).stream().mapToLong(x -> (Long) map(x).get("size")).sum();
             assertThat(map(doc.get("total"))).containsEntry("bytes", machine);
+            // every dma-buf of the machine, as bufinfo's total counts them: held by a process, or by no process
+            // (kernel_only); a scan and the bufinfo read after it agree once no buffer is made or freed between them
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
+                Map<String, Object> all = JsonReader.object(SystemBuffers.json(SystemBuffers.scan(Path.of("/proc")),
+                        0));
+                Matcher total = Pattern.compile("(?m)^Total (\\d+) objects, (\\d+) bytes$").matcher(
+                        Files.readString(Path.of("/sys/kernel/debug/dma_buf/bufinfo")));
+                assertThat(total.find()).isTrue();
+                List<Map<String, Object>> dmabufs = list(all.get("buffers")).stream().map(SystemBuffersTest::map)
+                        .filter(x -> "dmabuf".equals(x.get("kind"))).toList();
+                Map<String, Object> kernelOnly = map(all.get("kernel_only"));
+                assertThat(dmabufs.size() + (Long) kernelOnly.get("buffers")).as("bufinfo's objects")
+                        .isEqualTo(Long.parseLong(total.group(1)));
+                assertThat(dmabufs.stream().mapToLong(x -> (Long) x.get("size")).sum()
+                        + (Long) kernelOnly.get("bytes")).as("bufinfo's bytes").isEqualTo(Long.parseLong(total.group(2)));
+            });
 
             String table = SystemBuffers.table(scan, (int) child);
             assertThat(table.lines().filter(l -> l.startsWith("0:1/2 "))).as("no forged line:\n" + table).isEmpty();
@@ -194,6 +210,54 @@ class SystemBuffersKernelTest {
         } finally {
             python.getOutputStream().close();
             assertThat(python.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /**
+     * Makes a vgem dumb buffer, exports it with PRIME and closes the fd: the DRM file keeps the dma-buf for the GEM
+     * handle (its PRIME cache), so no process holds it by fd or mapping.
+     */
+    private static final String PRIME_KEPT = String.join("\n",
+            "import fcntl, os, struct, sys",
+            "card = os.open('/dev/dri/card0', os.O_RDWR | os.O_CLOEXEC)",
+            "dumb = bytearray(struct.pack('IIIIIIQ', 64, 64, 32, 0, 0, 0, 0))",
+            "fcntl.ioctl(card, 0xc02064b2, dumb, True)  # DRM_IOCTL_MODE_CREATE_DUMB",
+            "handle, size = struct.unpack('IIIIIIQ', dumb)[4], struct.unpack('IIIIIIQ', dumb)[6]",
+            "prime = bytearray(struct.pack('IIi', handle, os.O_RDWR | os.O_CLOEXEC, -1))",
+            "fcntl.ioctl(card, 0xc00c642d, prime, True)  # DRM_IOCTL_PRIME_HANDLE_TO_FD",
+            "fd = struct.unpack('IIi', prime)[2]",
+            "ino = os.fstat(fd).st_ino",
+            "os.close(fd)",
+            "print(ino, size, flush=True)",
+            "sys.stdin.read()");
+
+    @Test
+    void aDrmBufferWhosePrimeFdWasClosedIsCountedAsHeldByNoProcessAsBufinfoHasIt() throws Exception {
+        Process python = new ProcessBuilder("python3", "-c", PRIME_KEPT).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        try {
+            String[] said = new BufferedReader(new InputStreamReader(python.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine().split(" ");
+            long inode = Long.parseLong(said[0]);
+            long size = Long.parseLong(said[1]);
+            assertThat(TestSupport.bufinfoSize(inode)).as("bufinfo still lists the dma-buf").isEqualTo(size);
+            SystemBuffers.Snapshot scan = SystemBuffers.scan(Path.of("/proc"));
+            assertThat(scan.buffers()).as("no process holds it").noneMatch(b -> b.kind == SystemBuffers.Kind.DMABUF
+                    && b.id.inode() == inode);
+            assertThat(scan.kernelOnly()).isNotNull();
+            assertThat(scan.kernelOnly().buffers()).isPositive();
+            assertThat(scan.kernelOnly().bytes()).isGreaterThanOrEqualTo(size);
+            assertThat(SystemBuffers.table(scan, 0)).containsPattern("Held by no process \\(debugfs bufinfo\\): "
+                    + "[1-9][0-9]* dma-bufs, [0-9]+ bytes\n");
+            python.getOutputStream().close(); // the process ends, its DRM file closes: the buffer goes
+            assertThat(python.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(SystemBuffers.scan(Path.of("/proc")).kernelOnly().buffers())
+                            .isEqualTo(scan.kernelOnly().buffers() - 1));
+        } finally {
+            python.getOutputStream().close();
+            assertThat(python.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            python.getInputStream().close();
         }
     }
 

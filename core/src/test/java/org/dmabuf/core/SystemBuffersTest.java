@@ -27,6 +27,34 @@ import org.junit.jupiter.api.Test;
  */
 class SystemBuffersTest {
     @Test
+    void dmaBufsBufinfoListsAndNoProcessHoldsAreCountedAsKernelOnly() {
+        String bufinfo = "\nDma-buf Objects:\n"
+                + "size    \tflags   \tmode    \tcount   \texp_name\tino     \tname\n"
+                + "00012288\t00000002\t00080007\t00000002\tsystem\t00000006\tframe\n"
+                + "\tAttached Devices:\nTotal 0 devices attached\n\n"
+                + "00004096\t00000002\t00080007\t00000001\tdrm\t00000009\t<none>\n"
+                + "\tAttached Devices:\nTotal 0 devices attached\n\n"
+                + "00008192\t00000002\t00080007\t00000001\tvideobuf2_vmalloc\t00000010\t<none>\n"
+                + "\tAttached Devices:\nTotal 0 devices attached\n\n"
+                + "\nTotal 3 objects, 24576 bytes\n";
+        SystemBuffers.Buffer six = new SystemBuffers.Buffer(new BufferId(13, 6), SystemBuffers.Kind.DMABUF, "frame");
+        // a memfd whose inode number is a dma-buf's: another file, which does not make dma-buf 9 held
+        SystemBuffers.Buffer memfd = new SystemBuffers.Buffer(new BufferId(1, 9), SystemBuffers.Kind.MEMFD, "m");
+        SystemBuffers.KernelOnly k = SystemBuffers.kernelOnly(SystemBuffers.parseBufinfo(bufinfo),
+                List.of(six, memfd));
+        assertThat(k).isEqualTo(new SystemBuffers.KernelOnly(2, 4096 + 8192));
+
+        SystemBuffers.Snapshot s = new SystemBuffers.Snapshot(List.of(), Map.of(), List.of(), List.of(), k);
+        assertThat(SystemBuffers.table(s, 0)).contains("Held by no process (debugfs bufinfo): 2 dma-bufs, 12288 bytes\n");
+        assertThat(map(JsonReader.object(SystemBuffers.json(s, 0)).get("kernel_only")))
+                .containsEntry("buffers", 2L).containsEntry("bytes", 12288L);
+        SystemBuffers.Snapshot unread = new SystemBuffers.Snapshot(List.of(), Map.of(), List.of(), List.of());
+        assertThat(SystemBuffers.table(unread, 0)).contains("dma-bufs held by no process: not counted (debugfs "
+                + "dma_buf/bufinfo cannot be read: run as root with debugfs mounted)");
+        assertThat(JsonReader.object(SystemBuffers.json(unread, 0))).containsEntry("kernel_only", null);
+    }
+
+    @Test
     void kernelThreadsAreToldFromProcessesByTheirStatFlagsWhateverTheirName() throws Exception {
         assertThat(SystemBuffers.kernelThread(Path.of("/proc/2"))).as("kthreadd").isTrue();
         assertThat(SystemBuffers.kernelThread(Path.of("/proc/self"))).as("this JVM").isFalse();
@@ -151,7 +179,7 @@ class SystemBuffersTest {
         String comm = "evil\n       1 init";
         String table = SystemBuffers.table(hostile(name, comm), 0);
         List<String> lines = table.lines().toList();
-        assertThat(lines).as(table).hasSize(18);
+        assertThat(lines).as(table).hasSize(19); // with the line on buffers no process holds
         assertThat(lines.get(2)).startsWith("0:12/42 ").contains(" 8192 system ")
                 .endsWith(FdInfo.printable(name));
         assertThat(lines.get(3)).isEqualTo("    pid 100 (evil\\x0a       1 init): fd 5");
@@ -171,7 +199,7 @@ class SystemBuffersTest {
         assertThat(json.substring(0, json.length() - 1)).doesNotContain("\n").doesNotContain("\u2028");
         Map<String, Object> doc = JsonReader.object(json);
         assertThat(doc.keySet()).containsExactly("version", "pid", "buffers", "processes", "exporters", "total",
-                "unreadable", "gone");
+                "unreadable", "gone", "kernel_only");
         Map<String, Object> buf = map(list(doc.get("buffers")).get(0));
         assertThat(buf.keySet()).containsExactly("id", "dev", "inode", "kind", "size", "mapped_only",
                 "from_bufinfo", "exp_name", "name", "holders");
