@@ -194,7 +194,8 @@ public final class Doctor {
         for (Path node : nodes) {
             String path = node.toString();
             Map<String, String> facts = new LinkedHashMap<>();
-            NodeAccess.stat(path).ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
+            Optional<NodeAccess.Node> stat = NodeAccess.stat(path);
+            stat.ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
             try (Fd heap = Sys.open(path, LibC.O_RDONLY)) {
                 facts.put("open", "yes");
                 Fd buf = new Fd(DmaHeapUapi.alloc(heap.get(), PROBE_SIZE, LibC.O_RDWR | LibC.O_CLOEXEC, 0, path),
@@ -209,21 +210,11 @@ public final class Doctor {
                 String summary = opened ? "cannot allocate: " + e.getMessage()
                         : NodeAccess.openFailure(e.errno(), me);
                 out.add(new Finding("dma-heap", path, Status.FAILED, summary, facts, opened ? "check the heap's "
-                        + "size (CMA: cma= on the kernel command line)" : openAdvice(path, e)));
+                        + "size (CMA: cma= on the kernel command line)"
+                        : NodeAccess.openAdvice(stat, e.errnoValue(), me)));
             }
         }
         return out;
-    }
-
-    /** What to do about a node that cannot be opened. */
-    private static String openAdvice(String path, LinuxException e) {
-        if (e.errnoValue() == Errno.EACCES || e.errnoValue() == Errno.EPERM) {
-            Optional<NodeAccess.Node> n = NodeAccess.stat(path);
-            if (n.isPresent()) {
-                return NodeAccess.advice(n.get(), NodeAccess.Credentials.current());
-            }
-        }
-        return "see the error";
     }
 
     private static Finding udmabuf(List<Fd> dmabufs) {
@@ -232,7 +223,9 @@ public final class Doctor {
             return new Finding("udmabuf", UDMABUF, Status.ABSENT, "no udmabuf: the kernel has no CONFIG_UDMABUF",
                     facts, "use a kernel with CONFIG_UDMABUF (or a dma-heap); until then sealed memfds serve");
         }
-        NodeAccess.stat(UDMABUF).ifPresent(n -> facts.putAll(NodeAccess.facts(n, NodeAccess.Credentials.current())));
+        NodeAccess.Credentials me = NodeAccess.Credentials.current();
+        Optional<NodeAccess.Node> stat = NodeAccess.stat(UDMABUF);
+        stat.ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
         Optional<String> limit = read(UDMABUF_LIMIT);
         facts.put("size_limit_mb", limit.orElse("unknown"));
         String limitText = limit.map(l -> ", at most " + l + " MiB a buffer").orElse("");
@@ -250,9 +243,9 @@ public final class Doctor {
             boolean opened = "yes".equals(facts.get("open"));
             facts.put(opened ? "create_4k" : "open", e.errno());
             String summary = opened ? "cannot make a buffer: " + e.getMessage()
-                    : NodeAccess.openFailure(e.errno(), NodeAccess.Credentials.current());
+                    : NodeAccess.openFailure(e.errno(), me);
             return new Finding("udmabuf", UDMABUF, Status.FAILED, summary, facts, opened ? "see the error"
-                    : openAdvice(UDMABUF, e));
+                    : NodeAccess.openAdvice(stat, e.errnoValue(), me));
         }
     }
 

@@ -287,6 +287,20 @@ public final class NodeAccess {
     }
 
     /**
+     * What to do about a node that {@code open} refused, for a report such as the machine check: the
+     * {@link #advice} for {@code EACCES} or {@code EPERM} on a node that could be read, else "see the error".
+     *
+     * @param n the node, as {@link #stat} read it
+     * @param errno what {@code open} returned
+     * @param c the process's credentials
+     * @return the advice
+     */
+    public static String openAdvice(Optional<Node> n, int errno, Credentials c) {
+        return (errno == Errno.EACCES || errno == Errno.EPERM) && n.isPresent() ? advice(n.get(), c)
+                : "see the error";
+    }
+
+    /**
      * Why a process may not open a device node, and what to do: empty unless the errno is {@code EACCES} or
      * {@code EPERM} and the path is a character device.
      *

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.LinuxException;
@@ -71,17 +72,15 @@ public final class DrmMachineCheck implements MachineCheck {
 
     private static Finding node(String path, NodeAccess.Credentials me) {
         Map<String, String> facts = new LinkedHashMap<>();
-        NodeAccess.stat(path).ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
+        Optional<NodeAccess.Node> node = NodeAccess.stat(path);
+        node.ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
         DrmDevice d;
         try {
             d = new DrmDevice(path);
         } catch (LinuxException e) {
             facts.put("open", e.errno());
-            String advice = (e.errnoValue() == Errno.EACCES || e.errnoValue() == Errno.EPERM)
-                    ? NodeAccess.stat(path).map(n -> NodeAccess.advice(n, me)).orElse("see the error")
-                    : "see the error";
             return new Finding("drm", path, Status.FAILED, NodeAccess.openFailure(e.errno(), me), facts,
-                    advice);
+                    NodeAccess.openAdvice(node, e.errnoValue(), me));
         }
         try (d) {
             facts.put("open", "yes");

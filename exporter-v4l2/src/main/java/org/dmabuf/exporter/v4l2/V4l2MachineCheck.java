@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
@@ -88,17 +89,15 @@ public final class V4l2MachineCheck implements MachineCheck {
 
     private static Finding node(String path, NodeAccess.Credentials me) {
         Map<String, String> facts = new LinkedHashMap<>();
-        NodeAccess.stat(path).ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
+        Optional<NodeAccess.Node> node = NodeAccess.stat(path);
+        node.ifPresent(n -> facts.putAll(NodeAccess.facts(n, me)));
         Fd fd;
         try {
             fd = Sys.open(path, LibC.O_RDWR | LibC.O_NONBLOCK);
         } catch (LinuxException e) {
             facts.put("open", e.errno());
-            String advice = (e.errnoValue() == Errno.EACCES || e.errnoValue() == Errno.EPERM)
-                    ? NodeAccess.stat(path).map(n -> NodeAccess.advice(n, me)).orElse("see the error")
-                    : "see the error";
             return new Finding("v4l2", path, Status.FAILED, NodeAccess.openFailure(e.errno(), me), facts,
-                    advice);
+                    NodeAccess.openAdvice(node, e.errnoValue(), me));
         }
         try (fd) {
             facts.put("open", "yes");
