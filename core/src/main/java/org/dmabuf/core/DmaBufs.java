@@ -422,7 +422,7 @@ public final class DmaBufs extends ScopedRegistry implements AutoCloseable {
                         d.fallback(m);
                     }
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) { // an Error too: a provider whose jar misses a class
                 d.close();
                 throw e;
             }

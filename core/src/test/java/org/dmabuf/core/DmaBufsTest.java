@@ -259,6 +259,20 @@ class DmaBufsTest {
     }
 
     @Test
+    void aProviderFailingWithAnErrorStillClosesWhatOthersOpened() {
+        NoClassDefFoundError missing = new NoClassDefFoundError("org/osgi/framework/BundleContext");
+        assertThatThrownBy(() -> DmaBufs.builder().discover(false).provider(new Heaps())
+                .provider(new Devices(p -> {
+                    if (p.equals("/dev/video9")) {
+                        throw missing;
+                    }
+                }))
+                .configure("test.dev~a", Map.of("dev.path", "/dev/video0"))
+                .configure("test.dev~b", Map.of("dev.path", "/dev/video9")).open()).isSameAs(missing);
+        assertThat(events).containsExactly("open a /dev/video0", "stop a", "close a");
+    }
+
+    @Test
     void closeStopsSourcesThenReleasesBuffersThenClosesResourcesLastOpenedFirst() {
         DmaBufs d = builder().configure("test.dev~cam", Map.of("dev.path", "/dev/video0")).open();
         DmaBuf held = d.allocate(BufferRequest.ofSize(4096).exporter("heap"));
