@@ -69,7 +69,13 @@ final class AttachmentImpl implements Attachment {
             } else {
                 // the attaching handle is gone but the buffer lives on: lend the device a reference of its own
                 buffer.ref("attach");
-                Handle lent = new Handle(buffer, owner, "import");
+                Handle lent;
+                try {
+                    lent = new Handle(buffer, owner, "import");
+                } catch (RuntimeException | Error e) { // the owner's scope closed meanwhile
+                    buffer.unref();
+                    throw e;
+                }
                 try {
                     imported = d.importBuffer(lent, storage.fd());
                 } finally {

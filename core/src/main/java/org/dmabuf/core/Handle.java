@@ -41,7 +41,7 @@ final class Handle implements DmaBuf {
         BufferRegistry registry = buffer.registry();
         this.ref = new Ref(this, registry.droppedHandles(), buffer, owner,
                 registry.leakTrace ? new Site(call, owner.name()) : call);
-        owner.track(ref);
+        owner.track(ref, call);
     }
 
     /** The buffer this handle references. */
@@ -128,6 +128,16 @@ final class Handle implements DmaBuf {
         }
 
         /** Puts the reference once; returns false if it was already put. */
+        /**
+         * A reference its scope refused as it closed ({@link OwnerScope#track(Ref, String)}): marked put and taken
+         * from the reaper's watch, without giving back its count on the buffer, which the caller that made it does
+         * when the handle's construction fails.
+         */
+        void refused() {
+            markPut();
+            clear();
+        }
+
         boolean drop() {
             if (!markPut()) {
                 return false;

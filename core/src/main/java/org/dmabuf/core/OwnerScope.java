@@ -60,16 +60,30 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
         }
     }
 
-    /** Tracks a new buffer reference. */
-    void track(Handle.Ref r) {
+    /**
+     * Tracks a new buffer reference. A reference made while the scope closes is either tracked before
+     * {@link #close()} takes its list (and ended by it) or finds the scope closed here: it is then refused (not
+     * tracked, never reported as a leak) and the call that made it fails, giving its count on the buffer back
+     * ({@code BufferRegistry.handle}), so that no reference outlives its scope.
+     *
+     * @param r the reference
+     * @param call the call that made it ({@code allocate}, {@code get}), for the error
+     * @throws DmaBufException {@code ENODEV} if the scope has closed
+     */
+    void track(Handle.Ref r, String call) {
         synchronized (refsLock) {
-            r.older = refs;
-            if (refs != null) {
-                refs.newer = r;
+            if (!closed) {
+                r.older = refs;
+                if (refs != null) {
+                    refs.newer = r;
+                }
+                refs = r;
+                refCount++;
+                return;
             }
-            refs = r;
-            refCount++;
         }
+        r.refused();
+        throw new DmaBufException(call, "ENODEV", "the registry of " + name + " was released");
     }
 
     /** Stops tracking a buffer reference; called once per reference, when it is put. */
@@ -187,12 +201,12 @@ final class OwnerScope implements DmaBufRegistry, AutoCloseable {
      */
     @Override
     public void close() {
-        closed = true;
-        registry.closed(this);
         List<Object> all;
-        synchronized (refsLock) {
+        synchronized (refsLock) { // with track(Ref): a reference is either in the list taken below or refused
+            closed = true;
             all = new ArrayList<>(open);
         }
+        registry.closed(this);
         all.addAll(trackedRefs());
         int ended = 0;
         // pools after attachments (a free buffer of a pool is released when its pool closes), before the handles

@@ -273,6 +273,47 @@ class DmaBufsTest {
     }
 
     @Test
+    void closeRacingCloseAndAllocateEndsEverythingOnceAndLeavesNoBuffer() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            events.clear();
+            DmaBufs d = builder().configure("test.dev~cam", Map.of("dev.path", "/dev/video0")).open();
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(3);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+            try {
+                List<java.util.concurrent.Future<?>> runs = new ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    runs.add(pool.submit(() -> {
+                        start.await();
+                        d.close();
+                        return null;
+                    }));
+                }
+                java.util.concurrent.Future<DmaBuf> allocating = pool.submit(() -> {
+                    start.await();
+                    return d.allocate(BufferRequest.ofSize(4096).exporter("heap"));
+                });
+                for (java.util.concurrent.Future<?> r : runs) {
+                    r.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                try {
+                    DmaBuf won = allocating.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                    assertThat(won.isPut()).as("a buffer allocated before the close is released by it").isTrue();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(e.getCause()).as("an allocation after the close is refused, typed")
+                            .isInstanceOf(DmaBufException.class);
+                }
+            } finally {
+                pool.shutdownNow();
+                assertThat(pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(d.bufinfo()).isEmpty();
+            assertThat(events.stream().filter(e -> e.equals("stop cam"))).hasSize(1);
+            assertThat(events.stream().filter(e -> e.equals("close cam"))).hasSize(1);
+            assertThat(events.stream().filter(e -> e.startsWith("close heap"))).hasSize(1);
+        }
+    }
+
+    @Test
     void closeStopsSourcesThenReleasesBuffersThenClosesResourcesLastOpenedFirst() {
         DmaBufs d = builder().configure("test.dev~cam", Map.of("dev.path", "/dev/video0")).open();
         DmaBuf held = d.allocate(BufferRequest.ofSize(4096).exporter("heap"));
