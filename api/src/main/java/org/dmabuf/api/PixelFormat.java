@@ -7,7 +7,7 @@ import java.util.Optional;
  * ({@code V4L2_PIX_FMT_*}, {@code <linux/videodev2.h>}) and DRM fourccs ({@code DRM_FORMAT_*},
  * {@code <drm_fourcc.h>}), and the geometry of their planes as the kernel's {@code drm_format_info} has it (bytes
  * per pixel of each plane, horizontal and vertical chroma subsampling). Both numbers of every constant are checked
- * against the kernel headers by a C probe in the core's tests.
+ * against the kernel headers by a C probe in the Linux layer's tests.
  *
  * <p>The constants are named after V4L2, which tells apart a format whose planes share one buffer ({@link #NV12})
  * from the same format with a buffer per plane ({@link #NV12M}); DRM has one fourcc for both and describes where

@@ -30,8 +30,8 @@ public final class PeerMain {
      */
     static String classpath() {
         java.util.Set<String> parts = new java.util.LinkedHashSet<>();
-        for (Class<?> c : new Class<?>[] {PeerMain.class, StandaloneRegistry.class, org.dmabuf.api.DmaBuf.class,
-            com.sun.jna.Native.class}) {
+        for (Class<?> c : new Class<?>[] {PeerMain.class, StandaloneRegistry.class, org.dmabuf.linux.Sys.class,
+            org.dmabuf.api.DmaBuf.class, com.sun.jna.Native.class}) {
             try {
                 parts.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
             } catch (java.net.URISyntaxException e) {

@@ -365,7 +365,8 @@ class SystemBuffersTest {
         // the classes the scan needs, where nobody can read them: jars are copied, folders used where they are
         List<String> cp = new java.util.ArrayList<>();
         Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        for (Class<?> c : List.of(SystemBuffers.class, BufferId.class, com.sun.jna.LastErrorException.class)) {
+        for (Class<?> c : List.of(SystemBuffers.class, org.dmabuf.linux.Sys.class, BufferId.class,
+                com.sun.jna.LastErrorException.class)) {
             Path where = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
             if (Files.isDirectory(where)) {
                 cp.add(where.toString());

@@ -19,8 +19,8 @@ import org.ops4j.pax.exam.Option;
  */
 public final class DmabufOptions {
     /** The project's bundles, in install order. */
-    public static final String[] PROJECT_BUNDLES = {"org.dmabuf.api", "org.dmabuf.core", "org.dmabuf.exporter.heap",
-        "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2"};
+    public static final String[] PROJECT_BUNDLES = {"org.dmabuf.api", "org.dmabuf.linux", "org.dmabuf.core",
+        "org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2"};
 
     private DmabufOptions() {
     }

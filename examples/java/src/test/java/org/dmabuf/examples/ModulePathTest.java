@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
  * so {@link java.util.ServiceLoader} finds them in a module layer.
  */
 class ModulePathTest {
-    private static final Set<String> PRODUCT = Set.of("org.dmabuf.api", "org.dmabuf.core", "org.dmabuf.exporter.heap",
-            "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2");
+    private static final Set<String> PRODUCT = Set.of("org.dmabuf.api", "org.dmabuf.linux", "org.dmabuf.core",
+            "org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2");
 
     @Test
     void everyProductJarNamesItsModuleAfterItsArtifact() throws Exception {

@@ -38,7 +38,7 @@ final class MemcgFault {
     static List<String> command(Path cgroup, long room) {
         Set<String> cp = new LinkedHashSet<>();
         for (Class<?> c : new Class<?>[] {MemcgFault.class, MemfdExporter.class, StandaloneRegistry.class,
-            DmaBuf.class, com.sun.jna.Native.class}) {
+            org.dmabuf.linux.Sys.class, DmaBuf.class, com.sun.jna.Native.class}) {
             try {
                 cp.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
             } catch (URISyntaxException e) {

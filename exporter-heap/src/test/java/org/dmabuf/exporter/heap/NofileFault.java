@@ -61,7 +61,7 @@ final class NofileFault {
     static List<String> command(String... exporters) {
         Set<String> cp = new LinkedHashSet<>();
         for (Class<?> c : new Class<?>[] {NofileFault.class, MemfdExporter.class, StandaloneRegistry.class,
-            DmaBuf.class, Native.class}) {
+            org.dmabuf.linux.Sys.class, DmaBuf.class, Native.class}) {
             try {
                 cp.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
             } catch (URISyntaxException e) {
