@@ -260,8 +260,9 @@ public final class Main {
         props.put("java.awt.headless", "true");
         props.putAll(options);
         props.put("felix.log.level", "1");
-        // interactive: the shell reads the console and stops the framework at end of input (--run has no shell)
-        props.put("gosh.args", "");
+        // interactive: the shell reads the console and stops the framework at end of input (--run has no shell);
+        // -Dgosh.args=--nointeractive (a service, no console): no shell reads, the framework runs until stopped
+        props.put("gosh.args", System.getProperty("gosh.args", ""));
         Framework framework = ServiceLoader.load(FrameworkFactory.class).iterator().next().newFramework(props);
         step(start, "main");
         framework.init();
