@@ -59,16 +59,40 @@ class RepositoryResolveTest {
     void theHeapExporterAndTheRegistryResolveFromTheIndexWithTheServicesTheyNeed() throws Exception {
         RunResolution resolution = resolve(RepositoryIndex.index(), "org.dmabuf.exporter.heap", "org.dmabuf.core");
         assertThat(resolution.isOK()).as(resolution.report(true)).isTrue();
-        assertThat(identities(resolution)).as(resolution.report(true)).contains("org.dmabuf.api", "org.dmabuf.core",
-                "org.dmabuf.exporter.heap", "com.sun.jna", "org.apache.felix.scr", "org.apache.felix.eventadmin",
+        assertThat(identities(resolution)).as(resolution.report(true)).contains("org.dmabuf.api", "org.dmabuf.linux",
+                "org.dmabuf.core", "org.dmabuf.exporter.heap", "com.sun.jna", "org.apache.felix.scr", "org.apache.felix.eventadmin",
                 "org.osgi.util.promise", "org.osgi.util.function");
+    }
+
+    /**
+     * An exporter's code needs the api and the Linux layer, never the registry's: resolved alone, the packages it
+     * imports are wired to org.dmabuf.api and org.dmabuf.linux only. (The V4L2 exporter also requires the
+     * {@code DmaBufRegistry} service, to capture into other exporters' buffers: a service, which core provides, not
+     * a package.)
+     */
+    @Test
+    void anExportersPackagesComeFromTheApiAndTheLinuxLayerNeverFromTheRegistry() throws Exception {
+        for (String exporter : List.of("org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm",
+                "org.dmabuf.exporter.v4l2")) {
+            RunResolution resolution = resolve(RepositoryIndex.index(), exporter);
+            assertThat(resolution.isOK()).as(resolution.report(true)).isTrue();
+            java.util.Set<String> providers = new java.util.TreeSet<>();
+            resolution.required.forEach((resource, wires) -> wires.stream()
+                    .filter(w -> exporter.equals(ResourceUtils.getIdentity(w.getRequirer())))
+                    .filter(w -> w.getCapability().getNamespace().equals("osgi.wiring.package"))
+                    .map(w -> ResourceUtils.getIdentity(w.getProvider()))
+                    .filter(id -> id.startsWith("org.dmabuf."))
+                    .forEach(providers::add));
+            assertThat(providers).as(exporter + "'s packages come from").containsExactly("org.dmabuf.api",
+                    "org.dmabuf.linux");
+        }
     }
 
     @Test
     void everyBundleOfTheIndexResolvesTogether() throws Exception {
         Map<String, Resource> all = RepositoryIndex.resources();
-        assertThat(all).containsKeys("org.dmabuf.api", "org.dmabuf.core", "org.dmabuf.exporter.heap",
-                "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2");
+        assertThat(all).containsKeys("org.dmabuf.api", "org.dmabuf.linux", "org.dmabuf.core",
+                "org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2");
         RunResolution resolution = resolve(RepositoryIndex.index(), all.keySet().toArray(String[]::new));
         assertThat(resolution.isOK()).as(resolution.report(true)).isTrue();
         assertThat(identities(resolution)).containsAll(all.keySet());
