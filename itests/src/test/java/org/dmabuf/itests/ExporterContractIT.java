@@ -23,8 +23,8 @@ import org.osgi.framework.BundleContext;
 
 /**
  * The exporter test kit as an exporter bundle's author runs it in a framework: the kit installed as a bundle, the
- * contract run against the registry service, here for the memfd exporter (the kernel exporters:
- * {@link ExporterContractKernelIT}).
+ * contract run against the registry service, here for the memfd exporter, on the host and in the kernel guest (the
+ * system heap and udmabuf: {@link KernelRuntimeIT}, the guest's framework).
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)

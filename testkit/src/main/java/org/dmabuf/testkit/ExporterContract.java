@@ -1,11 +1,17 @@
 package org.dmabuf.testkit;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.dmabuf.api.Attachment;
 import org.dmabuf.api.BufferFormat;
@@ -201,9 +207,8 @@ public final class ExporterContract {
      * @throws AssertionError listing each failed check with its message, the exporter and the kernel's view
      */
     public void verify() {
-        List<String> failures = new ArrayList<>();
-        AssertionError first = null;
         List<ContractCheck> all = checks();
+        List<Throwable> failures = new ArrayList<>();
         for (ContractCheck c : all) {
             if (c.skipReason().isPresent()) {
                 continue;
@@ -211,17 +216,16 @@ public final class ExporterContract {
             try {
                 c.run();
             } catch (ContractCheck.Skipped skip) {
-                // said why in its message; not a failure
-            } catch (Throwable t) {
-                failures.add("- " + t.getMessage());
-                if (first == null) {
-                    first = t instanceof AssertionError a ? a : new AssertionError(t.getMessage(), t);
-                }
+                // its message says why; not a failure
+            } catch (Exception | AssertionError t) {
+                failures.add(t);
             }
         }
         if (!failures.isEmpty()) {
             AssertionError e = new AssertionError("exporter '" + exporterName + "' failed " + failures.size()
-                    + " of " + all.size() + " contract checks:\n" + String.join("\n", failures), first);
+                    + " of " + all.size() + " contract checks:\n" + failures.stream().map(t -> "- " + t.getMessage())
+                            .collect(Collectors.joining("\n")));
+            failures.forEach(e::addSuppressed);
             throw e;
         }
     }
@@ -282,7 +286,7 @@ public final class ExporterContract {
         }
     }
 
-    private final java.util.Set<BufferId> seen = new java.util.HashSet<>();
+    private final Set<BufferId> seen = new HashSet<>();
 
     /** Whether this contract already saw a buffer of that identity (recycled driver storage). */
     private boolean wasHandedOutBefore(DmaBuf buf) {
@@ -302,7 +306,7 @@ public final class ExporterContract {
                         "after setName(\"contract-second\") name() is '" + buf.name() + "'",
                         "fdinfo name: '" + kernel + "'");
             } else {
-                String link = KernelView.link(java.nio.file.Path.of("/proc/self/fd/" + buf.fd()));
+                String link = KernelView.link(Path.of("/proc/self/fd/" + buf.fd()));
                 expect(link.contains("contract-first"), "a memfd asked for with the name 'contract-first' is not "
                         + "named so", "/proc/self/fd link " + link);
                 buf.setName("contract-second");
@@ -539,11 +543,11 @@ public final class ExporterContract {
      */
     private void releaseCheck() {
         Exporter e = exporter();
-        java.util.SortedMap<Integer, String> fdsBefore = KernelView.bufferFds();
+        SortedMap<Integer, String> fdsBefore = KernelView.bufferFds();
         List<KernelView.MapsLine> mapsBefore = KernelView.maps();
         BufferId id;
         long inode;
-        java.util.Set<Integer> heldBefore;
+        Set<Integer> heldBefore;
         List<KernelView.MapsLine> mapped;
         DmaBuf buf = allocate(5 * PAGE, "contract-release");
         try {
@@ -552,8 +556,8 @@ public final class ExporterContract {
             try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
                 w.fill(0, buf.size(), (byte) 0x5a);
             }
-            java.util.SortedMap<Integer, String> fds = KernelView.fdsOf(id);
-            heldBefore = new java.util.TreeSet<>(fds.keySet());
+            SortedMap<Integer, String> fds = KernelView.fdsOf(id);
+            heldBefore = new TreeSet<>(fds.keySet());
             heldBefore.retainAll(fdsBefore.keySet());
             expect(fds.size() > heldBefore.size(), "no fd of this process is the buffer " + id
                     + " beyond those held before it was handed out", "/proc/self/fd: " + KernelView.show(fds));
@@ -568,12 +572,13 @@ public final class ExporterContract {
         } finally {
             buf.close();
         }
-        java.util.SortedMap<Integer, String> fds = KernelView.fdsOf(id);
+        SortedMap<Integer, String> fds = KernelView.fdsOf(id);
         expect(heldBefore.containsAll(fds.keySet()), "after the release the process still holds the buffer " + id
-                + (heldBefore.isEmpty() ? "" : " beyond the exporter's own fds " + heldBefore), "/proc/self/fd: " + KernelView.show(fds));
-        java.util.SortedMap<Integer, String> fdsAfter = KernelView.bufferFds();
-        expect(fdsAfter.keySet().equals(fdsBefore.keySet()), "the buffer fds differ from those before the allocation " + KernelView.show(fdsBefore),
-                "/proc/self/fd: " + KernelView.show(fdsAfter));
+                + (heldBefore.isEmpty() ? "" : " beyond the exporter's own fds " + heldBefore),
+                "/proc/self/fd: " + KernelView.show(fds));
+        SortedMap<Integer, String> fdsAfter = KernelView.bufferFds();
+        expect(fdsAfter.keySet().equals(fdsBefore.keySet()), "the buffer fds differ from those before the "
+                + "allocation " + KernelView.show(fdsBefore), "/proc/self/fd: " + KernelView.show(fdsAfter));
         List<KernelView.MapsLine> maps = KernelView.mappingsOf(id).stream().filter(l -> !mapsBefore.contains(l))
                 .collect(Collectors.toList());
         expect(maps.isEmpty(), "after the release the buffer " + id + " is still mapped", lines(maps));
@@ -714,7 +719,7 @@ public final class ExporterContract {
 
     private static String kernelName(Exporter e, DmaBuf buf) {
         return e.dmaBuf() ? "fdinfo name: '" + FdInfo.read(buf.fd()).name() + "'"
-                : "/proc/self/fd link " + KernelView.link(java.nio.file.Path.of("/proc/self/fd/" + buf.fd()));
+                : "/proc/self/fd link " + KernelView.link(Path.of("/proc/self/fd/" + buf.fd()));
     }
 
     private static String printable(String s) {
@@ -736,7 +741,7 @@ public final class ExporterContract {
         UnixSocket[] pair = UnixSocket.pair();
         try {
             pair[0].send(new byte[] {1}, fd);
-            UnixSocket.Message m = pair[1].receive(16, java.time.Duration.ofSeconds(10));
+            UnixSocket.Message m = pair[1].receive(16, Duration.ofSeconds(10));
             if (m.fds().size() != 1) {
                 m.close();
                 throw new AssertionError("SCM_RIGHTS carried " + m.fds().size() + " fds, not 1");
