@@ -67,7 +67,7 @@ public class KernelRuntimeIT {
 
     @org.ops4j.pax.exam.Configuration
     public Option[] config() {
-        return new Option[] {DmabufOptions.base()};
+        return new Option[] {DmabufOptions.base(), DmabufOptions.testKit()};
     }
 
     /** Java in the guest is 5-15 times slower than on the host: the waits are longer. */
@@ -93,6 +93,22 @@ public class KernelRuntimeIT {
             try (DmaBuf again = registry.get(b.fd()); CpuAccess r = again.beginCpuAccess(SyncDirection.READ)) {
                 assertEquals(0x1234L, r.getLong(512));
             }
+        }
+    }
+
+    /**
+     * The exporter test kit, installed as a bundle, in the framework: the system heap and udmabuf exporters the heap
+     * bundle discovered pass the contract with every check run (the kit reads their exp_name from their service
+     * properties).
+     */
+    @Test
+    public void theSystemHeapAndUdmabufExportersPassTheExporterContract() {
+        await("the heap exporters", () -> hasExporter("system") && hasExporter("udmabuf"));
+        for (String name : List.of("system", "udmabuf")) {
+            org.dmabuf.testkit.ExporterContract contract = org.dmabuf.testkit.ExporterContract.of(registry, name);
+            assertEquals("checks skipped for " + name, List.of(), contract.checks().stream()
+                    .filter(c -> c.skipReason().isPresent()).map(Object::toString).toList());
+            contract.verify();
         }
     }
 
