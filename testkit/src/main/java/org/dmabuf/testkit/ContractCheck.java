@@ -8,7 +8,8 @@ import java.util.Optional;
  * the code that checks it, throwing an {@link AssertionError} that names the check, the exporter and what the kernel
  * says when the exporter fails it. A check the exporter cannot take (a capability it declared it lacks) is
  * {@linkplain #skipReason() skipped with a reason}; running it throws {@link Skipped} with that reason, never passes
- * silently.
+ * silently. A check may also find out while running that it does not apply (a recycled driver buffer the exporter
+ * declared it does not clear) and throw {@link Skipped} saying why.
  *
  * <p>Checks are independent: each opens and releases what it needs. Not thread-safe: run a check from one thread at
  * a time.

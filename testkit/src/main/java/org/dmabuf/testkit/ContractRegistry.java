@@ -1,10 +1,8 @@
 package org.dmabuf.testkit;
 
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.WeakHashMap;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.core.StandaloneRegistry;
 import org.dmabuf.spi.DmaBufExporter;
@@ -19,14 +17,13 @@ import org.dmabuf.spi.DmaBufExporter;
  * }
  * }</pre>
  *
+ * <p>Plain Java only: it builds the core's registry, which an OSGi framework does not export (there, use the
+ * registry service).
+ *
  * <p>{@link #close()} releases every buffer the registry still holds; it does not close the exporter, which
  * belongs to the caller. Thread-safe as the registry is; close once, from the thread that made it.
  */
 public final class ContractRegistry implements AutoCloseable {
-    /** The properties each registry made here was given: what the contract reads an exporter's exp_name from. */
-    private static final Map<DmaBufRegistry, Map<String, Object>> PROPERTIES =
-            Collections.synchronizedMap(new WeakHashMap<>());
-
     private final StandaloneRegistry registry;
 
     private ContractRegistry(StandaloneRegistry registry) {
@@ -50,7 +47,7 @@ public final class ContractRegistry implements AutoCloseable {
                     + " (the exporter's name): " + props);
         }
         StandaloneRegistry r = new StandaloneRegistry("exporter-contract").addExporter(exporter, props);
-        PROPERTIES.put(r, Map.copyOf(props));
+        KnownProperties.put(r, props);
         return new ContractRegistry(r);
     }
 
@@ -63,15 +60,10 @@ public final class ContractRegistry implements AutoCloseable {
         return registry;
     }
 
-    /** The service properties a registry made here was given for its exporter, or null. */
-    static Map<String, Object> propertiesOf(DmaBufRegistry registry) {
-        return PROPERTIES.get(registry);
-    }
-
     /** Releases the buffers the registry holds (never the exporter). */
     @Override
     public void close() {
-        PROPERTIES.remove(registry);
+        KnownProperties.remove(registry);
         registry.close();
     }
 }
