@@ -169,6 +169,13 @@ final class HugetlbExporter implements DmaBufExporter {
     static final class HugetlbBuffer extends FdBuffer {
         private final HugePages pool;
 
+        /**
+         * Takes ownership of a huge-page memfd whose pages are taken.
+         *
+         * @param fd the memfd, closed by {@link #release()} (or here, if its size cannot be read)
+         * @param size its size, whole pages
+         * @param pool the pool its pages came from, for errors
+         */
         HugetlbBuffer(Fd fd, long size, HugePages pool) {
             super(fd, size, BufferKind.MEMFD);
             this.pool = pool;

@@ -79,6 +79,13 @@ public final class HugetlbExporterComponent {
         return exporter;
     }
 
+    /**
+     * Finds the configured pool and registers its exporter.
+     *
+     * @param context the bundle's context
+     * @param config the factory configuration
+     * @throws org.dmabuf.linux.LinuxException if the kernel has no pool of the page size; nothing is registered
+     */
     @Activate
     void activate(BundleContext context, Config config) {
         HugetlbExporter exporter = open(config, HugePages.SYSFS, HugePages.MEMINFO);
@@ -86,6 +93,7 @@ public final class HugetlbExporterComponent {
         registered.set(context.registerService(DmaBufExporter.class, exporter, new Hashtable<>(props)));
     }
 
+    /** Unregisters the exporter, once; buffers it made stay valid until released. */
     @Deactivate
     void deactivate() {
         ServiceRegistration<DmaBufExporter> r = registered.getAndSet(null);

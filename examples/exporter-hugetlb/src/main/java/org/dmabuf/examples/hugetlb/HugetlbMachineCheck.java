@@ -32,6 +32,12 @@ public final class HugetlbMachineCheck implements MachineCheck {
         this(HugePages.SYSFS, HugePages.MEMINFO);
     }
 
+    /**
+     * A check of other folders, for tests.
+     *
+     * @param sysfs the pools' folder
+     * @param meminfo the file with {@code Hugepagesize:}
+     */
     HugetlbMachineCheck(Path sysfs, Path meminfo) {
         this.sysfs = sysfs;
         this.meminfo = meminfo;
