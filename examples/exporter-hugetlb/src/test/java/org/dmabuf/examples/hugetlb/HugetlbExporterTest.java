@@ -164,8 +164,11 @@ class HugetlbExporterTest {
         HugePages pool = HugePages.of(HugePages.SYSFS, HugePages.MEMINFO, 0);
         assumeThat(pool.free()).as("free pages in " + pool + " (the test needs an empty pool)").isZero();
         try (DmaBufs d = DmaBufs.builder().discover(false).provider(new HugetlbExporterProvider())
-                .configure(HugetlbExporterComponent.PID + "~pool", Map.of("name", "hp")).open()) {
-            assertThat(d.exporters()).extracting(i -> i.name()).containsExactly("hp");
+                .configure(HugetlbExporterComponent.PID + "~pool", Map.of("name", "hp"))
+                // as a .cfg file gives it: an Integer for a long property
+                .configure(HugetlbExporterComponent.PID + "~cfg", Map.of("page.size", (int) pool.pageSize())).open()) {
+            assertThat(d.exporters()).extracting(i -> i.name())
+                    .containsExactlyInAnyOrder("hp", "hugetlb-" + HugePages.label(pool.pageSize()));
             assertThatThrownBy(() -> d.allocate(BufferRequest.ofSize(4096).exporter("hp")))
                     .isInstanceOfSatisfying(DmaBufException.class, x -> {
                         assertThat(x.errno()).isEqualTo("ENOSPC");
