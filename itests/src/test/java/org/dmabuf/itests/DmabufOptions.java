@@ -53,16 +53,29 @@ public final class DmabufOptions {
                 projectBundles());
     }
 
+    /**
+     * The exporter test kit ({@code org.dmabuf.testkit}) as a bundle, from the reactor like the project's bundles:
+     * {@code mvn verify} does not install it, so a {@code mvn:} URL would find a stale copy or none.
+     *
+     * @return the option
+     */
+    public static Option testKit() {
+        return projectBundle("org.dmabuf.testkit");
+    }
+
     private static Option projectBundles() {
-        Path dir = Path.of(System.getProperty("itest.bundles", "target/bundles"));
         Option[] out = new Option[PROJECT_BUNDLES.length];
         for (int i = 0; i < out.length; i++) {
-            Path jar = dir.resolve(PROJECT_BUNDLES[i] + ".jar");
-            if (!Files.isRegularFile(jar)) {
-                throw new IllegalStateException(jar + " is missing: run the itests through mvn verify");
-            }
-            out[i] = bundle(jar.toUri().toString());
+            out[i] = projectBundle(PROJECT_BUNDLES[i]);
         }
         return composite(out);
+    }
+
+    private static Option projectBundle(String name) {
+        Path jar = Path.of(System.getProperty("itest.bundles", "target/bundles")).resolve(name + ".jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: run the itests through mvn verify");
+        }
+        return bundle(jar.toUri().toString());
     }
 }

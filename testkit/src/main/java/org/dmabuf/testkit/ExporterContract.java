@@ -165,7 +165,8 @@ public final class ExporterContract {
             out.add(sized(size, max, "a new buffer of " + size + " bytes reads as zeros on every page",
                     () -> zeroCheck(size)));
         }
-        out.add(check("a buffer's name is the kernel's (fdinfo name:, or the memfd's name)", this::nameCheck));
+        out.add(check("a buffer's name is the kernel's (fdinfo name:, or the memfd's name), and one asked for without "
+                + "a name has none", this::nameCheck));
         out.add(check("a name too long or holding a control character is refused with InvalidArgumentException "
                 + "and the name stays", this::badNameCheck));
         out.add(check("the buffer's exp_name is fdinfo's exp_name and the exporter's " + DmaBufExporter.EXP_NAME,
@@ -307,6 +308,13 @@ public final class ExporterContract {
                 buf.setName("contract-second");
                 expect("contract-second".equals(buf.name()), "after setName name() is '" + buf.name() + "'",
                         "/proc/self/fd link " + link);
+            }
+        }
+        if (e.dmaBuf()) { // the next buffer, asked for without a name (perhaps the same storage, recycled), has none
+            try (DmaBuf unnamed = registry.allocate(BufferRequest.ofSize(4096).exporter(exporterName))) {
+                String kernel = FdInfo.read(unnamed.fd()).name();
+                expect(kernel.isEmpty() && unnamed.name().isEmpty(), "a buffer asked for without a name is named '"
+                        + unnamed.name() + "'", "fdinfo name: '" + kernel + "' (" + describe(unnamed) + ")");
             }
         }
     }
@@ -531,11 +539,11 @@ public final class ExporterContract {
      */
     private void releaseCheck() {
         Exporter e = exporter();
-        List<String> fdsBefore = KernelView.bufferFds();
+        java.util.SortedMap<Integer, String> fdsBefore = KernelView.bufferFds();
         List<KernelView.MapsLine> mapsBefore = KernelView.maps();
         BufferId id;
         long inode;
-        List<String> heldBefore;
+        java.util.Set<Integer> heldBefore;
         List<KernelView.MapsLine> mapped;
         DmaBuf buf = allocate(5 * PAGE, "contract-release");
         try {
@@ -544,10 +552,11 @@ public final class ExporterContract {
             try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
                 w.fill(0, buf.size(), (byte) 0x5a);
             }
-            List<String> fds = KernelView.fdsOf(id);
-            heldBefore = fds.stream().filter(fdsBefore::contains).collect(Collectors.toList());
+            java.util.SortedMap<Integer, String> fds = KernelView.fdsOf(id);
+            heldBefore = new java.util.TreeSet<>(fds.keySet());
+            heldBefore.retainAll(fdsBefore.keySet());
             expect(fds.size() > heldBefore.size(), "no fd of this process is the buffer " + id
-                    + " beyond those held before it was handed out", "/proc/self/fd: " + fds);
+                    + " beyond those held before it was handed out", "/proc/self/fd: " + KernelView.show(fds));
             mapped = KernelView.mappingsOf(id).stream().filter(l -> !mapsBefore.contains(l))
                     .collect(Collectors.toList());
             expect(!mapped.isEmpty(), "the buffer was written, yet no new mapping of " + id
@@ -559,12 +568,12 @@ public final class ExporterContract {
         } finally {
             buf.close();
         }
-        List<String> fds = KernelView.fdsOf(id);
-        expect(heldBefore.containsAll(fds), "after the release the process still holds the buffer " + id
-                + (heldBefore.isEmpty() ? "" : " beyond the exporter's own " + heldBefore), "/proc/self/fd: " + fds);
-        List<String> fdsAfter = KernelView.bufferFds();
-        expect(fdsAfter.equals(fdsBefore), "the buffer fds differ from those before the allocation " + fdsBefore,
-                "/proc/self/fd: " + fdsAfter);
+        java.util.SortedMap<Integer, String> fds = KernelView.fdsOf(id);
+        expect(heldBefore.containsAll(fds.keySet()), "after the release the process still holds the buffer " + id
+                + (heldBefore.isEmpty() ? "" : " beyond the exporter's own fds " + heldBefore), "/proc/self/fd: " + KernelView.show(fds));
+        java.util.SortedMap<Integer, String> fdsAfter = KernelView.bufferFds();
+        expect(fdsAfter.keySet().equals(fdsBefore.keySet()), "the buffer fds differ from those before the allocation " + KernelView.show(fdsBefore),
+                "/proc/self/fd: " + KernelView.show(fdsAfter));
         List<KernelView.MapsLine> maps = KernelView.mappingsOf(id).stream().filter(l -> !mapsBefore.contains(l))
                 .collect(Collectors.toList());
         expect(maps.isEmpty(), "after the release the buffer " + id + " is still mapped", lines(maps));

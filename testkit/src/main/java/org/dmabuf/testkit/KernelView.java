@@ -27,14 +27,14 @@ final class KernelView {
         }
     }
 
-    /** fds of dma-bufs and memfds this process holds, as "fd -&gt; target". */
-    static List<String> bufferFds() {
-        List<String> out = new ArrayList<>();
+    /** fds of dma-bufs and memfds this process holds: fd number to link target (which shows a dma-buf's name). */
+    static java.util.SortedMap<Integer, String> bufferFds() {
+        java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String t = link(p);
                 if (t.startsWith("/dmabuf:") || t.startsWith("anon_inode:dmabuf") || t.startsWith("/memfd:")) {
-                    out.add(p.getFileName() + " -> " + t);
+                    out.put(Integer.valueOf(p.getFileName().toString()), t);
                 }
             }
         } catch (IOException e) {
@@ -43,16 +43,16 @@ final class KernelView {
         return out;
     }
 
-    /** The fds of this process that are the file {@code id}, as "fd -&gt; target". */
-    static List<String> fdsOf(BufferId id) {
-        List<String> out = new ArrayList<>();
+    /** The fds of this process that are the file {@code id}: fd number to link target. */
+    static java.util.SortedMap<Integer, String> fdsOf(BufferId id) {
+        java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 try {
                     long ino = ((Number) Files.getAttribute(p, "unix:ino")).longValue();
                     long dev = ((Number) Files.getAttribute(p, "unix:dev")).longValue();
                     if (ino == id.inode() && devMatches(dev, id)) {
-                        out.add(p.getFileName() + " -> " + link(p));
+                        out.put(Integer.valueOf(p.getFileName().toString()), link(p));
                     }
                 } catch (IOException | UnsupportedOperationException e) {
                     // closed meanwhile (the listing's own fd), or not statable: not the buffer
@@ -136,6 +136,12 @@ final class KernelView {
 
     private static int minor(long dev) {
         return (int) (((dev >>> 12) & 0xffffff00L) | (dev & 0x000000ffL));
+    }
+
+    /** fds as "[fd -&gt; target, ...]", for a failure's message. */
+    static String show(java.util.Map<Integer, String> fds) {
+        return fds.entrySet().stream().map(e -> e.getKey() + " -> " + e.getValue())
+                .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
     }
 
     static String link(Path p) {

@@ -10,6 +10,7 @@ import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.FrameSource;
+import org.dmabuf.linux.DmaBufUapi;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdBuffer;
@@ -158,6 +159,12 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
 
             @Override
             public void release() {
+                try {
+                    // the driver's buffer is handed out again: its next holder must not see this one's name
+                    DmaBufUapi.setName(fd(), "");
+                } catch (LinuxException e) {
+                    // the name only labels fdinfo and bufinfo; the buffer is given back all the same
+                }
                 try {
                     super.release();
                 } finally {
