@@ -112,6 +112,7 @@ final class AttachmentImpl implements Attachment {
 
     @Override
     public SgTable map(DmaDirection direction) {
+        Handle.given("map", "direction", direction);
         return owner.track(buffer.map(this, direction));
     }
 

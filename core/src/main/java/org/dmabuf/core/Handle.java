@@ -15,6 +15,7 @@ import org.dmabuf.api.Device;
 import org.dmabuf.api.DmaBuf;
 import org.dmabuf.api.DmaDirection;
 import org.dmabuf.api.Fence;
+import org.dmabuf.api.InvalidArgumentException;
 import org.dmabuf.api.MemoryView;
 import org.dmabuf.api.SgTable;
 import org.dmabuf.api.SyncDirection;
@@ -271,6 +272,7 @@ final class Handle implements DmaBuf {
     @Override
     public Attachment attach(Device device) {
         live("attach");
+        given("attach", "device", device);
         AttachmentImpl a = ref.owner.track(ref.buffer.attach(this, device));
         ref.buffer.registry().fireAttached(ref.buffer, device.name());
         return a;
@@ -285,6 +287,7 @@ final class Handle implements DmaBuf {
     @Override
     public SgTable map(Attachment attachment, DmaDirection direction) {
         live("map");
+        given("map", "direction", direction);
         return own("map", attachment).map(direction);
     }
 
@@ -316,6 +319,7 @@ final class Handle implements DmaBuf {
     @Override
     public CpuAccess beginCpuAccess(SyncDirection direction) {
         live("beginCpuAccess");
+        given("beginCpuAccess", "direction", direction);
         GuardedMemory memory = ref.buffer.mmap("beginCpuAccess");
         ExportedBuffer storage = ref.buffer.refStorage("beginCpuAccess");
         try {
@@ -336,6 +340,7 @@ final class Handle implements DmaBuf {
     @Override
     public Fence exportFence(SyncDirection direction) {
         live("exportFence");
+        given("exportFence", "direction", direction);
         int fd = ref.buffer.fd();
         try {
             return SyncFile.export(fd, direction, ref.buffer.describe());
@@ -347,6 +352,8 @@ final class Handle implements DmaBuf {
     @Override
     public void importFence(Fence fence, SyncDirection direction) {
         live("importFence");
+        given("importFence", "fence", fence);
+        given("importFence", "direction", direction);
         int fd = ref.buffer.fd();
         try {
             SyncFile.importInto(fd, fence, direction, ref.buffer.describe());
@@ -358,12 +365,25 @@ final class Handle implements DmaBuf {
     @Override
     public void awaitIdle(SyncDirection direction, Duration timeout) {
         live("awaitIdle");
+        given("awaitIdle", "direction", direction);
+        given("awaitIdle", "timeout", timeout);
         int fd = ref.buffer.fd();
         try {
             SyncFile.awaitIdle(fd, direction, timeout, ref.buffer.describe());
         } finally {
             java.lang.ref.Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * An argument the call needs: {@code null} is refused as the kernel refuses a bad argument, typed and named,
+     * before anything is mapped, counted or tracked.
+     */
+    static <T> T given(String call, String name, T value) {
+        if (value == null) {
+            throw new InvalidArgumentException(call, name + " is null");
+        }
+        return value;
     }
 
     @Override

@@ -49,6 +49,40 @@ class RegistryRulesTest extends RegistryFixture {
         assertThat(warnings).isEmpty();
     }
 
+    /**
+     * A null argument is a typed EINVAL naming the call and the argument, before the exporter is asked anything and
+     * with nothing left tracked (the fixture checks fds and mappings after the test): it was a bare
+     * NullPointerException for beginCpuAccess on a dma-buf, and an access "for null" on a memfd.
+     */
+    @Test
+    void nullArgumentsAreRefusedTypedNamingTheCallAndNothingIsLeftBegun() {
+        try (DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096))) {
+            Attachment a = buf.attach(DEV);
+            int syncs = system.syncs.get();
+            int mapped = system.mapped.get();
+            java.util.Map<String, org.assertj.core.api.ThrowableAssert.ThrowingCallable> calls =
+                    new java.util.LinkedHashMap<>();
+            calls.put("beginCpuAccess: EINVAL: direction is null", () -> buf.beginCpuAccess(null));
+            calls.put("map: EINVAL: direction is null", () -> buf.map(a, null));
+            calls.put("map: EINVAL: direction is null ", () -> a.map(null));
+            calls.put("attach: EINVAL: device is null", () -> buf.attach(null));
+            calls.put("exportFence: EINVAL: direction is null", () -> buf.exportFence(null));
+            calls.put("awaitIdle: EINVAL: direction is null", () -> buf.awaitIdle(null, java.time.Duration.ZERO));
+            calls.put("awaitIdle: EINVAL: timeout is null", () -> buf.awaitIdle(SyncDirection.READ, null));
+            calls.put("importFence: EINVAL: fence is null", () -> buf.importFence(null, SyncDirection.READ));
+            calls.forEach((message, call) -> assertThatThrownBy(call).as(message)
+                    .isInstanceOf(org.dmabuf.api.InvalidArgumentException.class)
+                    .hasMessageContaining(message.strip()));
+            assertThat(system.syncs).hasValue(syncs);
+            assertThat(system.mapped).hasValue(mapped);
+            assertThat(registry.bufinfo()).singleElement().satisfies(i -> {
+                assertThat(i.attachedDevices()).containsExactly("dev0");
+                assertThat(i.mappings()).isZero();
+            });
+            a.close();
+        }
+    }
+
     @Test
     void mapWithoutAttachmentIsRefused() {
         try (DmaBuf buf = scope.allocate(BufferRequest.ofSize(4096));
