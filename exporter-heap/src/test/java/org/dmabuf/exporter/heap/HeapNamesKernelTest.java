@@ -60,8 +60,8 @@ class HeapNamesKernelTest {
 
     @BeforeEach
     void nodes() throws Exception {
-        fdsBefore = ExporterContract.bufferFds();
-        mapsBefore = ExporterContract.bufferMappings();
+        fdsBefore = CommonExporterTests.bufferFds();
+        mapsBefore = CommonExporterTests.bufferMappings();
         jul.addHandler(handler);
         long rdev = (Long) Files.getAttribute(SYSTEM, "unix:rdev");
         for (String n : NODES) {
@@ -78,8 +78,8 @@ class HeapNamesKernelTest {
     void nothingLeft() throws IOException {
         jul.removeHandler(handler);
         Files.delete(dir.resolve("udev-name"));
-        assertThat(ExporterContract.bufferFds()).as("buffer fds left open").isEqualTo(fdsBefore);
-        assertThat(ExporterContract.bufferMappings()).as("buffer mappings left").isEqualTo(mapsBefore);
+        assertThat(CommonExporterTests.bufferFds()).as("buffer fds left open").isEqualTo(fdsBefore);
+        assertThat(CommonExporterTests.bufferMappings()).as("buffer mappings left").isEqualTo(mapsBefore);
     }
 
     private List<String> said() {
@@ -164,7 +164,7 @@ class HeapNamesKernelTest {
                 ExportedBuffer b = s.exporter().allocate(new AllocationRequest(4096, s.name(), null,
                         DeviceConstraints.NONE));
                 try {
-                    assertThat(ExporterContract.fdinfo(b.fd()).expName()).as(s.name())
+                    assertThat(CommonExporterTests.fdinfo(b.fd()).expName()).as(s.name())
                             .isEqualTo(s.properties().get(DmaBufExporter.EXP_NAME));
                 } finally {
                     b.release();

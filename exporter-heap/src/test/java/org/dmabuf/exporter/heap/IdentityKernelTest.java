@@ -38,7 +38,7 @@ class IdentityKernelTest {
 
     @BeforeEach
     void open() {
-        fdsBefore = ExporterContract.bufferFds();
+        fdsBefore = CommonExporterTests.bufferFds();
         heap = new DmaHeapExporter("/dev/dma_heap/system");
         udmabuf = new UdmabufExporter("/dev/udmabuf");
         registry = new StandaloneRegistry("identity").addExporter(heap, heap.properties(300))
@@ -51,7 +51,7 @@ class IdentityKernelTest {
         registry.close();
         heap.close();
         udmabuf.close();
-        assertThat(ExporterContract.bufferFds()).as("buffer fds left open").isEqualTo(fdsBefore);
+        assertThat(CommonExporterTests.bufferFds()).as("buffer fds left open").isEqualTo(fdsBefore);
     }
 
     /**

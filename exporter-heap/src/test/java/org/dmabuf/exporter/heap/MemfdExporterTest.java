@@ -15,7 +15,7 @@ import org.dmabuf.spi.DmaBufExporter;
 import org.junit.jupiter.api.Test;
 
 /** The sealed-memfd exporter, on this host. */
-class MemfdExporterTest extends ExporterContract {
+class MemfdExporterTest extends CommonExporterTests {
     private final MemfdExporter exporter = new MemfdExporter();
 
     @Override

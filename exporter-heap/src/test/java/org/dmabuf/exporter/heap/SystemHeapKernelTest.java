@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** The system dma-heap, in the kernel guest. */
 @Tag("kernel")
-class SystemHeapKernelTest extends ExporterContract {
+class SystemHeapKernelTest extends CommonExporterTests {
     private final DmaHeapExporter heap = new DmaHeapExporter("/dev/dma_heap/system");
 
     @Override

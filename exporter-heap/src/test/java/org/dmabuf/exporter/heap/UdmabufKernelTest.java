@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** udmabuf, in the kernel guest. */
 @Tag("kernel")
-class UdmabufKernelTest extends ExporterContract {
+class UdmabufKernelTest extends CommonExporterTests {
     private final UdmabufExporter udmabuf = new UdmabufExporter("/dev/udmabuf");
 
     @Override

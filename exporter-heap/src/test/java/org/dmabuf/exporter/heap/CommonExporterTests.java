@@ -40,9 +40,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What every memory exporter must do, run against the real kernel object: the system dma-heap and udmabuf in the
- * kernel guest, the sealed memfd on any host. Each test ends with no buffer fd and no mapping left.
+ * kernel guest, the sealed memfd on any host. Each test ends with no buffer fd and no mapping left. The heap
+ * exporters' own cases (frames, pools, zero-copy views, bufinfo); the contract every exporter passes is the test
+ * kit's ({@code org.dmabuf.testkit.ExporterContract}, run by the {@code *ContractTest} classes).
  */
-abstract class ExporterContract {
+abstract class CommonExporterTests {
     StandaloneRegistry registry;
     private long fdsBefore;
     private long mapsBefore;
@@ -388,7 +390,7 @@ abstract class ExporterContract {
     /** fds of dma-bufs and memfds this process holds. */
     static long bufferFds() {
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.map(ExporterContract::link).filter(t -> t.startsWith("/dmabuf:")
+            return s.map(CommonExporterTests::link).filter(t -> t.startsWith("/dmabuf:")
                     || t.startsWith("anon_inode:dmabuf") || t.startsWith("/memfd:")).count();
         } catch (IOException e) {
             throw new AssertionError(e);
