@@ -143,9 +143,10 @@ public final class ExporterContract {
     }
 
     /**
-     * Whether a buffer handed out again after a release reads as zeros (default: yes). An exporter over a fixed set
-     * of driver buffers (V4L2 MMAP buffers) hands back what it had: it declares false, and the zeros check runs on
-     * each buffer's first hand-out only; on a later one it is skipped, saying so.
+     * Whether a buffer handed out again after a release reads as zeros (default: yes; the check fills a buffer,
+     * releases it and reads the next one of that size). An exporter over a fixed set of driver buffers that hands
+     * back what they held declares false: the reuse check is then skipped, saying so, and the zeros check runs on
+     * each buffer's first hand-out only. (The project's V4L2 exporter clears a buffer before handing it out again.)
      *
      * @param value false when the exporter recycles storage without clearing it
      * @return this
@@ -171,6 +172,9 @@ public final class ExporterContract {
             out.add(sized(size, max, "a new buffer of " + size + " bytes reads as zeros on every page",
                     () -> zeroCheck(size)));
         }
+        String reuse = "bytes a released buffer held read as zeros in the next buffer handed out of that size";
+        out.add(zeroesReused ? check(reuse, this::reuseCheck)
+                : ContractCheck.skipped(reuse, "the exporter declared zeroesReusedMemory(false)"));
         out.add(check("a buffer's name is the kernel's (fdinfo name:, or the memfd's name), and one asked for without "
                 + "a name has none", this::nameCheck));
         out.add(check("a name too long or holding a control character is refused with InvalidArgumentException "
@@ -279,6 +283,42 @@ public final class ExporterContract {
                             throw fail("a new buffer of " + buf.size() + " bytes holds 0x"
                                     + Integer.toHexString(chunk[i] & 0xff) + " at offset " + (off + i),
                                     "read through the buffer's mapping (" + describe(buf) + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A buffer filled and released, then one of the same size: whether the exporter hands the same storage out again
+     * (a fixed set of driver buffers) or new memory, its next holder must not read the last one's bytes.
+     */
+    private void reuseCheck() {
+        long size = Math.min(PAGE, maxSize());
+        BufferId first;
+        byte[] fill = new byte[(int) size];
+        Arrays.fill(fill, (byte) 0xa5);
+        try (DmaBuf buf = allocate(size, "contract-reuse-first")) {
+            first = buf.id();
+            try (CpuAccess w = buf.beginCpuAccess(SyncDirection.WRITE)) {
+                for (long off = 0; off < buf.size(); off += fill.length) {
+                    w.write(off, fill, 0, (int) Math.min(fill.length, buf.size() - off));
+                }
+            }
+        }
+        try (DmaBuf next = allocate(size, "contract-reuse-next")) {
+            byte[] chunk = new byte[(int) Math.min(next.size(), 1 << 20)];
+            try (CpuAccess r = next.beginCpuAccess(SyncDirection.READ)) {
+                for (long off = 0; off < next.size(); off += chunk.length) {
+                    int n = (int) Math.min(chunk.length, next.size() - off);
+                    r.read(off, chunk, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        if (chunk[i] != 0) {
+                            throw fail("the buffer handed out after " + first + " was filled with 0xa5 and released "
+                                    + "holds 0x" + Integer.toHexString(chunk[i] & 0xff) + " at offset " + (off + i)
+                                    + (next.id().equals(first) ? " (the same storage, handed out again)" : ""),
+                                    "read through the buffer's mapping (" + describe(next) + ")");
                         }
                     }
                 }

@@ -38,7 +38,7 @@ class ExporterContractTest {
         exporter.fill = 0x5a;
         assertThatThrownBy(ExporterContract.of(registry.registry(), KitMemfdExporter.NAME_VALUE).sizes(4096)::verify)
                 .isInstanceOf(AssertionError.class)
-                .hasMessageContaining("exporter 'kit-memfd' failed 1 of")
+                .hasMessageContaining("exporter 'kit-memfd' failed 2 of")
                 .hasMessageContaining("a new buffer of 4096 bytes reads as zeros on every page [exporter kit-memfd]")
                 .hasMessageContaining("holds 0x5a at offset 0");
     }
@@ -52,6 +52,20 @@ class ExporterContractTest {
                 .hasMessageContaining("[exporter kit-memfd]")
                 .hasMessageContaining("after the release the process still holds the buffer")
                 .hasMessageContaining("/proc/self/fd: [").hasMessageContaining("/memfd:kit:contract-release");
+    }
+
+    @Test
+    void anExporterHandingAReleasedBuffersStorageOutAgainUnclearedFailsTheReuseCheckAndMayDeclareIt() {
+        exporter.recycle = true;
+        String reuse = "bytes a released buffer held read as zeros in the next buffer handed out of that size";
+        ContractCheck check = ExporterContract.of(registry.registry(), KitMemfdExporter.NAME_VALUE).checks().stream()
+                .filter(c -> c.name().equals(reuse)).findFirst().orElseThrow();
+        assertThatThrownBy(check::run).isInstanceOf(AssertionError.class)
+                .hasMessageContaining(reuse + " [exporter kit-memfd]")
+                .hasMessageContaining("holds 0xa5 at offset 0 (the same storage, handed out again)");
+        assertThat(ExporterContract.of(registry.registry(), KitMemfdExporter.NAME_VALUE).zeroesReusedMemory(false)
+                .checks()).filteredOn(c -> c.name().equals(reuse)).singleElement()
+                .satisfies(c -> assertThat(c.skipReason()).contains("the exporter declared zeroesReusedMemory(false)"));
     }
 
     @Test

@@ -15,8 +15,9 @@ import org.dmabuf.spi.DmaBufExporter;
 import org.dmabuf.spi.ExportedBuffer;
 
 /**
- * A memfd exporter for the kit's own tests, which can be broken on purpose: hand out memory that is not zero, or
- * keep a copy of each buffer's fd after its release (a leak). Not thread-safe: one test at a time.
+ * A memfd exporter for the kit's own tests, which can be broken on purpose: hand out memory that is not zero,
+ * keep a copy of each buffer's fd after its release (a leak), or hand a released buffer's storage out again as it
+ * is (recycling without clearing). Not thread-safe: one test at a time.
  */
 final class KitMemfdExporter implements DmaBufExporter, AutoCloseable {
     static final String NAME_VALUE = "kit-memfd";
@@ -25,7 +26,10 @@ final class KitMemfdExporter implements DmaBufExporter, AutoCloseable {
     byte fill;
     /** Whether release keeps a copy of the fd. */
     boolean leak;
+    /** Whether a released buffer's storage is handed out again, uncleared, to the next request of its size. */
+    boolean recycle;
     private final List<Fd> leaked = new ArrayList<>();
+    private final Map<Long, Fd> released = new HashMap<>();
 
     static Map<String, Object> properties() {
         Map<String, Object> p = new HashMap<>();
@@ -37,8 +41,11 @@ final class KitMemfdExporter implements DmaBufExporter, AutoCloseable {
     @Override
     public ExportedBuffer allocate(AllocationRequest request) {
         long size = (request.size() + 4095) & -4096L;
-        Fd fd = Sys.memfd("kit:" + request.name(), LibC.MFD_ALLOW_SEALING);
-        Sys.ftruncate(fd.get(), size);
+        Fd kept = released.remove(size);
+        Fd fd = kept != null ? kept : Sys.memfd("kit:" + request.name(), LibC.MFD_ALLOW_SEALING);
+        if (kept == null) {
+            Sys.ftruncate(fd.get(), size);
+        }
         if (fill != 0) {
             try (Mapping m = Mapping.map(fd.get(), size, "fill")) {
                 m.pointer().setMemory(0, size, fill);
@@ -50,6 +57,12 @@ final class KitMemfdExporter implements DmaBufExporter, AutoCloseable {
                 if (leak) {
                     leaked.add(Sys.dup(fd(), "leaked on purpose"));
                 }
+                if (recycle) {
+                    Fd old = released.put(size, Sys.dup(fd(), "kept for the next request"));
+                    if (old != null) {
+                        old.close();
+                    }
+                }
                 super.release();
             }
         };
@@ -60,5 +73,7 @@ final class KitMemfdExporter implements DmaBufExporter, AutoCloseable {
     public void close() {
         leaked.forEach(Fd::close);
         leaked.clear();
+        released.values().forEach(Fd::close);
+        released.clear();
     }
 }

@@ -10,12 +10,14 @@ import org.dmabuf.api.BufferFormat;
 import org.dmabuf.api.BufferKind;
 import org.dmabuf.api.DmaBufRegistry;
 import org.dmabuf.api.FrameSource;
+import org.dmabuf.api.SyncDirection;
 import org.dmabuf.linux.DmaBufUapi;
 import org.dmabuf.linux.Errno;
 import org.dmabuf.linux.Fd;
 import org.dmabuf.linux.FdBuffer;
 import org.dmabuf.linux.FdInfo;
 import org.dmabuf.linux.LinuxException;
+import org.dmabuf.linux.Mapping;
 import org.dmabuf.linux.Sys;
 import org.dmabuf.spi.AllocationRequest;
 import org.dmabuf.spi.DmaBufExporter;
@@ -148,6 +150,9 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
         long size = format.bufferSize(plane);
         // a buffer of a multi-planar layout holds one plane, not an image: it has no layout of its own
         Optional<BufferFormat> own = planes == 1 ? Optional.of(format) : Optional.empty();
+        // the driver's buffer may have been handed out before: its next holder must not read the last one's bytes,
+        // as a dma-heap's buffer is new memory, zeroed (a write under DMA_BUF_IOCTL_SYNC, the mapping unmapped)
+        clear(exportedFd(index, plane), size, index, plane);
         handedOut.set(slot);
         int taken = slot;
         return new FdBuffer(Sys.dup(exportedFd(index, plane), "dma-buf of " + device.path() + " buffer " + index
@@ -174,6 +179,18 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
                 }
             }
         };
+    }
+
+    /** Writes zeros over one exported plane, bracketed by {@code DMA_BUF_IOCTL_SYNC} for a write. */
+    private void clear(int fd, long size, int index, int plane) {
+        try (Mapping m = Mapping.map(fd, size, "clearing " + device.path() + " buffer " + index + " plane " + plane)) {
+            DmaBufUapi.sync(fd, false, SyncDirection.WRITE);
+            try {
+                m.pointer().setMemory(0, size, (byte) 0);
+            } finally {
+                DmaBufUapi.sync(fd, true, SyncDirection.WRITE);
+            }
+        }
     }
 
     @Override
