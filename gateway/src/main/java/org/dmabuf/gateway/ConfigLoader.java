@@ -17,7 +17,9 @@ import org.osgi.service.component.annotations.Reference;
  * Loads the distribution's configuration folder into ConfigAdmin at start: {@code PID.cfg} is a configuration,
  * {@code FACTORYPID~NAME.cfg} a factory configuration; each file holds Java properties whose values become
  * Integer, Long or Boolean where they parse as such, String otherwise ({@link ExporterConfiguration}, which the
- * plain-Java entry point reads too). Threads: SCR's, once at activation.
+ * plain-Java entry point reads too). When the launcher turned the status page on with {@code --status} and no
+ * {@code org.dmabuf.status.cfg} configured it, it creates that configuration (the status component needs one).
+ * Threads: SCR's, once at activation.
  */
 @Component(immediate = true)
 public final class ConfigLoader {
@@ -36,6 +38,7 @@ public final class ConfigLoader {
     public ConfigLoader(@Reference ConfigurationAdmin admin, BundleContext context) {
         String dir = context.getProperty(CONF);
         if (dir == null || !Files.isDirectory(Path.of(dir))) {
+            status(admin, context);
             return;
         }
         List<Path> files;
@@ -43,7 +46,7 @@ public final class ConfigLoader {
             files = ExporterConfiguration.files(Path.of(dir));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "configuration folder " + dir + ": " + e);
-            return;
+            files = List.of();
         }
         for (Path f : files) {
             try {
@@ -51,6 +54,31 @@ public final class ConfigLoader {
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "configuration " + f + " not loaded: " + e);
             }
+        }
+        status(admin, context);
+    }
+
+    /**
+     * Turns the status page on when the launcher says so ({@code --status} without {@code org.dmabuf.status.cfg}):
+     * its component needs a configuration, which says where the HTTP service listens.
+     */
+    private static void status(ConfigurationAdmin admin, BundleContext context) {
+        String port = context.getProperty(Main.STATUS);
+        if (port == null) {
+            return;
+        }
+        try {
+            Configuration c = admin.getConfiguration(Main.STATUS_PID, "?");
+            if (c.getProperties() == null) { // not loaded from the configuration folder
+                Hashtable<String, Object> p = new Hashtable<>();
+                p.put("port", Integer.parseInt(port));
+                p.put("host", context.getProperty(Main.HTTP_HOST));
+                c.update(p);
+            }
+            LOG.log(System.Logger.Level.INFO, "status page: http://" + context.getProperty(Main.HTTP_HOST) + ":"
+                    + context.getProperty(Main.HTTP_PORT) + "/dmabuf/");
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "status page not configured: " + e);
         }
     }
 

@@ -62,6 +62,23 @@ public final class Main {
     static final String STEPS = "dmabuf.gateway.trace.steps";
     /** Service property of the launcher's {@link IntConsumer} that takes the job's exit status. */
     static final String EXIT = "dmabuf.gateway.exit";
+    /**
+     * Framework property: the status page is on ({@code --status[=PORT]}: the port, or empty for the default or
+     * the configuration file's); set by the launcher, read by {@link ConfigLoader}.
+     */
+    static final String STATUS = "dmabuf.gateway.status";
+    /** The status page's configuration (its component's PID, and the file {@code conf/PID.cfg} that turns it on). */
+    static final String STATUS_PID = "org.dmabuf.status";
+    /** The status page's port unless {@code --status=PORT} or the configuration file's {@code port} says. */
+    static final int STATUS_PORT = 8080;
+    /** Felix HTTP's framework properties: the address it binds and its port. */
+    static final String HTTP_HOST = "org.apache.felix.http.host";
+    static final String HTTP_PORT = "org.osgi.service.http.port";
+    /**
+     * The bundles only the status page uses (the HTTP service and the servlet API, the page itself), by their jars'
+     * names: installed only when the status page is on.
+     */
+    static final List<String> STATUS_ONLY = List.of("org.apache.felix.http.", "org.dmabuf.status.");
     /** The Gogo shell's bundle: started last, once every command is registered. */
     private static final String SHELL = "org.apache.felix.gogo.shell";
     /**
@@ -110,6 +127,11 @@ public final class Main {
             "  --queue N             frames that may wait for each consumer or be held by it (sent and not yet",
             "                        released); beyond that, frames are dropped for that consumer alone (counted",
             "                        and reported), never waited for (default 8)",
+            "  --name TEXT           the test pattern's buffers' name, numbered per buffer (default pattern)",
+            "  --status[=PORT]       serve the status page (http://127.0.0.1:PORT/dmabuf/, default port 8080):",
+            "                        exporters, live buffers, the pipeline's figures and latest thumbnail; no",
+            "                        authentication. Also on when the conf folder has org.dmabuf.status.cfg (port=,",
+            "                        host=; host 127.0.0.1 unless set there)",
             "  --conf DIR            ConfigAdmin files PID.cfg / FACTORYPID~NAME.cfg (default conf next to the jar)",
             "  --work DIR            the Felix cache (cleaned at start), JNA's native library and the job's output",
             "                        (default work next to the jar)",
@@ -172,6 +194,10 @@ public final class Main {
         Path work = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
+            if (arg.equals("--status") || arg.startsWith("--status=")) {
+                options.put(STATUS, arg.equals("--status") ? "" : Integer.toString(port(arg.substring(9))));
+                continue;
+            }
             if (arg.startsWith("--") && !arg.equals("--run") && !arg.equals("--help") && i + 1 >= args.length) {
                 throw new IllegalArgumentException(arg + " needs a value");
             }
@@ -191,6 +217,8 @@ public final class Main {
                 case "--stride-align" -> options.put(MainJob.STRIDE_ALIGN, Integer.toString(
                         org.dmabuf.api.DeviceConstraints.builder().strideAlignment(Integer.parseInt(args[++i])).build()
                                 .strideAlignment()));
+                case "--name" -> options.put(MainJob.NAME, org.dmabuf.api.BufferRequest.checkName("--name",
+                        args[++i]));
                 case "--fps" -> options.put(MainJob.FPS, Integer.toString(Integer.parseInt(args[++i])));
                 case "--queue" -> options.put(MainJob.QUEUE, Integer.toString(Integer.parseInt(args[++i])));
                 case "--conf" -> options.put(ConfigLoader.CONF, Path.of(args[++i]).toAbsolutePath().toString());
@@ -222,6 +250,26 @@ public final class Main {
         }
         throw new org.dmabuf.api.InvalidArgumentException("--size", "'" + value
                 + "' is no size: WIDTHxHEIGHT in pixels, e.g. 1920x1080");
+    }
+
+    /**
+     * A {@code --status=PORT} argument, checked.
+     *
+     * @param value the port
+     * @return it, 1 to 65535
+     * @throws org.dmabuf.api.InvalidArgumentException naming the argument
+     */
+    static int port(String value) {
+        try {
+            int port = Integer.parseInt(value.strip());
+            if (port > 0 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new org.dmabuf.api.InvalidArgumentException("--status", "'" + value
+                + "' is no TCP port: 1 to 65535");
     }
 
     /** A {@code --pattern} argument, checked. */
@@ -259,6 +307,7 @@ public final class Main {
         props.put(ConfigLoader.CONF, home.resolve("conf").toString());
         props.put("java.awt.headless", "true");
         props.putAll(options);
+        boolean statusPage = status(props);
         props.put("felix.log.level", "1");
         // interactive: the shell reads the console and stops the framework at end of input (--run has no shell);
         // -Dgosh.args=--nointeractive (a service, no console): no shell reads, the framework runs until stopped
@@ -279,7 +328,7 @@ public final class Main {
         Bundle shell = null;
         for (Path jar : bundles(home.resolve("bundle"))) {
             boolean isShell = jar.getFileName().toString().startsWith(SHELL);
-            if (run && interactiveOnly(jar)) {
+            if (run && interactiveOnly(jar) || !statusPage && statusOnly(jar)) {
                 continue;
             }
             Bundle b = ctx.installBundle(reference(jar));
@@ -379,6 +428,48 @@ public final class Main {
             return s.filter(p -> p.toString().endsWith(".jar")).sorted(Comparator.comparing(Path::toString))
                     .toList();
         }
+    }
+
+    /**
+     * Whether the status page is on ({@code --status}, or {@code org.dmabuf.status.cfg} in the configuration
+     * folder), and if so, the HTTP service's address in the framework properties: the port from
+     * {@code --status=PORT}, else the file's {@code port}, else {@link #STATUS_PORT}; the host from the file's
+     * {@code host}, else the system property {@value #HTTP_HOST}, else {@code 127.0.0.1} (this machine only).
+     *
+     * @param props the framework properties so far ({@link #STATUS} set by {@code --status}); the address is added
+     * @return true if the status page is on
+     * @throws IOException if the configuration file cannot be read
+     */
+    static boolean status(Map<String, String> props) throws IOException {
+        Path file = Path.of(props.getOrDefault(ConfigLoader.CONF, "conf")).resolve(STATUS_PID + ".cfg");
+        Map<String, Object> cfg = Files.isRegularFile(file)
+                ? org.dmabuf.spi.ExporterConfiguration.read(file).properties() : null;
+        String option = props.get(STATUS);
+        if (option == null && cfg == null) {
+            return false;
+        }
+        String port = option != null && !option.isEmpty() ? option
+                : cfg != null && cfg.get("port") != null ? Integer.toString(port(cfg.get("port").toString()))
+                : Integer.toString(STATUS_PORT);
+        String host = cfg != null && cfg.get("host") != null ? cfg.get("host").toString()
+                : System.getProperty(HTTP_HOST, "127.0.0.1");
+        props.put(STATUS, port);
+        props.put(HTTP_PORT, port);
+        props.put(HTTP_HOST, host);
+        props.put("org.apache.felix.http.enable", "true");
+        props.put("org.apache.felix.https.enable", "false");
+        return true;
+    }
+
+    /**
+     * Whether a bundle of the distribution serves the status page only ({@link #STATUS_ONLY}).
+     *
+     * @param jar the bundle's jar
+     * @return true if it is installed only when the status page is on
+     */
+    static boolean statusOnly(Path jar) {
+        String name = jar.getFileName().toString();
+        return STATUS_ONLY.stream().anyMatch(name::startsWith);
     }
 
     /**

@@ -41,6 +41,8 @@ import org.osgi.util.tracker.ServiceTracker;
  * and turned back into a buffer with {@code registry.get(fd)} (it must be the same buffer); test-pattern frames are
  * checked under the same READ access the thumbnail is made in. Progress on the console, the time from the
  * launcher's start to the first buffer, a bufinfo summary at the end, and the exit status reported to the launcher.
+ * While frames flow, the pipeline's figures (frames, frames/s, drops at the source and per consumer, the latest
+ * thumbnail) are a service, {@link PipelineStats}, that the status page reads from the HTTP service's threads.
  *
  * <p>What the job owns it releases on every path, setup failures included: the test pattern's buffers, the frames
  * it took from the source, the listening socket, the consumers' channels and threads, and every service it got
@@ -69,6 +71,8 @@ public final class MainJob {
     static final String PATTERN = "dmabuf.gateway.pattern";
     /** Framework property: the stride alignment the test pattern's lines are laid out for (default 1: tight). */
     static final String STRIDE_ALIGN = "dmabuf.gateway.stride.align";
+    /** Framework property: the test pattern's buffers' name, numbered per buffer (default {@code pattern}). */
+    static final String NAME = "dmabuf.gateway.pattern.name";
     /** Framework property: the test pattern's frame rate (default 30; 0: as fast as it can). */
     static final String FPS = "dmabuf.gateway.fps";
     /**
@@ -193,15 +197,17 @@ public final class MainJob {
             }
             try (PatternSource pattern = camera == null ? new PatternSource(registry, exporter, patternFormat,
                     width, height, patternConstraints,
-                    Math.max(PatternSource.RING, wantConsumers * queue + 2), "bytes".equals(prop(PATTERN, "bars"))) : null) {
+                    Math.max(PatternSource.RING, wantConsumers * queue + 2), "bytes".equals(prop(PATTERN, "bars")),
+                    prop(NAME, "pattern")) : null) {
                 FrameSource source = camera != null ? camera : pattern;
                 Main.step(startNanos, "source");
-                out.println("source: " + (camera != null ? "V4L2 camera " + source.format().fourccName() + " "
+                String description = camera != null ? "V4L2 camera " + source.format().fourccName() + " "
                         + source.format().width() + "x" + source.format().height() + " ("
                         + source.format().describe() + ")"
                         : "test pattern " + width + "x" + height + " "
                                 + pattern.pixelFormat() + " (" + pattern.format().describe() + ") in buffers from "
-                                + pattern.exporter()));
+                                + pattern.exporter();
+                out.println("source: " + description);
                 Files.createDirectories(output);
                 // closed in reverse: the acceptor stops before the consumers it added are closed
                 try (ChannelListener listener = channels.listen(socket, ChannelOptions.sameUser().withReleases());
@@ -213,7 +219,13 @@ public final class MainJob {
                         return 1;
                     }
                     Main.step(startNanos, "consumers");
-                    int status = produce(source, pattern, frames, every, fps, output, startNanos);
+                    int status;
+                    PipelineStats stats = new PipelineStats(description, () -> consumers.stream()
+                            .map(c -> new PipelineStats.ConsumerCounts(c.pid(), c.sent(), c.dropped(), c.framesOut()))
+                            .toList(), System::nanoTime);
+                    try (Published published = new Published(stats)) {
+                        status = produce(source, pattern, frames, every, fps, output, startNanos, stats);
+                    }
                     if (status != 0) {
                         return status;
                     }
@@ -247,7 +259,7 @@ public final class MainJob {
     }
 
     private int produce(FrameSource source, PatternSource pattern, int frames, int every, int fps, Path output,
-            long startNanos) throws Exception {
+            long startNanos, PipelineStats stats) throws Exception {
         int thumbnails = 0;
         int verified = 0;
         long pipelineStart = System.nanoTime();
@@ -273,12 +285,14 @@ public final class MainJob {
                     : Duration.ofMillis(fps > 0 ? Math.max(1, 1000 / fps) : 100);
             try (Frame f = source.next(wait)) {
                 if (f == null && pattern != null) {
+                    stats.dropped(source.framesDropped());
                     continue; // every frame of the ring still held: a dropped frame, counted by the source
                 }
                 if (f == null) {
                     out.println("dmabuf-gateway: FAILED: no frame from the source within 10 s");
                     return 1;
                 }
+                stats.frame(source.framesDropped());
                 if (i == 0) {
                     Main.step(startNanos, "first frame");
                     out.printf("first frame: inode %d, %d bytes, %.0f ms after start%n", f.buffer().inode(),
@@ -320,7 +334,11 @@ public final class MainJob {
                             return 1;
                         }
                         verified += pattern == null ? 0 : 1;
-                        h = Thumbnails.write(accesses, f.format(), jpg);
+                        java.awt.image.BufferedImage img = Thumbnails.render(accesses, f.format());
+                        byte[] jpeg = Thumbnails.jpeg(img);
+                        Files.write(jpg, jpeg);
+                        h = img.getHeight();
+                        stats.thumbnail(i, f.sequence(), img.getWidth(), h, jpeg);
                     } finally {
                         for (int k = accesses.size() - 1; k >= 0; k--) {
                             accesses.get(k).close();
@@ -446,6 +464,29 @@ public final class MainJob {
             }
             if (interrupted) {
                 Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * The pipeline's figures, registered as a service ({@link PipelineStats}) for as long as it produces frames;
+     * unregistered when closed.
+     */
+    private final class Published implements AutoCloseable {
+        private final org.osgi.framework.ServiceRegistration<?> registration;
+
+        Published(PipelineStats stats) {
+            java.util.Hashtable<String, Object> props = new java.util.Hashtable<>();
+            props.put(PipelineStats.PROPERTY, Boolean.TRUE);
+            registration = context.registerService(java.util.function.Supplier.class.getName(), stats, props);
+        }
+
+        @Override
+        public void close() {
+            try {
+                registration.unregister();
+            } catch (IllegalStateException e) {
+                // the bundle stopped first: the framework unregistered it
             }
         }
     }

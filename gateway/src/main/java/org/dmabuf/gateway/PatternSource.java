@@ -107,11 +107,32 @@ final class PatternSource implements FrameSource {
      */
     PatternSource(DmaBufRegistry registry, String exporter, PixelFormat format, int width, int height,
             DeviceConstraints constraints, int frames, boolean bytes) {
+        this(registry, exporter, format, width, height, constraints, frames, bytes, "pattern");
+    }
+
+    /**
+     * Allocates a ring as {@link #PatternSource(DmaBufRegistry, String, PixelFormat, int, int, DeviceConstraints,
+     * int, boolean)} does, its buffers named {@code name-0}, {@code name-1} and so on.
+     *
+     * @param registry where the buffers come from
+     * @param exporter the exporter to take them from, or null for the best one
+     * @param format the frames' pixel format
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param constraints the stride and offset alignment to ask of the frames' layout
+     * @param frames how many frames the ring has
+     * @param bytes true for the byte pattern, false for the colour bars
+     * @param name the buffers' name, before their number
+     * @throws org.dmabuf.api.DmaBufException if the buffers cannot be allocated (no such exporter, a name too long
+     *         for {@code DMA_BUF_SET_NAME} once numbered, say)
+     */
+    PatternSource(DmaBufRegistry registry, String exporter, PixelFormat format, int width, int height,
+            DeviceConstraints constraints, int frames, boolean bytes, String name) {
         this.bytes = bytes;
         this.pixelFormat = format;
         this.width = width;
         this.height = height;
-        BufferRequest r = BufferRequest.ofFormat(format, width, height).name("pattern").constraints(constraints);
+        BufferRequest r = BufferRequest.ofFormat(format, width, height).name(name).constraints(constraints);
         this.ring = registry.createPool(exporter == null ? r : r.exporter(exporter), frames);
         try (FrameBuffer any = ring.acquire(Duration.ZERO)) {
             DmaBuf first = any.buffer(0);

@@ -179,6 +179,21 @@ final class Thumbnails {
         return img.getHeight();
     }
 
+    /**
+     * An image as JPEG bytes.
+     *
+     * @param img the image
+     * @return the JPEG
+     * @throws IOException if this Java runtime has no JPEG writer
+     */
+    static byte[] jpeg(BufferedImage img) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(8192);
+        if (!ImageIO.write(img, "jpg", out)) {
+            throw new IOException("no JPEG writer in this Java runtime");
+        }
+        return out.toByteArray();
+    }
+
     private static void writeJpeg(BufferedImage img, Path file) throws IOException {
         if (!ImageIO.write(img, "jpg", file.toFile())) {
             throw new IOException("no JPEG writer in this Java runtime");
