@@ -152,7 +152,7 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
         Optional<BufferFormat> own = planes == 1 ? Optional.of(format) : Optional.empty();
         // the driver's buffer may have been handed out before: its next holder must not read the last one's bytes,
         // as a dma-heap's buffer is new memory, zeroed (a write under DMA_BUF_IOCTL_SYNC, the mapping unmapped)
-        clear(exportedFd(index, plane), size, index, plane);
+        clear(exportedFd(index, plane), index, plane);
         handedOut.set(slot);
         int taken = slot;
         return new FdBuffer(Sys.dup(exportedFd(index, plane), "dma-buf of " + device.path() + " buffer " + index
@@ -181,8 +181,12 @@ final class V4l2Exporter implements DmaBufExporter, AutoCloseable {
         };
     }
 
-    /** Writes zeros over one exported plane, bracketed by {@code DMA_BUF_IOCTL_SYNC} for a write. */
-    private void clear(int fd, long size, int index, int plane) {
+    /**
+     * Writes zeros over one exported plane, bracketed by {@code DMA_BUF_IOCTL_SYNC} for a write: all of the dma-buf
+     * as the kernel sizes it (whole pages), which its holder can read, not only the plane's {@code sizeimage}.
+     */
+    private void clear(int fd, int index, int plane) {
+        long size = Sys.sizeOf(fd, BufferKind.DMA_BUF);
         try (Mapping m = Mapping.map(fd, size, "clearing " + device.path() + " buffer " + index + " plane " + plane)) {
             DmaBufUapi.sync(fd, false, SyncDirection.WRITE);
             try {
