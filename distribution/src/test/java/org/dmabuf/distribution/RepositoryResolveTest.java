@@ -92,7 +92,8 @@ class RepositoryResolveTest {
     void everyBundleOfTheIndexResolvesTogether() throws Exception {
         Map<String, Resource> all = RepositoryIndex.resources();
         assertThat(all).containsKeys("org.dmabuf.api", "org.dmabuf.linux", "org.dmabuf.core",
-                "org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2");
+                "org.dmabuf.exporter.heap", "org.dmabuf.exporter.drm", "org.dmabuf.exporter.v4l2",
+                "org.dmabuf.status", "org.dmabuf.testkit");
         RunResolution resolution = resolve(RepositoryIndex.index(), all.keySet().toArray(String[]::new));
         assertThat(resolution.isOK()).as(resolution.report(true)).isTrue();
         assertThat(identities(resolution)).containsAll(all.keySet());
