@@ -118,6 +118,11 @@ public final class BadInputTable {
                     "has ended"),
             of("api-34", CORE, H, "API", "`mmap()` view read after the buffer's release", RELEASED, "getByte",
                     EBADF, "no longer mapped"),
+            of("api-35", CORE, H, "API", "`beginCpuAccess(null)`", ARG, "beginCpuAccess", EINVAL,
+                    "direction is null"),
+            of("api-36", CORE, H, "API", "`map(attachment, null)`", ARG, "map", EINVAL, "direction is null"),
+            of("api-37", CORE, H, "API", "`attach(null)`", ARG, "attach", EINVAL, "device is null"),
+            of("api-38", CORE, H, "API", "`awaitIdle(READ, null)`", ARG, "awaitIdle", EINVAL, "timeout is null"),
             // ---- the SPI: an exporter that breaks its contract ----
             of("spi-01", CORE, H, SPI, "`allocate` returns null", "NoExporterException", "allocate", "EINVAL",
                     "bad: allocate: EINVAL: exporter 'bad' returned no buffer"),
@@ -411,7 +416,10 @@ public final class BadInputTable {
             of("tool-05", CORE, H, TOOL, "`--doctor --bogus` (`Doctor.run`)", STATUS_2, "doctor", NO_ERRNO,
                     "unknown argument '--bogus' (only --json)"),
             ref("tool-06", GATEWAY, H, TOOL, "`java -jar dmabuf-gateway.jar --doctor --frames 3`", STATUS_2,
-                    "doctor", NO_ERRNO, "DoctorIT#jsonAndABadArgument"));
+                    "doctor", NO_ERRNO, "DoctorIT#jsonAndABadArgument"),
+            ref("tool-07", GATEWAY, H, TOOL, "`--status=0`, `--status=65536`, `--status=http`, `--status=` "
+                    + "(`Main.parse`)", ARG, "--status", EINVAL,
+                    "MainTest#statusTakesAnOptionalPortAndTurnsThePageOn"));
 
     private BadInputTable() {
     }

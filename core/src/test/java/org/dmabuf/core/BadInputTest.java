@@ -322,6 +322,32 @@ class BadInputTest {
             b.put();
             c.fails(() -> v.getByte(0));
         });
+        body("api-35", c -> {
+            try (DmaBuf b = env.scope.allocate(BufferRequest.ofSize(4096))) {
+                c.fails(() -> b.beginCpuAccess(null));
+            }
+        });
+        body("api-36", c -> {
+            try (DmaBuf b = env.scope.allocate(BufferRequest.ofSize(4096))) {
+                org.dmabuf.api.Attachment at = b.attach(org.dmabuf.api.Device.of("dev0",
+                        org.dmabuf.api.DeviceConstraints.NONE));
+                c.fails(() -> b.map(at, null));
+                at.close();
+            }
+        });
+        body("api-37", c -> {
+            try (DmaBuf b = env.scope.allocate(BufferRequest.ofSize(4096))) {
+                c.fails(() -> b.attach(null));
+            }
+        });
+        body("api-38", c -> {
+            try (DmaBuf b = env.scope.allocate(BufferRequest.ofSize(4096))) {
+                c.fails(() -> {
+                    b.awaitIdle(SyncDirection.READ, null);
+                    return null;
+                });
+            }
+        });
     }
 
     private void afterPut(BadInputCase.Check c, java.util.function.Function<DmaBuf, Object> call) {
