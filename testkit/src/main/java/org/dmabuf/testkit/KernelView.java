@@ -51,7 +51,7 @@ final class KernelView {
                 try {
                     long ino = ((Number) Files.getAttribute(p, "unix:ino")).longValue();
                     long dev = ((Number) Files.getAttribute(p, "unix:dev")).longValue();
-                    if (ino == id.inode() && devMatches(dev, id)) {
+                    if (new BufferId(dev, ino).equals(id)) { // stat's st_dev and statx's, both glibc's makedev
                         out.put(Integer.valueOf(p.getFileName().toString()), link(p));
                     }
                 } catch (IOException | UnsupportedOperationException e) {
@@ -125,20 +125,6 @@ final class KernelView {
         return Optional.of(out);
     }
 
-    /** A stat's st_dev against a BufferId's (both the kernel's encoding of major and minor). */
-    private static boolean devMatches(long dev, BufferId id) {
-        return dev == id.dev() || (major(dev) == id.major() && minor(dev) == id.minor());
-    }
-
-    private static int major(long dev) {
-        return (int) (((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0x00000fffL));
-    }
-
-    private static int minor(long dev) {
-        return (int) (((dev >>> 12) & 0xffffff00L) | (dev & 0x000000ffL));
-    }
-
-    /** fds as "[fd -&gt; target, ...]", for a failure's message. */
     static String show(java.util.Map<Integer, String> fds) {
         return fds.entrySet().stream().map(e -> e.getKey() + " -> " + e.getValue())
                 .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
